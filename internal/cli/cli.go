@@ -1,0 +1,85 @@
+// Package cli implements the payresult command: it parses arguments and
+// the environment and wires the packages together. Tests call Run.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Env is what every subcommand gets: its arguments, the environment and
+// where to write.
+type Env struct {
+	Args   []string
+	Getenv func(string) string
+	Stdout io.Writer
+	Stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, env Env) error
+}
+
+// commands lists every subcommand. Each lives in a file named after it.
+var commands = map[string]command{}
+
+// register adds a subcommand; called from the var blocks of the files that
+// define them, so there is no init() ordering to think about.
+func register(name, summary string, run func(context.Context, Env) error) bool {
+	commands[name] = command{summary: summary, run: run}
+	return true
+}
+
+// ErrUsage means the arguments were wrong and usage has been printed.
+var ErrUsage = errors.New("usage")
+
+// ExitCode maps an error from Run to a process exit code.
+func ExitCode(err error) int {
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, ErrUsage):
+		return 2
+	}
+	return 1
+}
+
+// Run runs the payresult command with args (without the program name).
+func Run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return ErrUsage
+		}
+		return nil
+	}
+	cmd, ok := commands[args[0]]
+	if !ok {
+		fmt.Fprintf(stderr, "payresult: unknown command %q\n\n", args[0])
+		usage(stderr)
+		return ErrUsage
+	}
+	return cmd.run(ctx, Env{Args: args[1:], Getenv: getenv, Stdout: stdout, Stderr: stderr})
+}
+
+func usage(w io.Writer) {
+	names := make([]string, 0, len(commands))
+	for name := range commands {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("payresult verifies PortOne payment results and ships an offline PortOne sandbox.\n\n")
+	b.WriteString("Usage:\n  payresult <command> [flags]\n\nCommands:\n")
+	for _, name := range names {
+		fmt.Fprintf(&b, "  %-10s %s\n", name, commands[name].summary)
+	}
+	b.WriteString("\nRun 'payresult <command> --help' for a command's flags.\n")
+	io.WriteString(w, b.String())
+}
