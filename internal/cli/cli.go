@@ -26,14 +26,10 @@ type command struct {
 	run     func(ctx context.Context, env Env) error
 }
 
-// commands lists every subcommand. Each lives in a file named after it.
-var commands = map[string]command{}
-
-// register adds a subcommand; called from the var blocks of the files that
-// define them, so there is no init() ordering to think about.
-func register(name, summary string, run func(context.Context, Env) error) bool {
-	commands[name] = command{summary: summary, run: run}
-	return true
+// commands lists every subcommand. Each one's run function lives in a
+// file named after it (serve.go, emulator.go, ...).
+var commands = map[string]command{
+	// "serve":    {"run the payresult service", runServe},
 }
 
 // ErrUsage means the arguments were wrong and usage has been printed.
