@@ -1,0 +1,129 @@
+package payresult
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The Standard Webhooks headers payresult sends with every event.
+const (
+	HeaderWebhookID        = "webhook-id"
+	HeaderWebhookTimestamp = "webhook-timestamp"
+	HeaderWebhookSignature = "webhook-signature"
+)
+
+// WebhookTolerance is how far a webhook-timestamp may lie from the
+// receiver's clock, in either direction, before VerifyWebhook refuses it.
+// It bounds how long a captured request can be replayed.
+const WebhookTolerance = 5 * time.Minute
+
+// webhookSecretPrefix marks a secret whose key is the base64 text after it,
+// as Standard Webhooks secrets are written.
+const webhookSecretPrefix = "whsec_"
+
+// Errors returned by VerifyWebhook, to be matched with errors.Is.
+var (
+	// ErrWebhookHeaders means a Standard Webhooks header is missing or
+	// malformed.
+	ErrWebhookHeaders = errors.New("payresult: webhook headers missing or malformed")
+	// ErrWebhookTimestamp means the webhook-timestamp is outside
+	// WebhookTolerance of the receiver's clock: stale, or from the future.
+	ErrWebhookTimestamp = errors.New("payresult: webhook timestamp outside tolerance")
+	// ErrWebhookSignature means no signature in the header matches the
+	// body: it was tampered with, or signed with another secret.
+	ErrWebhookSignature = errors.New("payresult: webhook signature does not match")
+	// ErrWebhookSecret means the secret is empty, or has the whsec_ prefix
+	// with no valid base64 after it.
+	ErrWebhookSecret = errors.New("payresult: invalid webhook secret")
+)
+
+// WebhookKey returns the HMAC key of a webhook secret: the base64-decoded
+// text after a whsec_ prefix, or else the secret's own bytes. It fails on
+// an empty secret or a whsec_ secret that is not valid base64, so that a
+// misconfigured secret is caught at start-up rather than by every receiver.
+func WebhookKey(secret string) ([]byte, error) {
+	if secret == "" {
+		return nil, ErrWebhookSecret
+	}
+	rest, ok := strings.CutPrefix(secret, webhookSecretPrefix)
+	if !ok {
+		return []byte(secret), nil
+	}
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil || len(key) == 0 {
+		return nil, fmt.Errorf("%w: the text after %q is not base64", ErrWebhookSecret, webhookSecretPrefix)
+	}
+	return key, nil
+}
+
+// SignWebhook returns the webhook-signature header value for one delivery:
+// "v1," followed by the base64 HMAC-SHA256, keyed by the secret (see
+// WebhookKey), of "id.timestamp.body" with the timestamp in Unix seconds.
+// It returns "" when the secret is invalid; check secrets with WebhookKey
+// first.
+func SignWebhook(secret string, id string, ts time.Time, body []byte) string {
+	key, err := WebhookKey(secret)
+	if err != nil {
+		return ""
+	}
+	return "v1," + base64.StdEncoding.EncodeToString(webhookMAC(key, id, ts.Unix(), body))
+}
+
+func webhookMAC(key []byte, id string, unix int64, body []byte) []byte {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	m.Write([]byte{'.'})
+	m.Write([]byte(strconv.FormatInt(unix, 10)))
+	m.Write([]byte{'.'})
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// VerifyWebhook checks a delivery received from payresult (or any Standard
+// Webhooks sender): the webhook-id, webhook-timestamp and webhook-signature
+// headers must be present, the timestamp within WebhookTolerance of now,
+// and at least one of the space-separated "v1,<base64>" signatures must
+// match the body. Signatures of other versions are ignored, so a sender
+// may add new schemes during a secret rotation. Comparison is in constant
+// time. The errors wrap ErrWebhookHeaders, ErrWebhookTimestamp,
+// ErrWebhookSignature or ErrWebhookSecret.
+func VerifyWebhook(secret string, h http.Header, body []byte, now time.Time) error {
+	key, err := WebhookKey(secret)
+	if err != nil {
+		return err
+	}
+	id, tsText, sigs := h.Get(HeaderWebhookID), h.Get(HeaderWebhookTimestamp), h.Get(HeaderWebhookSignature)
+	if id == "" || tsText == "" || sigs == "" {
+		return fmt.Errorf("%w: need %s, %s and %s", ErrWebhookHeaders,
+			HeaderWebhookID, HeaderWebhookTimestamp, HeaderWebhookSignature)
+	}
+	unix, err := strconv.ParseInt(tsText, 10, 64)
+	if err != nil {
+		return fmt.Errorf("%w: %s %q is not Unix seconds", ErrWebhookHeaders, HeaderWebhookTimestamp, tsText)
+	}
+	if skew := now.Sub(time.Unix(unix, 0)); skew > WebhookTolerance || skew < -WebhookTolerance {
+		return fmt.Errorf("%w: timestamp is %s away from now", ErrWebhookTimestamp, skew.Round(time.Second))
+	}
+	want := webhookMAC(key, id, unix, body)
+	for _, sig := range strings.Fields(sigs) {
+		version, b64, ok := strings.Cut(sig, ",")
+		if !ok || version != "v1" {
+			continue
+		}
+		got, err := base64.StdEncoding.DecodeString(b64)
+		if err != nil {
+			continue
+		}
+		if hmac.Equal(got, want) {
+			return nil
+		}
+	}
+	return ErrWebhookSignature
+}
