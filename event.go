@@ -90,6 +90,16 @@ func EventID(merchantUID string, version int64, t EventType) string {
 	return "evt_" + hex.EncodeToString(h.Sum(nil))[:24]
 }
 
+// EventData returns the body of an event about o: the order as JSON, as it
+// was after the change the event announces.
+func EventData(o *Order) (json.RawMessage, error) {
+	b, err := json.Marshal(o)
+	if err != nil {
+		return nil, WrapError(KindInternal, err, "encoding order %s", o.MerchantUID)
+	}
+	return b, nil
+}
+
 // Delivery is the outcome of one attempt to deliver an event.
 type Delivery struct {
 	EventID     string

@@ -1,0 +1,112 @@
+package payresult
+
+import (
+	"context"
+
+	"payresult/portone"
+)
+
+// ForgeryCancelReason is the reason sent to PortOne with the cancel of a
+// forged payment; it shows in PortOne's console and on the buyer's
+// statement.
+const ForgeryCancelReason = "payresult: amount mismatch (forgery)"
+
+// maxCancelTries bounds the cancel attempts of one Confirm. Each attempt
+// carries the checksum PortOne last reported, so none can cancel twice;
+// the reconciler's next Confirm tries again if all fail.
+const maxCancelTries = 3
+
+// needsForgeryCancel reports whether o is forged by pay and pay still
+// holds money to give back. It is deliberately narrow: only the very
+// payment that made the order forged, and only while its amount or
+// currency differ from the order's, so that an honest payment is never
+// cancelled.
+func needsForgeryCancel(o *Order, pay *portone.Payment) bool {
+	if o == nil || o.Status != StatusForged || o.ForgeryCancelled || o.ImpUID != pay.ImpUID || sameMoney(o, pay) {
+		return false
+	}
+	switch kindOf(pay) {
+	case kindPaid, kindPartlyCancelled:
+		return pay.Cancellable().Sign() > 0
+	}
+	return false
+}
+
+// cancelForgery cancels the forged payment of res at PortOne and records
+// the cancel on the order. Concurrent Confirms of the same payment in this
+// process share one attempt. A failure is left in res.CancelErr: the order
+// is forged either way, and stays due for the reconciler until PortOne
+// confirms the cancel.
+func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Result) {
+	pay := res.Payment
+	v, err, _ := p.cancels.Do(pay.ImpUID, func() (any, error) {
+		return p.cancelForged(ctx, src, pay)
+	})
+	if err != nil {
+		res.CancelErr = err
+		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineError, "forged payment not cancelled yet: %v", err)
+		p.logger().Warn("forged payment not cancelled yet", "merchant_uid", pay.MerchantUID, "imp_uid", pay.ImpUID, "err", err)
+		return
+	}
+	done := v.(*Result)
+	res.Order, res.Payment = done.Order, done.Payment
+	res.Changed = res.Changed || done.Changed
+}
+
+// cancelForged asks PortOne to cancel all that remains of pay, with the
+// remaining balance as checksum. A refusal (the payment was cancelled
+// already, or its balance changed) is followed by a fresh look-up: the
+// cancel is done when PortOne's cancel_amount covers the whole amount.
+func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *portone.Payment) (*Result, error) {
+	var lastErr error
+	for range maxCancelTries {
+		if kindOf(pay) == kindCancelled {
+			return p.settle(ctx, src, pay)
+		}
+		if !needsMoneyBack(pay) {
+			// Nothing left that PortOne could cancel (never paid).
+			return p.settle(ctx, src, pay)
+		}
+		req := &portone.CancelRequest{
+			ImpUID:   pay.ImpUID,
+			Checksum: portone.AmountPtr(pay.Cancellable()),
+			Reason:   ForgeryCancelReason,
+		}
+		got, err := p.PortOne.Cancel(ctx, req)
+		if err == nil && got != nil && got.ImpUID == pay.ImpUID {
+			p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineForgeryCancel, "PortOne cancelled %s (cancel_amount now %s of %s)", req.Checksum, got.CancelAmount, got.Amount)
+			if kindOf(got) != kindCancelled {
+				// Accepted but not (yet) done, as with PayPal's pending
+				// cancels: never send a second cancel on top of it.
+				return nil, Errorf(KindTransient, "PortOne accepted the cancel of %s but reports cancel_amount %s of %s", pay.ImpUID, got.CancelAmount, got.Amount)
+			}
+			return p.settle(ctx, src, got)
+		}
+		if err == nil {
+			err = Errorf(KindTransient, "PortOne answered the cancel of %s without its payment", pay.ImpUID)
+		}
+		lastErr = err
+		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineForgeryCancel, "cancel refused or unanswered: %v", err)
+		fresh, ferr := p.PortOne.Payment(ctx, pay.ImpUID, true)
+		if ferr != nil {
+			return nil, gatewayError(ferr, "looking up forged payment %s after its cancel", pay.ImpUID)
+		}
+		if fresh, ferr = checkPayment(fresh, pay.ImpUID); ferr != nil {
+			return nil, ferr
+		}
+		pay = fresh
+	}
+	if kindOf(pay) == kindCancelled {
+		return p.settle(ctx, src, pay)
+	}
+	return nil, WrapError(KindTransient, lastErr, "PortOne has not cancelled forged payment %s", pay.ImpUID)
+}
+
+// needsMoneyBack reports whether pay holds money PortOne could cancel.
+func needsMoneyBack(pay *portone.Payment) bool {
+	switch kindOf(pay) {
+	case kindPaid, kindPartlyCancelled:
+		return pay.Cancellable().Sign() > 0
+	}
+	return false
+}

@@ -1,0 +1,164 @@
+package payresult
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"payresult/portone"
+)
+
+// DefaultCurrency is the currency of an order that names none.
+const DefaultCurrency = "KRW"
+
+// maxOrderNameLen bounds an order's name, in characters: PortOne shows it
+// in the payment window, where long names are cut anyway.
+const maxOrderNameLen = 200
+
+// NewOrder is what the app registers before the buyer pays.
+type NewOrder struct {
+	// MerchantUID is the app's order id: 1 to 40 of A-Z a-z 0-9 - _ . :
+	MerchantUID string `json:"merchant_uid"`
+	// Name is shown in the payment window.
+	Name string `json:"name"`
+	// Amount must be positive, and whole for currencies without minor
+	// units (KRW, JPY).
+	Amount portone.Amount `json:"amount"`
+	// Currency is a 3-letter ISO 4217 code; empty means KRW.
+	Currency string `json:"currency,omitempty"`
+	// SuccessURL and FailURL, when set, are absolute http(s) URLs the buyer
+	// is sent to after the payment, with a signed result.
+	SuccessURL string `json:"success_url,omitempty"`
+	FailURL    string `json:"fail_url,omitempty"`
+}
+
+// normalize validates n and fills in its defaults.
+func (n *NewOrder) normalize() error {
+	if err := checkMerchantUID(n.MerchantUID); err != nil {
+		return err
+	}
+	n.Name = strings.TrimSpace(n.Name)
+	if n.Name == "" || !utf8.ValidString(n.Name) || utf8.RuneCountInString(n.Name) > maxOrderNameLen {
+		return Errorf(KindInvalid, "name must be 1 to %d characters", maxOrderNameLen)
+	}
+	if strings.IndexFunc(n.Name, unicode.IsControl) >= 0 {
+		return Errorf(KindInvalid, "name contains a control character")
+	}
+	n.Currency = strings.ToUpper(n.Currency)
+	if n.Currency == "" {
+		n.Currency = DefaultCurrency
+	}
+	if len(n.Currency) != 3 || strings.IndexFunc(n.Currency, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
+		return Errorf(KindInvalid, "currency %q is not a 3-letter ISO 4217 code", n.Currency)
+	}
+	if n.Amount.Sign() <= 0 {
+		return Errorf(KindInvalid, "amount must be positive")
+	}
+	if _, whole := n.Amount.Int64(); !whole && (n.Currency == "KRW" || n.Currency == "JPY") {
+		return Errorf(KindInvalid, "amount %s is not whole; %s has no minor unit", n.Amount, n.Currency)
+	}
+	for _, u := range []struct{ field, raw string }{{"success_url", n.SuccessURL}, {"fail_url", n.FailURL}} {
+		if err := checkResultURL(u.field, u.raw); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkMerchantUID refuses a merchant_uid outside the safe charset, so
+// that it travels unescaped through URLs, logs and PortOne.
+func checkMerchantUID(m string) error {
+	if m == "" || len(m) > maxMerchantUIDLen {
+		return Errorf(KindInvalid, "merchant_uid must be 1 to %d characters", maxMerchantUIDLen)
+	}
+	for _, r := range m {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("-_.:", r)
+		if !ok {
+			return Errorf(KindInvalid, "merchant_uid may contain only A-Z a-z 0-9 - _ . :")
+		}
+	}
+	return nil
+}
+
+// checkResultURL accepts an empty URL or an absolute http(s) one.
+func checkResultURL(field, raw string) error {
+	if raw == "" {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil {
+		return Errorf(KindInvalid, "%s must be an absolute http or https URL", field)
+	}
+	return nil
+}
+
+// sameTerms reports whether o was registered with exactly n's terms.
+func sameTerms(o *Order, n *NewOrder) bool {
+	return o.Name == n.Name && o.Amount == n.Amount && o.Currency == n.Currency &&
+		o.SuccessURL == n.SuccessURL && o.FailURL == n.FailURL
+}
+
+// CreateOrder registers an order as pending and pre-registers its amount
+// with PortOne, so that a tampered amount is refused before the payment
+// window opens. Repeating an identical request returns the stored order
+// with created=false; the same merchant_uid with other terms is a
+// KindConflict.
+//
+// The amount is pre-registered before the order is stored: an order in
+// the store is always known to PortOne, and a failure at PortOne (a
+// KindTransient error) leaves nothing behind, so the app simply retries.
+// A retry after the order was stored but its answer lost finds it.
+func (p *Processor) CreateOrder(ctx context.Context, n NewOrder) (*Order, bool, error) {
+	if err := n.normalize(); err != nil {
+		return nil, false, err
+	}
+	existing, err := p.Store.Order(ctx, n.MerchantUID)
+	switch {
+	case err == nil:
+		return repeatOrder(existing, &n)
+	case !IsNotFound(err):
+		return nil, false, err
+	}
+	if _, err := p.PortOne.Prepare(ctx, n.MerchantUID, n.Amount, n.Currency); err != nil {
+		if portone.IsAlreadyPrepared(err) {
+			return nil, false, WrapError(KindConflict, err, "merchant_uid %s is registered at PortOne with another amount", n.MerchantUID)
+		}
+		return nil, false, gatewayError(err, "pre-registering the amount of %s", n.MerchantUID)
+	}
+	now := p.now()
+	o := &Order{
+		MerchantUID: n.MerchantUID,
+		Name:        n.Name,
+		Amount:      n.Amount,
+		Currency:    n.Currency,
+		Status:      StatusPending,
+		SuccessURL:  n.SuccessURL,
+		FailURL:     n.FailURL,
+		CreatedAt:   now,
+		UpdatedAt:   now,
+		NextCheckAt: now.Add(p.firstCheckDelay()),
+	}
+	stored, created, err := p.Store.CreateOrder(ctx, o)
+	if err != nil {
+		return nil, false, err
+	}
+	if !created {
+		// Another request for the same merchant_uid won the race.
+		return repeatOrder(stored, &n)
+	}
+	p.note(ctx, o.MerchantUID, "", SourceApp, lineNotice, "order registered: %s %s, amount pre-registered at PortOne", o.Amount, o.Currency)
+	if stored == nil {
+		stored = o
+	}
+	return stored, true, nil
+}
+
+// repeatOrder answers a repeated registration.
+func repeatOrder(o *Order, n *NewOrder) (*Order, bool, error) {
+	if o == nil || !sameTerms(o, n) {
+		return nil, false, Errorf(KindConflict, "merchant_uid %s is already registered with other terms", n.MerchantUID)
+	}
+	return o, false, nil
+}

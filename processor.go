@@ -1,0 +1,348 @@
+package payresult
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"golang.org/x/sync/singleflight"
+
+	"payresult/portone"
+)
+
+// DefaultFirstCheckDelay is how long after an order is created (or left
+// waiting) the reconciler first looks at it, when Processor.FirstCheckDelay
+// is zero. A minute gives the webhook time to arrive first.
+const DefaultFirstCheckDelay = time.Minute
+
+// maxApplyTries bounds Confirm's reload-and-decide loop after lost
+// compare-and-sets. Each retry follows a change someone else stored, and
+// an order has only a handful of states to pass through.
+const maxApplyTries = 8
+
+// Processor is payresult's processing core: every change to an order goes
+// through it. Store and PortOne are required; the other fields have
+// working zero values. A Processor is safe for concurrent use; do not copy
+// it after first use.
+type Processor struct {
+	// Store keeps the orders.
+	Store Store
+	// PortOne answers for payments; a *portone.Client in production.
+	PortOne Gateway
+	// Live refuses payments made on PortOne test channels (sandbox): they
+	// never make an order paid.
+	Live bool
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Logger defaults to a logger that discards everything.
+	Logger *slog.Logger
+	// FirstCheckDelay is how long a new or still-waiting order waits for
+	// its first reconciler check; zero means DefaultFirstCheckDelay.
+	FirstCheckDelay time.Duration
+
+	// cancels makes concurrent Confirms of one forged payment in this
+	// process share a single cancel call. Correctness across processes
+	// comes from PortOne's checksum; this only saves calls.
+	cancels singleflight.Group
+}
+
+// Result is what Confirm found and did.
+type Result struct {
+	// Order is the order after Confirm; nil when no order was found.
+	Order *Order
+	// Payment is PortOne's payment the decision was made from; nil when
+	// PortOne has no payment for the order yet.
+	Payment *portone.Payment
+	// Changed reports whether this call stored a change to the order.
+	Changed bool
+	// Outcome says what the payment meant for the order.
+	Outcome Outcome
+	// Reason explains Outcome in a sentence, for logs and operators.
+	Reason string
+	// CancelErr is set when the order is forged but PortOne could not be
+	// made to cancel the payment yet. The order needs no more than another
+	// Confirm later (the reconciler does it; see Order.NeedsCheck).
+	CancelErr error
+}
+
+func (p *Processor) now() time.Time {
+	if p.Now != nil {
+		return p.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (p *Processor) logger() *slog.Logger {
+	if p.Logger != nil {
+		return p.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (p *Processor) firstCheckDelay() time.Duration {
+	if p.FirstCheckDelay > 0 {
+		return p.FirstCheckDelay
+	}
+	return DefaultFirstCheckDelay
+}
+
+// Confirm turns a notice into verified order state. It looks the payment
+// up at PortOne (never trusting what the notice says about it), loads the
+// order named by the payment, checks that the payment may decide that
+// order, and stores the resulting transition with the payment attempt
+// and the event for the app in one compare-and-set. Running it twice, or
+// concurrently from several sources, has the effect of running it once.
+//
+// A forged payment (paid with another amount or currency than the order)
+// makes the order forged, and Confirm then cancels the payment at PortOne.
+//
+// Errors are *Error: KindInvalid for a malformed notice, KindNotFound for
+// an unknown order or payment, KindMismatch when the payment may not
+// decide the order (a refusal: nothing changed), KindTransient when
+// PortOne or the database could not answer (try again later). With a
+// KindMismatch error the Result is still returned, describing the refusal.
+func (p *Processor) Confirm(ctx context.Context, n Notice) (*Result, error) {
+	if err := n.validate(); err != nil {
+		return nil, err
+	}
+	pay, err := p.lookup(ctx, n)
+	if err != nil {
+		p.note(ctx, n.MerchantUID, n.ImpUID, n.Source, lineError, "PortOne look-up failed: %v", err)
+		return nil, err
+	}
+	if pay == nil {
+		return p.noPayment(ctx, n)
+	}
+	p.noteReceived(ctx, n, pay)
+	if n.MerchantUID != "" && n.MerchantUID != pay.MerchantUID {
+		return p.refuseForeign(ctx, n, pay)
+	}
+	res, err := p.settle(ctx, n.Source, pay)
+	if err != nil {
+		return res, err
+	}
+	if needsForgeryCancel(res.Order, pay) {
+		p.cancelForgery(ctx, n.Source, res)
+	}
+	return res, nil
+}
+
+// lookup fetches the payment a notice names: by imp_uid, test channels
+// included (Confirm checks the sandbox flag itself), or else the latest
+// attempt for the merchant_uid. It returns nil, nil when PortOne has no
+// payment for the merchant_uid yet.
+func (p *Processor) lookup(ctx context.Context, n Notice) (*portone.Payment, error) {
+	if n.ImpUID != "" {
+		pay, err := p.PortOne.Payment(ctx, n.ImpUID, true)
+		if err != nil {
+			return nil, gatewayError(err, "looking up payment %s", n.ImpUID)
+		}
+		return checkPayment(pay, n.ImpUID)
+	}
+	pay, err := p.PortOne.FindPayment(ctx, n.MerchantUID, "")
+	if portone.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, gatewayError(err, "looking up the payments of %s", n.MerchantUID)
+	}
+	return checkPayment(pay, "")
+}
+
+// checkPayment refuses an answer that cannot be PortOne's payment for the
+// request: a wrong imp_uid or no merchant_uid.
+func checkPayment(pay *portone.Payment, impUID string) (*portone.Payment, error) {
+	switch {
+	case pay == nil:
+		return nil, Errorf(KindTransient, "PortOne answered without a payment")
+	case impUID != "" && pay.ImpUID != impUID:
+		return nil, Errorf(KindTransient, "PortOne answered with payment %s for %s", pay.ImpUID, impUID)
+	case pay.ImpUID == "" || pay.MerchantUID == "":
+		return nil, Errorf(KindTransient, "PortOne answered with a payment without imp_uid or merchant_uid")
+	}
+	return pay, nil
+}
+
+// gatewayError classifies a PortOne failure. Anything but a clear "not
+// found" or a refused request is the caller's cue to try again later:
+// the notice itself is not at fault when PortOne cannot answer, and an
+// operator can fix refused credentials.
+func gatewayError(err error, format string, args ...any) error {
+	var input *portone.InputError
+	switch {
+	case portone.IsNotFound(err):
+		return WrapError(KindNotFound, err, format+": PortOne has no such payment", args...)
+	case errors.As(err, &input):
+		return WrapError(KindInvalid, err, format, args...)
+	case portone.IsUnauthorized(err):
+		return WrapError(KindTransient, err, format+": PortOne refused payresult's API credentials", args...)
+	case portone.IsTransient(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return WrapError(KindTransient, err, format+": PortOne unreachable", args...)
+	}
+	return WrapError(KindInternal, err, format, args...)
+}
+
+// noPayment answers a merchant_uid-only notice for which PortOne has no
+// payment: the buyer never got as far as a payment window.
+func (p *Processor) noPayment(ctx context.Context, n Notice) (*Result, error) {
+	o, err := p.Store.Order(ctx, n.MerchantUID)
+	if IsNotFound(err) {
+		return nil, Errorf(KindNotFound, "no order %q", n.MerchantUID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	p.note(ctx, n.MerchantUID, "", n.Source, lineNotice, "%s notice without imp_uid (error %s %q); PortOne has no payment yet", n.Source, n.ErrorCode, n.ErrorMsg)
+	return &Result{Order: o, Outcome: OutcomePending, Reason: "PortOne has no payment for the order yet"}, nil
+}
+
+// refuseForeign refuses a notice that names one order and a payment of
+// another, as when a payment made for order A is presented for order B.
+func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Payment) (*Result, error) {
+	why := "payment " + pay.ImpUID + " belongs to " + pay.MerchantUID + ", not to " + n.MerchantUID
+	p.note(ctx, n.MerchantUID, pay.ImpUID, n.Source, lineError, "refused: %s", why)
+	p.note(ctx, pay.MerchantUID, pay.ImpUID, n.Source, lineError, "refused: presented for order %s", n.MerchantUID)
+	p.logger().Warn("notice refused: payment of another order", "imp_uid", pay.ImpUID, "merchant_uid", n.MerchantUID, "payment_merchant_uid", pay.MerchantUID)
+	var o *Order
+	if got, err := p.Store.Order(ctx, n.MerchantUID); err == nil {
+		o = got
+	}
+	return &Result{Order: o, Payment: pay, Outcome: OutcomeRefused, Reason: why}, Errorf(KindMismatch, "%s", why)
+}
+
+// settle applies what pay means to its order: load, check, decide, and
+// compare-and-set, again from the top when another writer got there
+// first.
+func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment) (*Result, error) {
+	for range maxApplyTries {
+		o, err := p.Store.Order(ctx, pay.MerchantUID)
+		if IsNotFound(err) {
+			p.logger().Info("payment for an unknown order", "imp_uid", pay.ImpUID, "merchant_uid", pay.MerchantUID)
+			return nil, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		res := &Result{Order: o, Payment: pay}
+		if err := p.checkBinding(ctx, o, pay); err != nil {
+			res.Outcome, res.Reason = OutcomeRefused, err.Error()
+			p.note(ctx, o.MerchantUID, pay.ImpUID, src, lineError, "refused: %v", err)
+			return res, err
+		}
+		now := p.now()
+		d := decide(o, pay, now, p.Live)
+		res.Outcome, res.Reason = d.outcome, d.reason
+		if d.outcome == OutcomeRefused {
+			p.noteDecision(ctx, src, pay, d)
+			return res, Errorf(KindMismatch, "%s", d.reason)
+		}
+		next, err := p.apply(ctx, o, pay, d, now)
+		if IsConflict(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		res.Order, res.Changed = next, d.changes()
+		p.noteDecision(ctx, src, pay, d)
+		p.logDecision(o, pay, d)
+		return res, nil
+	}
+	return nil, Errorf(KindTransient, "order %s kept changing under Confirm; try again", pay.MerchantUID)
+}
+
+// checkBinding refuses a payment whose imp_uid is already bound to a
+// different order. Apply checks it again inside its transaction; this
+// look-up tells that refusal apart from a lost compare-and-set.
+func (p *Processor) checkBinding(ctx context.Context, o *Order, pay *portone.Payment) error {
+	if o.ImpUID == pay.ImpUID {
+		return nil // bound to o by the Apply that set o.ImpUID
+	}
+	bound, err := p.Store.OrderByImpUID(ctx, pay.ImpUID)
+	switch {
+	case IsNotFound(err):
+		return nil
+	case err != nil:
+		return err
+	case bound.MerchantUID != o.MerchantUID:
+		return Errorf(KindMismatch, "payment %s is already bound to another order", pay.ImpUID)
+	}
+	return nil
+}
+
+// apply stores decision d about pay, computed from o, and returns the
+// order as stored. A decision that changes nothing still records the
+// attempt, unless it is a plain duplicate of what is stored.
+func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d decision, now time.Time) (*Order, error) {
+	c := &Change{FromVersion: o.Version, Attempt: attemptOf(pay, now)}
+	if !d.changes() {
+		if d.outcome == OutcomeDuplicate {
+			return o, nil
+		}
+		return o, p.Store.Apply(ctx, c)
+	}
+	next := d.next
+	next.Version = o.Version + 1
+	p.schedule(next, now)
+	c.Order = next
+	if d.outcome != OutcomeForgeryCancelled {
+		ev, err := eventFor(next, now)
+		if err != nil {
+			return nil, err
+		}
+		c.Events = []Event{ev}
+	}
+	if err := p.Store.Apply(ctx, c); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// schedule sets when the reconciler should next look at o: soon while it
+// still waits for a result, never once it is settled.
+func (p *Processor) schedule(o *Order, now time.Time) {
+	if !o.NeedsCheck() {
+		o.NextCheckAt = time.Time{}
+		return
+	}
+	if o.NextCheckAt.IsZero() || o.NextCheckAt.Before(now) {
+		o.NextCheckAt = now.Add(p.firstCheckDelay())
+	}
+}
+
+// eventFor returns the event announcing o's new state. Its id derives from
+// the order and version, so the same change can never be announced twice.
+func eventFor(o *Order, now time.Time) (Event, error) {
+	t, ok := EventTypeFor(o.Status)
+	if !ok {
+		return Event{}, Errorf(KindInternal, "no event for status %q", o.Status)
+	}
+	data, err := EventData(o)
+	if err != nil {
+		return Event{}, err
+	}
+	return Event{
+		ID:          EventID(o.MerchantUID, o.Version, t),
+		Type:        t,
+		MerchantUID: o.MerchantUID,
+		CreatedAt:   now,
+		Data:        data,
+		State:       DeliveryPending,
+		NextAttempt: now,
+	}, nil
+}
+
+// logDecision logs a decision, loudly when money moved but the order
+// will not be fulfilled for it.
+func (p *Processor) logDecision(o *Order, pay *portone.Payment, d decision) {
+	attrs := []any{"merchant_uid", o.MerchantUID, "imp_uid", pay.ImpUID, "outcome", string(d.outcome), "reason", d.reason}
+	switch {
+	case d.outcome == OutcomeForged:
+		p.logger().Warn("forged payment", attrs...)
+	case (d.outcome == OutcomeIgnored || d.outcome == OutcomeIgnoredLate) && kindOf(pay) == kindPaid:
+		p.logger().Warn("paid payment does not change its order; check it by hand", attrs...)
+	default:
+		p.logger().Debug("notice decided", attrs...)
+	}
+}
