@@ -1,0 +1,84 @@
+package web
+
+import (
+	"net/http"
+	"sort"
+	"strings"
+
+	"payresult"
+)
+
+// route is one entry of the HTTP surface.
+type route struct {
+	pattern string // a net/http ServeMux pattern, with its method
+	handler http.Handler
+}
+
+// routes lists the whole HTTP surface. The API routes are also described in
+// openapi.json; a test keeps the two in step.
+func (s *Server) routes() []route {
+	h := func(f http.HandlerFunc) http.Handler { return f }
+	key := s.requireKey
+	rs := []route{
+		{"GET /healthz", h(s.healthz)},
+		{"GET /readyz", h(s.readyz)},
+
+		// PortOne: the buyer's return from the payment window, and the webhook.
+		{"GET /portone/redirect", s.redirect},
+		{"POST /portone/redirect", s.redirect},
+		{"POST /portone/webhook", s.allowSources(s.webhook)},
+		// The buyer's result page, which a confirming page refreshes.
+		{"GET /result/{merchant_uid}", h(s.resultPage)},
+
+		// The app API.
+		{"POST /api/orders", h(key(s.createOrder))},
+		{"GET /api/orders/{merchant_uid}", h(key(s.getOrder))},
+		{"POST /api/orders/{merchant_uid}/refund", h(key(s.refundOrder))},
+		{"GET /api/events", h(key(s.listEvents))},
+		{"GET /api/openapi.json", h(s.openAPI)},
+
+		{"GET /{$}", h(s.home)},
+	}
+	if s.cfg.Sandbox {
+		rs = append(rs,
+			route{"POST /demo/orders", h(s.createDemoOrder)},
+			route{"/sandbox/", http.StripPrefix("/sandbox", s.cfg.Emulator)},
+		)
+	}
+	return rs
+}
+
+// mux registers the routes, and for every path a fallback that answers a
+// wrong method with a JSON 405 naming the allowed ones (ServeMux's own
+// answer is plain text).
+func (s *Server) mux() http.Handler {
+	mux := http.NewServeMux()
+	allowed := map[string][]string{}
+	for _, rt := range s.routes() {
+		mux.Handle(rt.pattern, rt.handler)
+		if method, path, ok := strings.Cut(rt.pattern, " "); ok {
+			allowed[path] = append(allowed[path], method)
+		}
+	}
+	for path, methods := range allowed {
+		sort.Strings(methods)
+		mux.Handle(path, s.methodNotAllowed(methods))
+	}
+	mux.Handle("/", http.HandlerFunc(s.notFound))
+	return mux
+}
+
+func (s *Server) methodNotAllowed(methods []string) http.HandlerFunc {
+	allow := strings.Join(methods, ", ")
+	if strings.Contains(allow, "GET") {
+		allow += ", HEAD"
+	}
+	return func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Allow", allow)
+		s.fail(w, r, payresult.Errorf(kindMethod, "%s is not allowed here; use %s", r.Method, allow))
+	}
+}
+
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	s.fail(w, r, payresult.Errorf(payresult.KindNotFound, "no such endpoint: %s", r.URL.Path))
+}

@@ -1,0 +1,95 @@
+// Package web is payresult's HTTP surface: PortOne's redirect and webhook,
+// the buyer's result pages, the app API with its OpenAPI document, health
+// checks, and in sandbox mode the demo shop and the mounted emulator.
+// Every route is listed in routes.go.
+package web
+
+import (
+	"log/slog"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"payresult"
+)
+
+// Config is what the HTTP surface needs. Processor, Store and APIKey are
+// required.
+type Config struct {
+	Processor *payresult.Processor
+	Store     payresult.Store
+	// APIKey is the bearer key of the app API.
+	APIKey string
+	// ResultKey signs the results sent to orders' success and fail URLs
+	// and the links of the result pages.
+	ResultKey []byte
+	// PublicURL is where browsers and PortOne reach this server, without a
+	// trailing slash: "https://pay.example.com".
+	PublicURL string
+	// Sandbox turns on the demo shop, and Emulator is mounted at
+	// /sandbox/. MerchantCode is what the demo passes to IMP.init.
+	Sandbox      bool
+	Emulator     http.Handler
+	MerchantCode string
+	// WebhookAllow, when not empty, is the only sources /portone/webhook
+	// accepts. X-Forwarded-For is believed only from TrustedProxies.
+	WebhookAllow   []netip.Prefix
+	TrustedProxies []netip.Prefix
+	// Logger defaults to slog.Default(); Now to time.Now.
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Server serves payresult's HTTP surface. Create it with New.
+type Server struct {
+	cfg      Config
+	log      *slog.Logger
+	handler  http.Handler
+	redirect *payresult.RedirectHandler
+	webhook  *payresult.WebhookHandler
+}
+
+// New returns a Server for cfg.
+func New(cfg Config) *Server {
+	s := &Server{cfg: cfg, log: cfg.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.cfg.Now == nil {
+		s.cfg.Now = time.Now
+	}
+	s.cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	s.redirect = &payresult.RedirectHandler{
+		Processor: cfg.Processor, ResultKey: cfg.ResultKey,
+		Render: s.renderRedirect, Logger: s.log, Now: s.cfg.Now,
+	}
+	s.webhook = &payresult.WebhookHandler{Processor: cfg.Processor, Logger: s.log}
+	s.handler = s.mux()
+	return s
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+// fail sends err through writeError with the server's logger.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	writeError(w, r, s.log, err)
+}
+
+// healthz says the process is up; it touches nothing.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+// readyz says the store answers, so a load balancer sends traffic only to
+// an instance that can record results.
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.Ping(r.Context()); err != nil {
+		s.fail(w, r, payresult.WrapError(payresult.KindTransient, err, "the database does not answer"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
