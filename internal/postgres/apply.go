@@ -1,0 +1,228 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+
+	"payresult"
+)
+
+// Apply stores one verified change in one transaction: the order's state
+// if its version is still c.FromVersion, the attempt, and the events.
+// Anything refused rolls back everything. On success c.Order.Version is
+// the new version and each event's Seq is set.
+//
+// Apply writes the order's state, never its terms: name, amount,
+// currency, URLs and created_at stay as CreateOrder stored them.
+func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
+	if err := validChange(c); err != nil {
+		return err
+	}
+	var seqs []int64
+	err := s.inTx(ctx, "apply", func(tx pgx.Tx) error {
+		if c.Order != nil {
+			if err := updateOrder(ctx, tx, c.Order, c.FromVersion); err != nil {
+				return err
+			}
+		}
+		if c.Attempt != nil {
+			if err := upsertAttempt(ctx, tx, c.Attempt); err != nil {
+				return err
+			}
+		}
+		var err error
+		seqs, err = insertEvents(ctx, tx, c.Events)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if c.Order != nil {
+		c.Order.Version = c.FromVersion + 1
+	}
+	for i := range c.Events {
+		c.Events[i].Seq = seqs[i]
+		c.Events[i].State = deliveryStateOr(c.Events[i].State)
+	}
+	return nil
+}
+
+// updateOrder is the compare-and-set: it writes o only while the stored
+// version is from, and tells a lost race (KindConflict) from a missing
+// order (KindNotFound). Under READ COMMITTED an UPDATE that waited for a
+// concurrent one re-reads the row and finds the version moved on.
+func updateOrder(ctx context.Context, tx pgx.Tx, o *payresult.Order, from int64) error {
+	vbank, err := vbankJSON(o.Vbank)
+	if err != nil {
+		return payresult.WrapError(payresult.KindInvalid, err, "postgres: apply: virtual account")
+	}
+	tag, err := tx.Exec(ctx, `UPDATE orders SET
+			status = $1, imp_uid = $2, paid_amount = $3, refunded_amount = $4,
+			fail_reason = $5, vbank = $6, forgery_cancelled = $7, updated_at = $8,
+			paid_at = $9, next_check_at = $10, checks = $11, version = version + 1
+		WHERE merchant_uid = $12 AND version = $13`,
+		o.Status, o.ImpUID, o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(),
+		o.FailReason, vbank, o.ForgeryCancelled, ts(nowOr(o.UpdatedAt)),
+		ts(o.PaidAt), ts(o.NextCheckAt), o.Checks,
+		o.MerchantUID, from)
+	if err != nil || tag.RowsAffected() == 1 {
+		return err
+	}
+	var version int64
+	err = tx.QueryRow(ctx, `SELECT version FROM orders WHERE merchant_uid = $1`, o.MerchantUID).Scan(&version)
+	if isNoRows(err) {
+		return notFound("order %q not found", o.MerchantUID)
+	}
+	if err != nil {
+		return err
+	}
+	return payresult.Errorf(payresult.KindConflict,
+		"postgres: order %q is at version %d, not %d", o.MerchantUID, version, from)
+}
+
+// upsertAttempt inserts or updates an attempt. The conflict clause updates
+// only a row of the same order, so an imp_uid bound to another order
+// returns no row and becomes a KindConflict.
+func upsertAttempt(ctx context.Context, tx pgx.Tx, a *payresult.Attempt) error {
+	var imp string
+	err := tx.QueryRow(ctx, `INSERT INTO attempts (`+attemptColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+		ON CONFLICT (imp_uid) DO UPDATE SET
+			status = excluded.status, pay_method = excluded.pay_method,
+			pg_provider = excluded.pg_provider, amount = excluded.amount,
+			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
+			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
+			updated_at = excluded.updated_at
+		WHERE attempts.merchant_uid = excluded.merchant_uid
+		RETURNING imp_uid`,
+		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
+		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
+		ts(nowOr(a.CreatedAt)), ts(nowOr(a.UpdatedAt))).Scan(&imp)
+	if isNoRows(err) {
+		return payresult.Errorf(payresult.KindConflict,
+			"postgres: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
+	}
+	if payresult.KindOf(classify(err, "")) == payresult.KindNotFound {
+		return notFound("order %q not found for imp_uid %q", a.MerchantUID, a.ImpUID)
+	}
+	return err
+}
+
+// insertEvents appends events to the outbox and returns their seqs.
+//
+// A sequence would hand out seqs in the order transactions ask, not the
+// order they commit: a feed reader could see seq 11 committed, move its
+// cursor past it, and never see seq 10 commit a moment later. So seqs
+// come from the one-row event_seq counter instead, taken as the last step
+// before commit: its row lock makes the next Apply with events wait until
+// this one has committed, so seq order is commit order and the cursor is
+// stable. The lock is held only from this statement to the commit.
+func insertEvents(ctx context.Context, tx pgx.Tx, evs []payresult.Event) ([]int64, error) {
+	if len(evs) == 0 {
+		return nil, nil
+	}
+	var last int64
+	if err := tx.QueryRow(ctx, `UPDATE event_seq SET last = last + $1 RETURNING last`,
+		len(evs)).Scan(&last); err != nil {
+		return nil, err
+	}
+	seqs := make([]int64, len(evs))
+	for i := range evs {
+		seqs[i] = last - int64(len(evs)) + 1 + int64(i)
+		if err := insertEvent(ctx, tx, &evs[i], seqs[i]); err != nil {
+			return nil, err
+		}
+	}
+	return seqs, nil
+}
+
+// insertEvent appends one event with the given seq. A pending event with
+// no next attempt is due at once (at its creation).
+func insertEvent(ctx context.Context, tx pgx.Tx, e *payresult.Event, seq int64) error {
+	created := nowOr(e.CreatedAt)
+	state := deliveryStateOr(e.State)
+	next := e.NextAttempt
+	if next.IsZero() && state == payresult.DeliveryPending {
+		next = created
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO events (seq, id, type, merchant_uid, created_at,
+			data, state, attempts, next_attempt_at, last_error, delivered_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+		seq, e.ID, e.Type, e.MerchantUID, ts(created), []byte(e.Data), state,
+		e.Attempts, ts(next), e.LastError, ts(e.DeliveredAt))
+	switch payresult.KindOf(classify(err, "")) {
+	case payresult.KindConflict:
+		return payresult.WrapError(payresult.KindConflict, err, "postgres: event %q exists", e.ID)
+	case payresult.KindNotFound:
+		return notFound("order %q not found for event %q", e.MerchantUID, e.ID)
+	}
+	return err
+}
+
+// deliveryStateOr returns st, or pending when st is empty.
+func deliveryStateOr(st payresult.DeliveryState) payresult.DeliveryState {
+	if st == "" {
+		return payresult.DeliveryPending
+	}
+	return st
+}
+
+// validChange refuses a change that cannot be applied as a whole.
+func validChange(c *payresult.Change) error {
+	bad := func(format string, args ...any) error {
+		return payresult.Errorf(payresult.KindInvalid, "postgres: apply: "+format, args...)
+	}
+	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0) {
+		return bad("empty change")
+	}
+	uid := ""
+	if o := c.Order; o != nil {
+		switch {
+		case o.MerchantUID == "":
+			return bad("order without merchant_uid")
+		case !o.Status.Valid():
+			return bad("unknown status %q", o.Status)
+		case c.FromVersion < 1:
+			return bad("from version %d", c.FromVersion)
+		}
+		uid = o.MerchantUID
+	}
+	if a := c.Attempt; a != nil {
+		if a.ImpUID == "" || a.MerchantUID == "" || (uid != "" && a.MerchantUID != uid) {
+			return bad("attempt %q for order %q does not belong to order %q", a.ImpUID, a.MerchantUID, uid)
+		}
+	}
+	for _, e := range c.Events {
+		if err := validEvent(e, uid); err != nil {
+			return bad("%v", err)
+		}
+	}
+	return nil
+}
+
+// validEvent checks one event of a change to order uid ("" for any).
+func validEvent(e payresult.Event, uid string) error {
+	switch {
+	case e.ID == "" || e.Type == "" || e.MerchantUID == "":
+		return errors.New("event without id, type or merchant_uid")
+	case uid != "" && e.MerchantUID != uid:
+		return errors.New("event " + e.ID + " is for another order")
+	case !json.Valid(e.Data):
+		return errors.New("event " + e.ID + " data is not JSON")
+	case !validDeliveryState(deliveryStateOr(e.State)):
+		return errors.New("event " + e.ID + " has an unknown delivery state")
+	}
+	return nil
+}
+
+// validDeliveryState reports whether st is a known delivery state.
+func validDeliveryState(st payresult.DeliveryState) bool {
+	switch st {
+	case payresult.DeliveryPending, payresult.DeliveryDelivered, payresult.DeliveryDead, payresult.DeliveryNone:
+		return true
+	}
+	return false
+}

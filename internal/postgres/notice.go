@@ -1,0 +1,78 @@
+package postgres
+
+import (
+	"context"
+
+	"payresult"
+)
+
+// RecordNotice appends n to its order's timeline and sets n.ID (and n.At
+// when zero). The order need not exist: a notice for an unknown
+// merchant_uid is history worth keeping.
+func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) error {
+	if n == nil || n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
+		return payresult.Errorf(payresult.KindInvalid, "postgres: record notice: merchant_uid, source and kind are required")
+	}
+	at := nowOr(n.At)
+	var id int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO notices
+			(merchant_uid, imp_uid, source, kind, detail, at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, ts(at)).Scan(&id)
+	if err != nil {
+		return classify(err, "postgres: record notice %q", n.MerchantUID)
+	}
+	n.ID, n.At = id, roundTime(at)
+	return nil
+}
+
+// Timeline returns an order's notice records, oldest first.
+func (s *Store) Timeline(ctx context.Context, merchantUID string) ([]payresult.NoticeRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, merchant_uid, imp_uid, source, kind, detail, at
+		FROM notices WHERE merchant_uid = $1 ORDER BY id`, merchantUID)
+	if err != nil {
+		return nil, classify(err, "postgres: timeline %q", merchantUID)
+	}
+	defer rows.Close()
+	var out []payresult.NoticeRecord
+	for rows.Next() {
+		var n payresult.NoticeRecord
+		if err := rows.Scan(&n.ID, &n.MerchantUID, &n.ImpUID, &n.Source, &n.Kind, &n.Detail, &n.At); err != nil {
+			return nil, classify(err, "postgres: timeline %q", merchantUID)
+		}
+		n.At = n.At.UTC()
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, "postgres: timeline %q", merchantUID)
+	}
+	if len(out) == 0 {
+		return nil, s.mustExist(ctx, merchantUID)
+	}
+	return out, nil
+}
+
+// Attempts lists the payment attempts of an order, oldest first.
+func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts
+		WHERE merchant_uid = $1 ORDER BY created_at, imp_uid`, merchantUID)
+	if err != nil {
+		return nil, classify(err, "postgres: attempts %q", merchantUID)
+	}
+	defer rows.Close()
+	var out []payresult.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, classify(err, "postgres: attempts %q", merchantUID)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, "postgres: attempts %q", merchantUID)
+	}
+	if len(out) == 0 {
+		return nil, s.mustExist(ctx, merchantUID)
+	}
+	return out, nil
+}

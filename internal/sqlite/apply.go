@@ -1,0 +1,207 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"payresult"
+)
+
+// Apply stores one verified change in one transaction: the order's state
+// if its version is still c.FromVersion, the attempt, and the events.
+// Anything refused rolls back everything. On success c.Order.Version is
+// the new version and each event's Seq is set.
+//
+// Apply writes the order's state, never its terms: name, amount,
+// currency, URLs and created_at stay as CreateOrder stored them.
+func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
+	if err := validChange(c); err != nil {
+		return err
+	}
+	seqs := make([]int64, len(c.Events))
+	err := s.write(ctx, "apply", func(tx *sql.Tx) error {
+		if c.Order != nil {
+			if err := updateOrder(ctx, tx, c.Order, c.FromVersion); err != nil {
+				return err
+			}
+		}
+		if c.Attempt != nil {
+			if err := upsertAttempt(ctx, tx, c.Attempt); err != nil {
+				return err
+			}
+		}
+		for i := range c.Events {
+			seq, err := insertEvent(ctx, tx, &c.Events[i])
+			if err != nil {
+				return err
+			}
+			seqs[i] = seq
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if c.Order != nil {
+		c.Order.Version = c.FromVersion + 1
+	}
+	for i := range c.Events {
+		c.Events[i].Seq = seqs[i]
+		c.Events[i].State = deliveryStateOr(c.Events[i].State)
+	}
+	return nil
+}
+
+// updateOrder is the compare-and-set: it writes o only while the stored
+// version is from, and tells a lost race (KindConflict) from a missing
+// order (KindNotFound).
+func updateOrder(ctx context.Context, tx *sql.Tx, o *payresult.Order, from int64) error {
+	vbank, err := vbankJSON(o.Vbank)
+	if err != nil {
+		return payresult.WrapError(payresult.KindInvalid, err, "sqlite: apply: virtual account")
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE orders SET
+			status = ?, imp_uid = ?, paid_amount = ?, refunded_amount = ?,
+			fail_reason = ?, vbank = ?, forgery_cancelled = ?, updated_at = ?,
+			paid_at = ?, next_check_at = ?, checks = ?, version = version + 1
+		WHERE merchant_uid = ? AND version = ?`,
+		o.Status, o.ImpUID, o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(),
+		o.FailReason, vbank, o.ForgeryCancelled, nowOr(o.UpdatedAt).UnixMicro(),
+		micros(o.PaidAt), micros(o.NextCheckAt), o.Checks,
+		o.MerchantUID, from)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	var version int64
+	err = tx.QueryRowContext(ctx, `SELECT version FROM orders WHERE merchant_uid = ?`, o.MerchantUID).Scan(&version)
+	if errors.Is(err, sql.ErrNoRows) {
+		return notFound("order %q not found", o.MerchantUID)
+	}
+	if err != nil {
+		return err
+	}
+	return payresult.Errorf(payresult.KindConflict,
+		"sqlite: order %q is at version %d, not %d", o.MerchantUID, version, from)
+}
+
+// upsertAttempt inserts or updates an attempt. The conflict clause updates
+// only a row of the same order, so an imp_uid bound to another order
+// returns no row and becomes a KindConflict.
+func upsertAttempt(ctx context.Context, tx *sql.Tx, a *payresult.Attempt) error {
+	var imp string
+	err := tx.QueryRowContext(ctx, `INSERT INTO attempts (`+attemptColumns+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (imp_uid) DO UPDATE SET
+			status = excluded.status, pay_method = excluded.pay_method,
+			pg_provider = excluded.pg_provider, amount = excluded.amount,
+			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
+			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
+			updated_at = excluded.updated_at
+		WHERE attempts.merchant_uid = excluded.merchant_uid
+		RETURNING imp_uid`,
+		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
+		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
+		nowOr(a.CreatedAt).UnixMicro(), nowOr(a.UpdatedAt).UnixMicro()).Scan(&imp)
+	if errors.Is(err, sql.ErrNoRows) {
+		return payresult.Errorf(payresult.KindConflict,
+			"sqlite: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
+	}
+	if payresult.KindOf(classify(err, "")) == payresult.KindNotFound {
+		return notFound("order %q not found for imp_uid %q", a.MerchantUID, a.ImpUID)
+	}
+	return err
+}
+
+// insertEvent appends one event to the outbox and returns its seq. A
+// pending event with no next attempt is due at once (at its creation).
+func insertEvent(ctx context.Context, tx *sql.Tx, e *payresult.Event) (int64, error) {
+	created := nowOr(e.CreatedAt)
+	state := deliveryStateOr(e.State)
+	next := e.NextAttempt
+	if next.IsZero() && state == payresult.DeliveryPending {
+		next = created
+	}
+	var seq int64
+	err := tx.QueryRowContext(ctx, `INSERT INTO events (id, type, merchant_uid, created_at,
+			data, state, attempts, next_attempt_at, last_error, delivered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+		e.ID, e.Type, e.MerchantUID, created.UnixMicro(), []byte(e.Data), state,
+		e.Attempts, micros(next), e.LastError, micros(e.DeliveredAt)).Scan(&seq)
+	switch payresult.KindOf(classify(err, "")) {
+	case payresult.KindConflict:
+		return 0, payresult.WrapError(payresult.KindConflict, err, "sqlite: event %q exists", e.ID)
+	case payresult.KindNotFound:
+		return 0, notFound("order %q not found for event %q", e.MerchantUID, e.ID)
+	}
+	return seq, err
+}
+
+// deliveryStateOr returns st, or pending when st is empty.
+func deliveryStateOr(st payresult.DeliveryState) payresult.DeliveryState {
+	if st == "" {
+		return payresult.DeliveryPending
+	}
+	return st
+}
+
+// validChange refuses a change that cannot be applied as a whole.
+func validChange(c *payresult.Change) error {
+	bad := func(format string, args ...any) error {
+		return payresult.Errorf(payresult.KindInvalid, "sqlite: apply: "+format, args...)
+	}
+	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0) {
+		return bad("empty change")
+	}
+	uid := ""
+	if o := c.Order; o != nil {
+		switch {
+		case o.MerchantUID == "":
+			return bad("order without merchant_uid")
+		case !o.Status.Valid():
+			return bad("unknown status %q", o.Status)
+		case c.FromVersion < 1:
+			return bad("from version %d", c.FromVersion)
+		}
+		uid = o.MerchantUID
+	}
+	if a := c.Attempt; a != nil {
+		if a.ImpUID == "" || a.MerchantUID == "" || (uid != "" && a.MerchantUID != uid) {
+			return bad("attempt %q for order %q does not belong to order %q", a.ImpUID, a.MerchantUID, uid)
+		}
+	}
+	for _, e := range c.Events {
+		if err := validEvent(e, uid); err != nil {
+			return bad("%v", err)
+		}
+	}
+	return nil
+}
+
+// validEvent checks one event of a change to order uid ("" for any).
+func validEvent(e payresult.Event, uid string) error {
+	switch {
+	case e.ID == "" || e.Type == "" || e.MerchantUID == "":
+		return errors.New("event without id, type or merchant_uid")
+	case uid != "" && e.MerchantUID != uid:
+		return errors.New("event " + e.ID + " is for another order")
+	case !json.Valid(e.Data):
+		return errors.New("event " + e.ID + " data is not JSON")
+	case !validDeliveryState(deliveryStateOr(e.State)):
+		return errors.New("event " + e.ID + " has an unknown delivery state")
+	}
+	return nil
+}
+
+// validDeliveryState reports whether st is a known delivery state.
+func validDeliveryState(st payresult.DeliveryState) bool {
+	switch st {
+	case payresult.DeliveryPending, payresult.DeliveryDelivered, payresult.DeliveryDead, payresult.DeliveryNone:
+		return true
+	}
+	return false
+}
