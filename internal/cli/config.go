@@ -1,0 +1,242 @@
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"payresult"
+	"payresult/internal/web"
+)
+
+// SandboxAPIKey is the app API key in sandbox mode when PAYRESULT_API_KEY
+// is not set. It is printed at start-up; no real money is behind it.
+const SandboxAPIKey = "sandbox_payresult_api_key"
+
+// minAPIKeyLen keeps a live API key out of guessing range.
+const minAPIKeyLen = 16
+
+// serveConfig is the configuration of payresult serve, read once from the
+// environment and the flags (flags win) and then validated as a whole.
+type serveConfig struct {
+	Addr          string // listen address
+	DB            string // SQLite path, or a postgres:// URL
+	PortOneKey    string
+	PortOneSecret string
+	PortOneURL    string // empty: PortOne's own API
+	APIKey        string // bearer key of the app API
+	EventsURL     string // where events are POSTed; empty: feed only
+	EventsSecret  string // signs events (Standard Webhooks) and result URLs
+	PublicURL     string // how browsers and PortOne reach us; empty: derived
+	// AcceptTestPayments lets PortOne test-channel payments settle orders
+	// in live mode, for trying real credentials on a test channel.
+	AcceptTestPayments bool
+	WebhookAllow       []netip.Prefix
+	TrustedProxies     []netip.Prefix
+	ShutdownTimeout    time.Duration
+	LogFormat          string // text or json
+
+	// Sandbox is true when no PortOne credentials are set: the emulator
+	// stands in for PortOne.
+	Sandbox bool
+}
+
+// serveEnv documents each setting: its flag, its environment variable and
+// what it does, in the order --help lists them.
+var serveEnv = []struct{ flag, env, usage string }{
+	{"addr", "PAYRESULT_ADDR", "listen address"},
+	{"db", "PAYRESULT_DB", "SQLite file, or postgres://user@host/db for PostgreSQL"},
+	{"portone-api-key", "PORTONE_API_KEY", "PortOne REST API key; none (with no secret) means sandbox mode"},
+	{"portone-api-secret", "PORTONE_API_SECRET", "PortOne REST API secret"},
+	{"portone-api-url", "PORTONE_API_URL", "PortOne API base URL (default https://api.iamport.kr)"},
+	{"api-key", "PAYRESULT_API_KEY", "bearer key the app sends to /api/ (sandbox default: " + SandboxAPIKey + ")"},
+	{"events-url", "PAYRESULT_EVENTS_URL", "app URL that receives signed events; empty: feed only"},
+	{"events-secret", "PAYRESULT_EVENTS_SECRET", "secret that signs events and result URLs (whsec_<base64> or any text)"},
+	{"public-url", "PAYRESULT_PUBLIC_URL", "URL browsers and PortOne reach this server at (default derived from --addr)"},
+	{"accept-test-payments", "PAYRESULT_ACCEPT_TEST_PAYMENTS", "with live credentials, let PortOne test-channel payments settle orders (true/false)"},
+	{"webhook-allow", "PAYRESULT_WEBHOOK_ALLOW", "comma-separated IPs/CIDRs allowed to call /portone/webhook; empty: anyone (PortOne's: 52.78.100.19,52.78.48.223,52.78.5.241)"},
+	{"trusted-proxies", "PAYRESULT_TRUSTED_PROXIES", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed"},
+	{"shutdown-timeout", "PAYRESULT_SHUTDOWN_TIMEOUT", "how long in-flight requests get to finish on shutdown"},
+	{"log-format", "PAYRESULT_LOG_FORMAT", "log format: text or json"},
+}
+
+// serveDefaults are the values used when neither flag nor environment
+// sets one.
+var serveDefaults = map[string]string{
+	"addr":             ":8080",
+	"db":               "payresult.db",
+	"shutdown-timeout": "20s",
+	"log-format":       "text",
+}
+
+// loadServeConfig reads and validates the configuration. With --help it
+// prints the usage to stdout and returns nil, nil.
+func loadServeConfig(env Env) (*serveConfig, error) {
+	fs := flag.NewFlagSet("payresult serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	raw := map[string]*string{}
+	for _, s := range serveEnv {
+		def := serveDefaults[s.flag]
+		if v := env.Getenv(s.env); v != "" {
+			def = v
+		}
+		raw[s.flag] = fs.String(s.flag, def, s.usage)
+	}
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			serveUsage(env.Stdout)
+			return nil, nil
+		}
+		fmt.Fprintf(env.Stderr, "payresult serve: %v\n\n", err)
+		serveUsage(env.Stderr)
+		return nil, ErrUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(env.Stderr, "payresult serve: unexpected argument %q\n\n", fs.Arg(0))
+		serveUsage(env.Stderr)
+		return nil, ErrUsage
+	}
+	get := func(name string) string { return strings.TrimSpace(*raw[name]) }
+	return parseServeConfig(get)
+}
+
+// parseServeConfig builds the configuration from the settings' text and
+// reports every problem at once, each naming the variable and flag.
+func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
+	c := &serveConfig{
+		Addr: get("addr"), DB: get("db"),
+		PortOneKey: get("portone-api-key"), PortOneSecret: get("portone-api-secret"), PortOneURL: get("portone-api-url"),
+		APIKey: get("api-key"), EventsURL: get("events-url"), EventsSecret: get("events-secret"),
+		PublicURL: strings.TrimRight(get("public-url"), "/"), LogFormat: get("log-format"),
+	}
+	var problems []string
+	bad := func(flag, format string, args ...any) {
+		problems = append(problems, fmt.Sprintf("%s (--%s): %s", envOf(flag), flag, fmt.Sprintf(format, args...)))
+	}
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		bad("addr", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+	}
+	if c.DB == "" {
+		bad("db", "empty; give a SQLite file path or a postgres:// URL")
+	}
+	c.Sandbox = c.PortOneKey == "" && c.PortOneSecret == ""
+	switch {
+	case (c.PortOneKey == "") != (c.PortOneSecret == ""):
+		bad("portone-api-key", "PORTONE_API_KEY and PORTONE_API_SECRET must be set together (neither means sandbox mode)")
+	case c.Sandbox && c.PortOneURL != "":
+		bad("portone-api-url", "set, but PORTONE_API_KEY and PORTONE_API_SECRET are not; sandbox mode uses its own emulator")
+	}
+	checkURL(bad, "portone-api-url", c.PortOneURL)
+	switch {
+	case c.APIKey == "" && c.Sandbox:
+		c.APIKey = SandboxAPIKey
+	case c.APIKey == "":
+		bad("api-key", "required with live PortOne credentials: the key your app sends as Authorization: Bearer <key>")
+	case len(c.APIKey) < minAPIKeyLen:
+		bad("api-key", "too short: use at least %d characters (for example: openssl rand -hex 24)", minAPIKeyLen)
+	}
+	checkURL(bad, "events-url", c.EventsURL)
+	if c.EventsURL != "" && c.EventsSecret == "" {
+		bad("events-secret", "required with PAYRESULT_EVENTS_URL: events are signed with it")
+	}
+	if c.EventsSecret != "" {
+		if _, err := payresult.WebhookKey(c.EventsSecret); err != nil {
+			bad("events-secret", "%v", err)
+		}
+	}
+	checkURL(bad, "public-url", c.PublicURL)
+	c.parseRest(get, bad)
+	if len(problems) > 0 {
+		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
+	}
+	return c, nil
+}
+
+// parseRest reads the settings that are lists, durations and switches.
+func (c *serveConfig) parseRest(get func(string) string, bad func(flag, format string, args ...any)) {
+	var err error
+	if c.WebhookAllow, err = web.ParsePrefixes(get("webhook-allow")); err != nil {
+		bad("webhook-allow", "%v", err)
+	}
+	if c.TrustedProxies, err = web.ParsePrefixes(get("trusted-proxies")); err != nil {
+		bad("trusted-proxies", "%v", err)
+	}
+	if v := get("accept-test-payments"); v != "" {
+		if c.AcceptTestPayments, err = strconv.ParseBool(v); err != nil {
+			bad("accept-test-payments", "%q is not true or false", v)
+		}
+	}
+	if c.ShutdownTimeout, err = time.ParseDuration(get("shutdown-timeout")); err != nil || c.ShutdownTimeout <= 0 {
+		bad("shutdown-timeout", "%q is not a positive duration such as 20s", get("shutdown-timeout"))
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		bad("log-format", "%q is not text or json", c.LogFormat)
+	}
+}
+
+// ResultKey is the HMAC key of the results added to orders' success and
+// fail URLs: the events secret when there is one, else the API key, as
+// both are shared with the app.
+func (c *serveConfig) ResultKey() []byte {
+	if c.EventsSecret != "" {
+		if k, err := payresult.WebhookKey(c.EventsSecret); err == nil {
+			return k
+		}
+	}
+	return []byte(c.APIKey)
+}
+
+// IsPostgres reports whether DB names a PostgreSQL database.
+func (c *serveConfig) IsPostgres() bool {
+	return strings.HasPrefix(c.DB, "postgres://") || strings.HasPrefix(c.DB, "postgresql://")
+}
+
+func checkURL(bad func(flag, format string, args ...any), flag, raw string) {
+	if raw == "" {
+		return
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		bad(flag, "%q is not an absolute http or https URL", raw)
+	}
+}
+
+func envOf(flag string) string {
+	for _, s := range serveEnv {
+		if s.flag == flag {
+			return s.env
+		}
+	}
+	return flag
+}
+
+func serveUsage(w io.Writer) {
+	var b strings.Builder
+	b.WriteString(`Usage: payresult serve [flags]
+
+Runs the payresult service: PortOne's redirect (/portone/redirect) and
+webhook (/portone/webhook), the buyer's result pages, the app API (/api/,
+described at /api/openapi.json), /healthz and /readyz.
+
+With no PortOne credentials it runs in SANDBOX MODE: an offline PortOne
+emulator is mounted at /sandbox/ and a demo shop is served at /.
+
+Every flag can also be set by its environment variable; flags win.
+
+`)
+	for _, s := range serveEnv {
+		def := serveDefaults[s.flag]
+		if def != "" {
+			def = " (default " + def + ")"
+		}
+		fmt.Fprintf(&b, "  --%s, %s\n        %s%s\n", s.flag, s.env, s.usage, def)
+	}
+	io.WriteString(w, b.String())
+}

@@ -1,0 +1,239 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"payresult"
+	"payresult/internal/outbox"
+	"payresult/internal/postgres"
+	"payresult/internal/reconcile"
+	"payresult/internal/sqlite"
+	"payresult/internal/web"
+	"payresult/portone"
+	"payresult/portone/emulator"
+)
+
+// runServe runs the payresult service until ctx is done, then shuts it down
+// gracefully: requests in flight finish, background workers stop, and the
+// store is closed last.
+func runServe(ctx context.Context, env Env) error {
+	cfg, err := loadServeConfig(env)
+	if cfg == nil {
+		return err
+	}
+	log := newLogger(cfg.LogFormat, env.Stderr)
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	svc := newService(cfg, store, ln.Addr().(*net.TCPAddr), log)
+	defer svc.close()
+	svc.announce(env.Stdout)
+	return svc.serve(ctx, ln)
+}
+
+// service is one running payresult serve: the HTTP server and what it wires
+// together.
+type service struct {
+	cfg      *serveConfig
+	log      *slog.Logger
+	store    payresult.Store
+	gateway  *portone.Client
+	proc     *payresult.Processor
+	emulator *emulator.Emulator // nil in live mode
+	http     *http.Server
+	localURL string // loopback URL of this server, for its own calls
+	public   string // URL browsers and PortOne use
+}
+
+func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log *slog.Logger) *service {
+	s := &service{cfg: cfg, log: log, store: store}
+	s.localURL, s.public = serverURLs(addr, cfg.PublicURL)
+	s.gateway = &portone.Client{BaseURL: cfg.PortOneURL, Key: cfg.PortOneKey, Secret: cfg.PortOneSecret}
+	webCfg := web.Config{
+		Store: store, APIKey: cfg.APIKey, ResultKey: cfg.ResultKey(), PublicURL: s.public,
+		WebhookAllow: cfg.WebhookAllow, TrustedProxies: cfg.TrustedProxies, Logger: log,
+	}
+	if cfg.Sandbox {
+		s.emulator = emulator.New(emulator.Config{
+			WebhookURL: s.localURL + "/portone/webhook",
+			PublicURL:  s.public + "/sandbox",
+			Logger:     log.With("component", "emulator"),
+		})
+		ec := s.emulator.Config()
+		// The processor calls the emulator over loopback like any PortOne
+		// client, so faults injected into the emulator reach it.
+		s.gateway = &portone.Client{BaseURL: s.localURL + "/sandbox", Key: ec.APIKey, Secret: ec.APISecret}
+		webCfg.Sandbox, webCfg.Emulator, webCfg.MerchantCode = true, s.emulator, ec.MerchantCode
+	}
+	s.proc = &payresult.Processor{
+		Store: store, PortOne: s.gateway, Live: !cfg.Sandbox && !cfg.AcceptTestPayments,
+		Logger: log.With("component", "processor"), FirstCheckDelay: reconcile.DefaultSchedule[0],
+	}
+	webCfg.Processor = s.proc
+	s.http = &http.Server{
+		Handler:           web.New(webCfg),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      90 * time.Second, // Confirm may wait on PortOne's retries
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// serverURLs returns the loopback URL this server calls itself at, and the
+// public URL: the configured one, or one derived from the bound address.
+func serverURLs(addr *net.TCPAddr, configured string) (local, public string) {
+	port := strconv.Itoa(addr.Port)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "localhost"
+		local = "http://127.0.0.1:" + port
+	} else {
+		local = "http://" + net.JoinHostPort(host, port)
+	}
+	public = configured
+	if public == "" {
+		public = "http://" + net.JoinHostPort(host, port)
+	}
+	return local, public
+}
+
+// announce tells the operator what is running. The "listening on" line is
+// what tests (and scripts) read to find the bound port.
+func (s *service) announce(w io.Writer) {
+	if s.cfg.Sandbox {
+		s.log.Warn("SANDBOX MODE: no PortOne credentials are set; PortOne is emulated and no real payment is possible",
+			"emulator", s.public+"/sandbox/", "demo_shop", s.public+"/")
+		fmt.Fprintf(w, `
+  ============================================================
+   payresult: SANDBOX MODE (no PORTONE_API_KEY / PORTONE_API_SECRET)
+   PortOne is emulated at %s/sandbox/ ; no real money moves.
+   Demo shop:   %s/
+   App API key: %s
+  ============================================================
+
+`, s.public, s.public, shownKey(s.cfg.APIKey))
+	} else {
+		s.log.Info("live mode", "portone", s.gateway.BaseURL, "accept_test_payments", s.cfg.AcceptTestPayments)
+	}
+	s.log.Info("payresult serve started", "addr", s.localURL, "public_url", s.public, "db", dbKind(s.cfg))
+	fmt.Fprintf(w, "listening on %s\n", s.localURL)
+}
+
+// serve runs the HTTP server and the background workers until ctx is done
+// or the server fails.
+func (s *service) serve(ctx context.Context, ln net.Listener) error {
+	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	s.startWorkers(workCtx, &wg)
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- s.http.Serve(ln) }()
+
+	var err error
+	select {
+	case err = <-serveErr:
+	case <-ctx.Done():
+		s.log.Info("shutting down: waiting for requests in flight", "timeout", s.cfg.ShutdownTimeout)
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+		err = s.http.Shutdown(sctx)
+		cancel()
+		if err != nil {
+			s.log.Error("requests still in flight at the shutdown timeout", "err", err)
+			_ = s.http.Close()
+		}
+		<-serveErr
+	}
+	// Workers stop only after the last request: a Confirm in flight may
+	// still append events for the outbox.
+	stopWork()
+	wg.Wait()
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	s.log.Info("payresult serve stopped")
+	return err
+}
+
+// startWorkers starts event delivery and the reconciler, each stopped by
+// ctx.
+func (s *service) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
+	worker := &outbox.Worker{
+		Store: s.store, URL: s.cfg.EventsURL, Secret: s.cfg.EventsSecret,
+		Logger: s.log.With("component", "outbox"),
+	}
+	rec := &reconcile.Reconciler{
+		Store: s.store, Processor: s.proc, PortOne: s.gateway,
+		Logger: s.log.With("component", "reconciler"),
+	}
+	run := func(name string, f func(context.Context) error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := f(ctx); err != nil {
+				s.log.Error(name+" stopped", "err", err)
+			}
+		}()
+	}
+	run("event delivery", worker.Run)
+	run("reconciler", rec.Run)
+}
+
+// shownKey prints the well-known sandbox key, never one the operator chose.
+func shownKey(key string) string {
+	if key == SandboxAPIKey {
+		return key
+	}
+	return "(set by PAYRESULT_API_KEY)"
+}
+
+func (s *service) close() {
+	if s.emulator != nil {
+		_ = s.emulator.Close()
+	}
+}
+
+// openStore opens the database PAYRESULT_DB names.
+func openStore(ctx context.Context, cfg *serveConfig) (payresult.Store, error) {
+	if cfg.IsPostgres() {
+		st, err := postgres.Open(ctx, cfg.DB)
+		if err != nil {
+			return nil, fmt.Errorf("opening PostgreSQL (PAYRESULT_DB): %w", err)
+		}
+		return st, nil
+	}
+	st, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
+		return nil, fmt.Errorf("opening SQLite file %s (PAYRESULT_DB): %w", cfg.DB, err)
+	}
+	return st, nil
+}
+
+func dbKind(cfg *serveConfig) string {
+	if cfg.IsPostgres() {
+		return "postgres"
+	}
+	return "sqlite:" + cfg.DB
+}
+
+func newLogger(format string, w io.Writer) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
