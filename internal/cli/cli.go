@@ -30,7 +30,7 @@ type command struct {
 // file named after it (serve.go, emulator.go, ...).
 var commands = map[string]command{
 	"emulator": {"run the offline PortOne V1 sandbox", runEmulator},
-	// "serve":    {"run the payresult service", runServe},
+	"serve":    {"run the payresult service", runServe},
 }
 
 // ErrUsage means the arguments were wrong and usage has been printed.
