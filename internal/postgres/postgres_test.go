@@ -1,0 +1,16 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"payresult"
+	"payresult/internal/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) payresult.Store { return storetest.OpenPostgres(t) })
+}
+
+func BenchmarkApply(b *testing.B) {
+	storetest.BenchApply(b, storetest.OpenPostgres(b))
+}

@@ -1,0 +1,31 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"payresult"
+	"payresult/internal/sqlite"
+	"payresult/internal/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) payresult.Store { return storetest.OpenSQLite(t) })
+}
+
+// TestMemory runs the suite on ":memory:", where one connection does
+// both the reading and the writing.
+func TestMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) payresult.Store {
+		s, err := sqlite.Open(context.Background(), ":memory:")
+		if err != nil {
+			t.Fatalf("Open(:memory:): %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func BenchmarkApply(b *testing.B) {
+	storetest.BenchApply(b, storetest.OpenSQLite(b))
+}
