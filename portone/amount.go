@@ -66,6 +66,9 @@ func ParseAmount(s string) (Amount, error) {
 	if frac != "" {
 		f, _ = strconv.ParseInt(frac+strings.Repeat("0", amountDecimals-len(frac)), 10, 64)
 	}
+	if w > (math.MaxInt64-f)/amountScale {
+		return bad("out of range")
+	}
 	v := w*amountScale + f
 	if neg {
 		v = -v
@@ -85,17 +88,17 @@ func MustParseAmount(s string) Amount {
 
 // String formats a as a plain decimal with no trailing zeros: "1000", "12.5".
 func (a Amount) String() string {
-	v := a.v
+	v := uint64(a.v) // uint64 so that the most negative amount negates exactly
 	sign := ""
-	if v < 0 {
+	if a.v < 0 {
 		sign, v = "-", -v
 	}
 	whole, frac := v/amountScale, v%amountScale
 	if frac == 0 {
-		return sign + strconv.FormatInt(whole, 10)
+		return sign + strconv.FormatUint(whole, 10)
 	}
 	fs := strings.TrimRight(fmt.Sprintf("%0*d", amountDecimals, frac), "0")
-	return sign + strconv.FormatInt(whole, 10) + "." + fs
+	return sign + strconv.FormatUint(whole, 10) + "." + fs
 }
 
 // Int64 returns a in whole units and whether a is whole.

@@ -156,7 +156,7 @@ type Payment struct {
 	CustomData        NullString      `json:"custom_data"` // JSON text; see DecodeCustomData
 	CustomerUID       NullString      `json:"customer_uid"`
 	CustomerUIDUsage  NullString      `json:"customer_uid_usage"`
-	DepositHistory    []Deposit       `json:"deposit_history"`
+	DepositHistory    []Deposit       `json:"deposit_history,omitempty"` // absent unless a fixed vbank had deposits
 	EmbPGProvider     NullString      `json:"emb_pg_provider"`
 	Escrow            bool            `json:"escrow"`
 	FailReason        NullString      `json:"fail_reason"`
@@ -192,7 +192,7 @@ type Cancellation struct {
 	Amount         Amount     `json:"amount"`
 	CancelledAt    Time       `json:"cancelled_at"`
 	Reason         string     `json:"reason"`
-	CancellationID string     `json:"cancellation_id"`
+	CancellationID string     `json:"cancellation_id,omitempty"` // absent before 2024
 	ReceiptURL     NullString `json:"receipt_url"`
 }
 

@@ -1,0 +1,233 @@
+package portone
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// failing answers the first n requests with status (a proxy's HTML page
+// for 502, PortOne's envelope otherwise), then with the fixture.
+func failing(t *testing.T, n int32, status int, name string) (http.HandlerFunc, *atomic.Int32) {
+	body := fixture(t, name)
+	var seen atomic.Int32
+	return func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) <= n {
+			if status == http.StatusBadGateway {
+				w.Header().Set("Content-Type", "text/html")
+				w.WriteHeader(status)
+				w.Write([]byte("<html><body><h1>502 Bad Gateway</h1></body></html>"))
+				return
+			}
+			if status == http.StatusTooManyRequests {
+				w.Header().Set("Retry-After", "0")
+			}
+			writeJSON(w, status, []byte(`{"code":-1,"message":"Internal Server Error","response":null}`))
+			return
+		}
+		writeJSON(w, 200, body)
+	}, &seen
+}
+
+func TestReadsAreRetried(t *testing.T) {
+	t.Parallel()
+	for _, status := range []int{500, 502, 503, 429} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t)
+			h, seen := failing(t, 2, status, "payment_paid_card.json")
+			f.handle(paymentPath, h)
+			c := f.client()
+			var retries []int
+			c.OnRetry = func(ep string, attempt int, err error, wait time.Duration) {
+				retries = append(retries, attempt)
+				if ep != paymentPath || !IsTransient(err) || wait > c.MaxRetryWait {
+					t.Errorf("OnRetry(%q, %d, %v, %v)", ep, attempt, err, wait)
+				}
+			}
+			if _, err := c.Payment(context.Background(), "imp_123456789012", false); err != nil {
+				t.Fatal(err)
+			}
+			if n := seen.Load(); n != 3 {
+				t.Errorf("requests = %d, want 3", n)
+			}
+			if len(retries) != 2 || retries[0] != 1 || retries[1] != 2 {
+				t.Errorf("OnRetry attempts = %v, want [1 2]", retries)
+			}
+		})
+	}
+}
+
+func TestRetriesAreBounded(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	h, seen := failing(t, 100, http.StatusBadGateway, "payment_paid_card.json")
+	f.handle(paymentPath, h)
+	c := f.client()
+	c.MaxRetries = 2
+	_, err := c.Payment(context.Background(), "imp_123456789012", false)
+	if !IsTransient(err) {
+		t.Fatalf("err = %v, want transient", err)
+	}
+	var pe *Error
+	if !errors.As(err, &pe) || pe.HTTPStatus != 502 || pe.Message != "<html><body><h1>502 Bad Gateway</h1></body></html>" {
+		t.Errorf("err = %+v", pe)
+	}
+	if n := seen.Load(); n != 3 {
+		t.Errorf("requests = %d, want 3 (1 + MaxRetries)", n)
+	}
+
+	c.MaxRetries = -1
+	seen.Store(0)
+	if _, err := c.Payment(context.Background(), "imp_123456789012", false); err == nil {
+		t.Fatal("want an error")
+	}
+	if n := seen.Load(); n != 1 {
+		t.Errorf("requests with retries disabled = %d, want 1", n)
+	}
+}
+
+func TestRetriesStopAtContextDeadline(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	var mu sync.Mutex
+	var arrivals []time.Time
+	f.handle(paymentPath, func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		writeJSON(w, 503, []byte(`{"code":-1,"message":"Service Unavailable","response":null}`))
+	})
+	c := f.client()
+	c.MaxRetries = 1000
+	c.RetryWait, c.MaxRetryWait = 20*time.Millisecond, 40*time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	deadline, _ := ctx.Deadline()
+	start := time.Now()
+	_, err := c.Payment(ctx, "imp_123456789012", false)
+	returned := time.Now()
+	if err == nil || !IsTransient(err) {
+		t.Fatalf("err = %v, want a transient error", err)
+	}
+	if returned.Sub(start) > time.Second {
+		t.Errorf("returned after %v, want by the 200ms deadline", returned.Sub(start))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(arrivals) < 1 || len(arrivals) > 20 {
+		t.Errorf("requests = %d, want a few", len(arrivals))
+	}
+	for i, at := range arrivals {
+		// Allow for the request's transit from client to server.
+		if at.After(deadline.Add(10 * time.Millisecond)) {
+			t.Errorf("request %d sent %v after the deadline", i, at.Sub(deadline))
+		}
+	}
+}
+
+func TestRetryNotStartedWhenDeadlineTooClose(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	h, seen := failing(t, 1<<30, 500, "payment_paid_card.json")
+	f.handle(paymentPath, h)
+	c := f.client()
+	c.RetryWait, c.MaxRetryWait = time.Hour, time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	start := time.Now()
+	_, err := c.Payment(ctx, "imp_123456789012", false)
+	if !IsTransient(err) || time.Since(start) > 2*time.Second {
+		t.Errorf("err = %v after %v: want an immediate transient error", err, time.Since(start))
+	}
+	if n := seen.Load(); n != 1 {
+		t.Errorf("requests = %d, want 1", n)
+	}
+}
+
+func TestNetworkErrorsAreRetried(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	body := fixture(t, "payment_paid_card.json")
+	var seen atomic.Int32
+	f.handle(paymentPath, func(w http.ResponseWriter, r *http.Request) {
+		if seen.Add(1) == 1 {
+			// Drop the connection without an answer.
+			conn, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			conn.Close()
+			return
+		}
+		writeJSON(w, 200, body)
+	})
+	if _, err := f.client().Payment(context.Background(), "imp_123456789012", false); err != nil {
+		t.Fatal(err)
+	}
+	if n := seen.Load(); n != 2 {
+		t.Errorf("requests = %d, want 2", n)
+	}
+}
+
+func TestUnreachableServerIsTransient(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	c := f.client()
+	f.srv.Close()
+	_, err := c.Payment(context.Background(), "imp_123456789012", false)
+	if !IsTransient(err) {
+		t.Errorf("err = %v, want transient", err)
+	}
+	var pe *Error
+	if errors.As(err, &pe) {
+		t.Errorf("network error reported as PortOne's answer: %v", pe)
+	}
+}
+
+func TestMalformedSuccessIsNotTransient(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	f.handle(paymentPath, func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, []byte(`{"code":0,"message":null,"response":{"amount":"lots"}}`))
+	})
+	f.handle("GET /payments/imp_000000000001", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, []byte(`{"code":0,"message":null,"response":null}`))
+	})
+	c := f.client()
+	_, err := c.Payment(context.Background(), "imp_123456789012", false)
+	if err == nil || IsTransient(err) {
+		t.Errorf("bad amount: err = %v, want a permanent error", err)
+	}
+	if _, err := c.Payment(context.Background(), "imp_000000000001", false); err == nil {
+		t.Error("null response: want an error")
+	}
+}
+
+func TestIsTransient(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{&Error{HTTPStatus: 500}, true},
+		{&Error{HTTPStatus: 429}, true},
+		{&Error{HTTPStatus: 404, Code: -1}, false},
+		{&Error{HTTPStatus: 200, Code: 1}, false},
+		{&Error{HTTPStatus: 401}, false},
+		{context.DeadlineExceeded, true},
+		{context.Canceled, false},
+		{&InputError{Field: "imp_uid"}, false},
+		{errors.New("other"), false},
+	} {
+		if got := IsTransient(tc.err); got != tc.want {
+			t.Errorf("IsTransient(%v) = %v, want %v", tc.err, got, tc.want)
+		}
+	}
+}
