@@ -1,0 +1,62 @@
+package payresult
+
+import (
+	"context"
+	"fmt"
+)
+
+// Preview reports what Confirm would decide for a notice, without
+// changing anything: it looks the payment up at PortOne and runs the same
+// decision against the stored order, but stores no change, no attempt, no
+// event and no timeline line, and cancels nothing at PortOne. Operators
+// use it (payresult verify) to see why an order is in the state it is.
+//
+// The Result's Order is the order as Confirm would leave it (the stored
+// order when nothing would change), with Changed reporting whether it
+// would change; its Version is not bumped. Errors are those of Confirm:
+// KindInvalid, KindNotFound, KindMismatch (with the Result describing the
+// refusal) and KindTransient.
+func (p *Processor) Preview(ctx context.Context, n Notice) (*Result, error) {
+	if err := n.validate(); err != nil {
+		return nil, err
+	}
+	pay, err := p.lookup(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	if pay == nil {
+		o, err := p.Store.Order(ctx, n.MerchantUID)
+		if IsNotFound(err) {
+			return nil, Errorf(KindNotFound, "no order %q", n.MerchantUID)
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &Result{Order: o, Outcome: OutcomePending, Reason: "PortOne has no payment for the order yet"}, nil
+	}
+	if n.MerchantUID != "" && n.MerchantUID != pay.MerchantUID {
+		why := fmt.Sprintf("payment %s belongs to %s, not to %s", pay.ImpUID, pay.MerchantUID, n.MerchantUID)
+		return &Result{Payment: pay, Outcome: OutcomeRefused, Reason: why}, Errorf(KindMismatch, "%s", why)
+	}
+	o, err := p.Store.Order(ctx, pay.MerchantUID)
+	if IsNotFound(err) {
+		return nil, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Order: o, Payment: pay}
+	if err := p.checkBinding(ctx, o, pay); err != nil {
+		res.Outcome, res.Reason = OutcomeRefused, err.Error()
+		return res, err
+	}
+	d := decide(o, pay, p.now(), p.Live)
+	res.Outcome, res.Reason = d.outcome, d.reason
+	if d.outcome == OutcomeRefused {
+		return res, Errorf(KindMismatch, "%s", d.reason)
+	}
+	if d.changes() {
+		res.Order, res.Changed = d.next, true
+	}
+	return res, nil
+}
