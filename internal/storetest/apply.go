@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"payresult"
 	"payresult/portone"
@@ -174,14 +175,20 @@ func testApplyDuplicateEvent(t *testing.T, s payresult.Store) {
 func testApplyAttemptOnly(t *testing.T, s payresult.Store) {
 	ctx := context.Background()
 	o := create(t, s, newOrder("m-1"))
-	a := attempt(o, "imp_ready", portone.StatusReady)
-	apply(t, s, &payresult.Change{Attempt: a})
+	// Recorded out of order: Attempts lists them oldest first.
+	later := attempt(o, "imp_b", portone.StatusPaid)
+	later.CreatedAt = at(time.Hour)
+	first := attempt(o, "imp_a", portone.StatusFailed)
+	first.FailReason = "card declined"
+	for _, a := range []*payresult.Attempt{later, first} {
+		apply(t, s, &payresult.Change{Attempt: a})
+	}
 	diff(t, "order", mustOrder(t, s, "m-1"), o)
 	got, err := s.Attempts(ctx, "m-1")
 	if err != nil {
 		t.Fatalf("Attempts: %v", err)
 	}
-	diff(t, "Attempts", got, []payresult.Attempt{*a})
+	diff(t, "Attempts", got, []payresult.Attempt{*first, *later})
 }
 
 // testApplyConcurrent is the exactly-once guarantee: many callers read

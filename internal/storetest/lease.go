@@ -12,13 +12,16 @@ import (
 
 func testDueOrders(t *testing.T, s payresult.Store) {
 	ctx := context.Background()
-	for name, next := range map[string]time.Time{
-		"due-1": at(time.Minute), "due-2": at(2 * time.Minute),
-		"later": at(time.Hour), "never": {},
+	for _, o := range []struct {
+		uid  string
+		next time.Time
+	}{
+		{"due-1", at(time.Minute)}, {"due-2", at(2 * time.Minute)},
+		{"later", at(time.Hour)}, {"never", time.Time{}},
 	} {
-		o := newOrder(name)
-		o.NextCheckAt = next
-		create(t, s, o)
+		n := newOrder(o.uid)
+		n.NextCheckAt = o.next
+		create(t, s, n)
 	}
 	const lease = 5 * time.Minute
 	steps := []struct {

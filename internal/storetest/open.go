@@ -36,11 +36,25 @@ func OpenSQLite(t testing.TB) payresult.Store {
 	return s
 }
 
-// OpenPostgres returns a new PostgreSQL store in a schema of its own in
-// the database named by PAYRESULT_TEST_POSTGRES, so that parallel tests
-// and packages never see each other's rows. The schema is dropped when the
-// test ends. It skips the test when the variable is unset.
+// OpenPostgres returns a new PostgreSQL store in a schema of its own (see
+// PostgresURL), closed when the test ends. It skips the test when
+// PAYRESULT_TEST_POSTGRES is unset.
 func OpenPostgres(t testing.TB) payresult.Store {
+	t.Helper()
+	s, err := postgres.Open(context.Background(), PostgresURL(t))
+	if err != nil {
+		t.Fatalf("open postgres store: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// PostgresURL creates an empty schema in the database named by
+// PAYRESULT_TEST_POSTGRES and returns a URL whose connections use it, so
+// that parallel tests and packages never see each other's rows. The
+// schema is dropped when the test ends. It skips the test when the
+// variable is unset.
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresEnv)
 	if base == "" {
@@ -57,13 +71,7 @@ func OpenPostgres(t testing.TB) payresult.Store {
 		t.Fatalf("create schema %s: %v", schema, err)
 	}
 	t.Cleanup(func() { dropSchema(t, base, schema) })
-
-	s, err := postgres.Open(ctx, withSearchPath(t, base, schema))
-	if err != nil {
-		t.Fatalf("open postgres store: %v", err)
-	}
-	t.Cleanup(func() { s.Close() })
-	return s
+	return withSearchPath(t, base, schema)
 }
 
 // withSearchPath adds search_path to a PostgreSQL URL: pgx passes unknown

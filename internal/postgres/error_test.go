@@ -1,0 +1,45 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"payresult"
+)
+
+func TestKindOf(t *testing.T) {
+	tests := []struct {
+		name string
+		err  error
+		want payresult.ErrorKind
+	}{
+		{"no rows", pgx.ErrNoRows, payresult.KindNotFound},
+		{"unique violation", &pgconn.PgError{Code: "23505"}, payresult.KindConflict},
+		{"foreign key violation", &pgconn.PgError{Code: "23503"}, payresult.KindNotFound},
+		{"serialization failure", &pgconn.PgError{Code: "40001"}, payresult.KindTransient},
+		{"deadlock", &pgconn.PgError{Code: "40P01"}, payresult.KindTransient},
+		{"admin shutdown", &pgconn.PgError{Code: "57P01"}, payresult.KindTransient},
+		{"too many connections", &pgconn.PgError{Code: "53300"}, payresult.KindTransient},
+		{"connection failure", &pgconn.PgError{Code: "08006"}, payresult.KindTransient},
+		{"check violation", &pgconn.PgError{Code: "23514"}, payresult.KindInvalid},
+		{"syntax error", &pgconn.PgError{Code: "42601"}, payresult.KindInternal},
+		{"deadline", fmt.Errorf("query: %w", context.DeadlineExceeded), payresult.KindTransient},
+		{"unknown", errors.New("boom"), payresult.KindInternal},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := payresult.KindOf(classify(tt.err, "op")); got != tt.want {
+				t.Errorf("kind of %v = %q, want %q", tt.err, got, tt.want)
+			}
+		})
+	}
+	already := payresult.Errorf(payresult.KindConflict, "lost")
+	if got := classify(already, "op"); got != already {
+		t.Errorf("classify wrapped a *payresult.Error: %v", got)
+	}
+}
