@@ -104,9 +104,11 @@ func ViewOf(merchantUID string, o *Order, err error, errorMsg string) RedirectVi
 	v.Page = pageOfStatus(o.Status, errorMsg)
 	switch v.Page {
 	case PageFailed:
-		v.Message = o.FailReason
-		if v.Message == "" {
-			v.Message = errorMsg
+		// A failed order's own reason is PortOne's word; a pending order's
+		// is from an earlier attempt, so this redirect's message is newer.
+		v.Message = errorMsg
+		if o.Status == StatusFailed && o.FailReason != "" {
+			v.Message = o.FailReason
 		}
 	case PageRefused:
 		v.HTTPStatus = http.StatusForbidden
