@@ -40,11 +40,23 @@ type Processor struct {
 	// FirstCheckDelay is how long a new or still-waiting order waits for
 	// its first reconciler check; zero means DefaultFirstCheckDelay.
 	FirstCheckDelay time.Duration
+	// Metrics, when set, is told how every Confirm ended and how long it
+	// took; nil records nothing.
+	Metrics ConfirmObserver
 
 	// cancels makes concurrent Confirms of one forged payment in this
 	// process share a single cancel call. Correctness across processes
 	// comes from PortOne's checksum; this only saves calls.
 	cancels singleflight.Group
+}
+
+// ConfirmObserver is told how each Confirm ended, for metrics. It runs on
+// Confirm's path, from many goroutines: it must be quick and safe for
+// concurrent use.
+type ConfirmObserver interface {
+	// ObserveConfirm gets the notice's source, Confirm's result (nil when
+	// it failed before deciding) and error, and how long it took.
+	ObserveConfirm(src NoticeSource, res *Result, err error, elapsed time.Duration)
 }
 
 // Result is what Confirm found and did.
@@ -102,7 +114,11 @@ func (p *Processor) firstCheckDelay() time.Duration {
 // decide the order (a refusal: nothing changed), KindTransient when
 // PortOne or the database could not answer (try again later). With a
 // KindMismatch error the Result is still returned, describing the refusal.
-func (p *Processor) Confirm(ctx context.Context, n Notice) (*Result, error) {
+func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err error) {
+	if p.Metrics != nil {
+		start := time.Now() // real time even under a fake clock: this is latency
+		defer func() { p.Metrics.ObserveConfirm(n.Source, res, err, time.Since(start)) }()
+	}
 	if err := n.validate(); err != nil {
 		return nil, err
 	}
@@ -118,7 +134,7 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (*Result, error) {
 	if n.MerchantUID != "" && n.MerchantUID != pay.MerchantUID {
 		return p.refuseForeign(ctx, n, pay)
 	}
-	res, err := p.settle(ctx, n.Source, pay)
+	res, err = p.settle(ctx, n.Source, pay)
 	if err != nil {
 		return res, err
 	}
@@ -216,40 +232,53 @@ func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Pa
 // first.
 func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment) (*Result, error) {
 	for range maxApplyTries {
-		o, err := p.Store.Order(ctx, pay.MerchantUID)
-		if IsNotFound(err) {
-			p.logger().Info("payment for an unknown order", "imp_uid", pay.ImpUID, "merchant_uid", pay.MerchantUID)
-			return nil, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
-		}
+		now := p.now()
+		res, d, err := p.evaluate(ctx, pay, now)
 		if err != nil {
-			return nil, err
-		}
-		res := &Result{Order: o, Payment: pay}
-		if err := p.checkBinding(ctx, o, pay); err != nil {
-			res.Outcome, res.Reason = OutcomeRefused, err.Error()
-			p.note(ctx, o.MerchantUID, pay.ImpUID, src, lineError, "refused: %v", err)
+			if res != nil {
+				p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineError, "refused: %s", d.reason)
+				p.logger().Warn("payment refused", "merchant_uid", pay.MerchantUID, "imp_uid", pay.ImpUID, "reason", d.reason)
+			}
 			return res, err
 		}
-		now := p.now()
-		d := decide(o, pay, now, p.Live)
-		res.Outcome, res.Reason = d.outcome, d.reason
-		if d.outcome == OutcomeRefused {
-			p.noteDecision(ctx, src, pay, d)
-			return res, Errorf(KindMismatch, "%s", d.reason)
-		}
-		next, err := p.apply(ctx, o, pay, d, now)
+		next, err := p.apply(ctx, res.Order, pay, d, now)
 		if IsConflict(err) {
 			continue
 		}
 		if err != nil {
 			return nil, err
 		}
-		res.Order, res.Changed = next, d.changes()
 		p.noteDecision(ctx, src, pay, d)
-		p.logDecision(o, pay, d)
+		p.logDecision(res.Order, pay, d)
+		res.Order, res.Changed = next, d.changes()
 		return res, nil
 	}
 	return nil, Errorf(KindTransient, "order %s kept changing under Confirm; try again", pay.MerchantUID)
+}
+
+// evaluate loads the order pay belongs to, checks that pay may decide it,
+// and decides. A refusal comes back as a Result (the order unchanged), a
+// decision with the reason, and a KindMismatch error.
+func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time.Time) (*Result, decision, error) {
+	o, err := p.Store.Order(ctx, pay.MerchantUID)
+	if IsNotFound(err) {
+		return nil, decision{}, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
+	}
+	if err != nil {
+		return nil, decision{}, err
+	}
+	res := &Result{Order: o, Payment: pay}
+	d := decision{outcome: OutcomeRefused}
+	if err := p.checkBinding(ctx, o, pay); err != nil {
+		d.reason = err.Error()
+	} else {
+		d = decide(o, pay, now, p.Live)
+	}
+	res.Outcome, res.Reason = d.outcome, d.reason
+	if d.outcome == OutcomeRefused {
+		return res, d, Errorf(KindMismatch, "%s", d.reason)
+	}
+	return res, d, nil
 }
 
 // checkBinding refuses a payment whose imp_uid is already bound to a
