@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"payresult/portone"
 )
@@ -19,6 +20,8 @@ type record struct {
 	hook webhookTarget
 	// redirect is what the window needs to finish the flow.
 	redirect redirectTarget
+	// dueAt is the vbank_due the request asked for; zero for the default.
+	dueAt time.Time
 	// apiCancels counts successful cancels through POST /payments/cancel.
 	apiCancels int
 }
@@ -120,17 +123,15 @@ func (e *Emulator) alnum(n int) string {
 	return string(b)
 }
 
-// normalize fills what PortOne never leaves out: lists are [] and the
-// currency is set.
+// normalize fills what PortOne never leaves out: cancel lists are [] and
+// the currency is set. deposit_history stays absent unless there were
+// deposits into a fixed virtual account.
 func normalize(p *portone.Payment) {
 	if p.CancelHistory == nil {
 		p.CancelHistory = []portone.Cancellation{}
 	}
 	if p.CancelReceiptURLs == nil {
 		p.CancelReceiptURLs = []string{}
-	}
-	if p.DepositHistory == nil {
-		p.DepositHistory = []portone.Deposit{}
 	}
 	if p.Currency == "" {
 		p.Currency = "KRW"
@@ -214,7 +215,9 @@ func (e *Emulator) CancelCalls(impUID string) int {
 func clonePayment(p portone.Payment) portone.Payment {
 	p.CancelHistory = append([]portone.Cancellation{}, p.CancelHistory...)
 	p.CancelReceiptURLs = append([]string{}, p.CancelReceiptURLs...)
-	p.DepositHistory = append([]portone.Deposit{}, p.DepositHistory...)
+	if p.DepositHistory != nil {
+		p.DepositHistory = append([]portone.Deposit{}, p.DepositHistory...)
+	}
 	if p.CardType != nil {
 		t := *p.CardType
 		p.CardType = &t

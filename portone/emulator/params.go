@@ -163,3 +163,31 @@ func (p params) json(key string) (string, bool) {
 	}
 	return "", false
 }
+
+// paymentRequest reads request_pay's parameters (as iamport.js or a
+// control API caller sends them) into a PaymentRequest.
+func paymentRequest(p params, r *http.Request) (PaymentRequest, error) {
+	amount, _, err := p.amount("amount")
+	if err != nil {
+		return PaymentRequest{}, err
+	}
+	due, err := parseVbankDue(p.get("vbank_due"))
+	if err != nil {
+		return PaymentRequest{}, err
+	}
+	req := PaymentRequest{
+		MerchantUID: p.get("merchant_uid"), Name: p.get("name"), Amount: amount,
+		Currency: p.get("currency"), PG: p.get("pg"), PayMethod: portone.PayMethod(p.get("pay_method")),
+		BuyerName: p.get("buyer_name"), BuyerEmail: p.get("buyer_email"), BuyerTel: p.get("buyer_tel"),
+		BuyerAddr: p.get("buyer_addr"), BuyerPostcode: p.get("buyer_postcode"),
+		NoticeURLs: p.list("notice_url"), RedirectURL: p.get("m_redirect_url"), VbankDue: due,
+		Mobile: p.flag("mobile"), UserAgent: p.get("user_agent"),
+	}
+	if cd, ok := p.json("custom_data"); ok {
+		req.CustomData = cd
+	}
+	if req.UserAgent == "" {
+		req.UserAgent = r.UserAgent()
+	}
+	return req, nil
+}

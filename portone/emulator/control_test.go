@@ -1,0 +1,151 @@
+package emulator
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"payresult/portone"
+)
+
+// controlCall runs a control API request and decodes its JSON answer.
+func controlCall(t *testing.T, e *Emulator, method, path, body string, wantStatus int) map[string]any {
+	t.Helper()
+	status, out := serve(t, e, apiCall{method: method, path: path, body: body})
+	if status != wantStatus {
+		t.Fatalf("%s %s: status %d, want %d: %s", method, path, status, wantStatus, out)
+	}
+	var m map[string]any
+	if out != "" {
+		if err := json.Unmarshal([]byte(out), &m); err != nil {
+			t.Fatalf("%s %s: %v in %s", method, path, err, out)
+		}
+	}
+	return m
+}
+
+// TestControlAPI walks the control API: pay, refuse, deposit, console
+// cancel with its webhook, faults, the webhook log, the ledger and reset.
+func TestControlAPI(t *testing.T) {
+	rc := newReceiver(t, nil)
+	e, _ := newTestEmulator(t, Config{})
+	body := `{"merchant_uid":"c-1","amount":20000,"name":"책","pg":"kcp","pay_method":"vbank","outcome":"vbank_issued",
+		"notice_url":"` + rc.URL + `","m_redirect_url":"https://s.example/r","vbank_due":"2026-03-10","custom_data":{"a":1}}`
+	ans := controlCall(t, e, "POST", "/__emulator/payments", body, http.StatusCreated)
+	pay := ans["payment"].(map[string]any)
+	impUID := pay["imp_uid"].(string)
+	if pay["status"] != "ready" || pay["vbank_date"] != float64(1773154799) || pay["custom_data"] != `{"a":1}` {
+		t.Errorf("vbank payment = %v", pay)
+	}
+	if want := "https://s.example/r?imp_uid=" + impUID + "&merchant_uid=c-1&imp_success=true"; ans["redirect_url"] != want {
+		t.Errorf("redirect_url = %v, want %s", ans["redirect_url"], want)
+	}
+	dep := controlCall(t, e, "POST", "/__emulator/payments/"+impUID+"/deposit", "", http.StatusOK)
+	if dep["status"] != "paid" {
+		t.Errorf("after deposit: %v", dep["status"])
+	}
+	refusedAns := controlCall(t, e, "POST", "/__emulator/payments", `{"merchant_uid":"c-1","amount":20000,"m_redirect_url":"https://s.example/r"}`, http.StatusUnprocessableEntity)
+	if !strings.Contains(refusedAns["redirect_url"].(string), "imp_uid=&") {
+		t.Errorf("refusal = %v", refusedAns)
+	}
+	cancelled := controlCall(t, e, "POST", "/__emulator/payments/"+impUID+"/cancel", `{"amount":5000}`, http.StatusOK)
+	if cancelled["cancel_amount"] != float64(5000) || cancelled["cancel_reason"] != consoleCancelReason {
+		t.Errorf("console cancel = %v", cancelled)
+	}
+	// Webhooks of one payment have no order, as at PortOne.
+	waitFor(t, "three logged webhooks", func() bool { return len(e.Webhooks()) == 3 })
+	p, _ := e.Payment(impUID)
+	wantCancel := `{"imp_uid":"` + impUID + `","merchant_uid":"c-1","status":"cancelled","cancellation_id":"` + p.CancelHistory[0].CancellationID + `"}`
+	found := false
+	for _, b := range rc.bodies() {
+		found = found || b.Body == wantCancel
+	}
+	if !found {
+		t.Errorf("no console cancel webhook %s among %v", wantCancel, rc.bodies())
+	}
+	hooks := controlCall(t, e, "GET", "/__emulator/webhooks", "", http.StatusOK)["webhooks"].([]any)
+	if len(hooks) != 3 {
+		t.Errorf("webhook log has %d entries, want 3", len(hooks))
+	}
+	controlCall(t, e, "PUT", "/__emulator/faults", `{"webhook_drop":true,"api_latency":"5ms"}`, http.StatusOK)
+	controlCall(t, e, "PUT", "/__emulator/faults", `{"webhook_drop":"yes"}`, http.StatusBadRequest)
+	controlCall(t, e, "PUT", "/__emulator/faults", `{"webhook_order":"sideways"}`, http.StatusBadRequest)
+	if f := e.Faults(); !f.WebhookDrop || f.APILatency != Duration(5e6) {
+		t.Errorf("faults = %+v", f)
+	}
+	controlCall(t, e, "PUT", "/__emulator/payments/imp_123412341234", `{"merchant_uid":"put-1","amount":700,"status":"failed"}`, http.StatusOK)
+	controlCall(t, e, "PUT", "/__emulator/payments/imp_123412341235", `{"merchant_uid":"put-2","amount":700,"status":"bogus"}`, http.StatusBadRequest)
+	ledger := controlCall(t, e, "GET", "/__emulator/payments", "", http.StatusOK)["payments"].([]any)
+	if len(ledger) != 2 {
+		t.Errorf("ledger has %d payments, want 2", len(ledger))
+	}
+	controlCall(t, e, "POST", "/__emulator/reset", "", http.StatusNoContent)
+	if n, w := len(e.Payments()), len(e.Webhooks()); n != 0 || w != 0 || e.Faults().WebhookDrop {
+		t.Errorf("after reset: %d payments, %d webhooks, faults %+v", n, w, e.Faults())
+	}
+}
+
+// TestAPICancelWebhook checks that an API cancel sends a webhook only
+// with enable_webhook.
+func TestAPICancelWebhook(t *testing.T) {
+	rc := newReceiver(t, nil)
+	e, _ := newTestEmulator(t, Config{WebhookURL: rc.URL})
+	res, err := e.Pay(PaymentRequest{MerchantUID: "w-1", Amount: portone.Won(1000)}, OutcomePaid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitClosed(t, res.Webhooks)
+	tok := token(t, e)
+	for _, body := range []string{
+		`{"imp_uid":"` + res.Payment.ImpUID + `","amount":100}`,
+		"imp_uid=" + res.Payment.ImpUID + "&amount=200&enable_webhook=true",
+	} {
+		ct := contentTypeJSON
+		if !strings.HasPrefix(body, "{") {
+			ct = contentTypeForm
+		}
+		if status, out := serve(t, e, apiCall{method: "POST", path: "/payments/cancel", body: body, contentType: ct,
+			header: map[string]string{"Authorization": tok}}); status != 200 || !strings.HasPrefix(out, `{"code":0`) {
+			t.Fatalf("cancel: %d %s", status, out)
+		}
+	}
+	waitFor(t, "the enable_webhook cancel webhook", func() bool { return len(rc.bodies()) >= 2 })
+	p, _ := e.Payment(res.Payment.ImpUID)
+	var statuses []string
+	for _, d := range e.Webhooks() {
+		statuses = append(statuses, string(d.Status)+"/"+d.CancellationID)
+	}
+	want := []string{"paid/", "cancelled/" + p.CancelHistory[1].CancellationID}
+	if diff := cmp.Diff(want, statuses); diff != "" {
+		t.Errorf("webhooks (-want +got):\n%s", diff)
+	}
+}
+
+// TestSeedDeterminism checks that the same seed and clock give the same
+// ids and tokens, and Reset starts the sequence again.
+func TestSeedDeterminism(t *testing.T) {
+	run := func(e *Emulator) []string {
+		res, err := e.Pay(PaymentRequest{MerchantUID: "d-1", Amount: portone.Won(10)}, OutcomePaid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return []string{res.Payment.ImpUID, res.Payment.ApplyNum.String, res.Payment.PGTID.String, e.issueToken().AccessToken}
+	}
+	a, _ := newTestEmulator(t, Config{Seed: 42})
+	b, _ := newTestEmulator(t, Config{Seed: 42})
+	c, _ := newTestEmulator(t, Config{Seed: 43})
+	first := run(a)
+	if diff := cmp.Diff(first, run(b)); diff != "" {
+		t.Errorf("same seed, different ids (-a +b):\n%s", diff)
+	}
+	if other := run(c); other[0] == first[0] {
+		t.Errorf("seeds 42 and 43 gave the same imp_uid %s", first[0])
+	}
+	a.Reset()
+	if diff := cmp.Diff(first, run(a)); diff != "" {
+		t.Errorf("after Reset, different ids (-first +again):\n%s", diff)
+	}
+}
