@@ -25,11 +25,7 @@ func needsForgeryCancel(o *Order, pay *portone.Payment) bool {
 	if o == nil || o.Status != StatusForged || o.ForgeryCancelled || o.ImpUID != pay.ImpUID || sameMoney(o, pay) {
 		return false
 	}
-	switch kindOf(pay) {
-	case kindPaid, kindPartlyCancelled:
-		return pay.Cancellable().Sign() > 0
-	}
-	return false
+	return needsMoneyBack(pay)
 }
 
 // cancelForgery cancels the forged payment of res at PortOne and records
@@ -59,13 +55,13 @@ func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Re
 // cancel is done when PortOne's cancel_amount covers the whole amount.
 func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *portone.Payment) (*Result, error) {
 	var lastErr error
-	for range maxCancelTries {
-		if kindOf(pay) == kindCancelled {
+	for try := 0; ; try++ {
+		if !needsMoneyBack(pay) {
+			// Cancelled in full now, or never paid: nothing left to cancel.
 			return p.settle(ctx, src, pay)
 		}
-		if !needsMoneyBack(pay) {
-			// Nothing left that PortOne could cancel (never paid).
-			return p.settle(ctx, src, pay)
+		if try == maxCancelTries {
+			return nil, WrapError(KindTransient, lastErr, "PortOne has not cancelled forged payment %s", pay.ImpUID)
 		}
 		req := &portone.CancelRequest{
 			ImpUID:   pay.ImpUID,
@@ -87,19 +83,16 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 		}
 		lastErr = err
 		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineForgeryCancel, "cancel refused or unanswered: %v", err)
+		// Whatever the refusal (already cancelled, checksum mismatch, the
+		// PG said no), PortOne's payment tells what is left to do.
 		fresh, ferr := p.PortOne.Payment(ctx, pay.ImpUID, true)
 		if ferr != nil {
 			return nil, gatewayError(ferr, "looking up forged payment %s after its cancel", pay.ImpUID)
 		}
-		if fresh, ferr = checkPayment(fresh, pay.ImpUID); ferr != nil {
+		if pay, ferr = checkPayment(fresh, pay.ImpUID); ferr != nil {
 			return nil, ferr
 		}
-		pay = fresh
 	}
-	if kindOf(pay) == kindCancelled {
-		return p.settle(ctx, src, pay)
-	}
-	return nil, WrapError(KindTransient, lastErr, "PortOne has not cancelled forged payment %s", pay.ImpUID)
 }
 
 // needsMoneyBack reports whether pay holds money PortOne could cancel.
