@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"strings"
 	"time"
 
 	"payresult"
@@ -40,12 +39,12 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, limit int, lease
 		return nil, payresult.Errorf(payresult.KindInvalid, "postgres: claim events: limit %d and lease %s must be positive", limit, lease)
 	}
 	evs, err := queryEvents(ctx, s.pool, "claim events", `WITH due AS (
-			SELECT seq FROM events
+			SELECT seq AS due_seq FROM events
 			WHERE state = 'pending' AND next_attempt_at <= $1
 			ORDER BY next_attempt_at, seq LIMIT $2
 			FOR UPDATE SKIP LOCKED)
-		UPDATE events SET next_attempt_at = $3 FROM due WHERE events.seq = due.seq
-		RETURNING `+prefixed("events.", eventColumns),
+		UPDATE events SET next_attempt_at = $3 FROM due WHERE seq = due_seq
+		RETURNING `+eventColumns,
 		ts(now), min(limit, maxLimit), ts(now.Add(lease)))
 	sortBySeq(evs)
 	return evs, err
@@ -82,11 +81,6 @@ func queryEvents(ctx context.Context, q querier, what, query string, args ...any
 		evs = append(evs, e)
 	}
 	return evs, classify(rows.Err(), "postgres: %s", what)
-}
-
-// prefixed qualifies each column of a column list with a table name.
-func prefixed(table, columns string) string {
-	return table + strings.ReplaceAll(columns, ", ", ", "+table)
 }
 
 // sortBySeq orders events by Seq: RETURNING promises no order.

@@ -47,7 +47,14 @@ func testApply(t *testing.T, s payresult.Store) {
 		t.Errorf("Apply set Seq %d, want > 0", c.Events[0].Seq)
 	}
 
-	// Apply writes state, not terms: the amount the app registered stays.
+}
+
+// testApplyKeepsTerms checks that Apply writes state, not terms: the
+// amount the app registered stays whatever the change carries.
+func testApplyKeepsTerms(t *testing.T, s payresult.Store) {
+	ctx := context.Background()
+	o := create(t, s, newOrder("m-1"))
+	apply(t, s, paid(o, "imp_1"))
 	refund := *mustOrder(t, s, "m-1")
 	refund.Status = payresult.StatusRefunded
 	refund.Amount = portone.Won(1)
@@ -60,7 +67,7 @@ func testApply(t *testing.T, s payresult.Store) {
 		t.Errorf("after refund: amount %s, status %s, version %d; want %s, refunded, 3",
 			got.Amount, got.Status, got.Version, o.Amount)
 	}
-	attempts, _ = s.Attempts(ctx, "m-1")
+	attempts, _ := s.Attempts(ctx, "m-1")
 	if len(attempts) != 1 || attempts[0].Status != portone.StatusCancelled || attempts[0].CancelAmount != o.Amount {
 		t.Errorf("attempt after update = %+v, want one cancelled attempt", attempts)
 	}

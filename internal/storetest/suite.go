@@ -28,6 +28,7 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"NotFound", testNotFound},
 		{"TimesAndMoney", testTimesAndMoney},
 		{"Apply", testApply},
+		{"ApplyKeepsTerms", testApplyKeepsTerms},
 		{"ApplyInvalid", testApplyInvalid},
 		{"ApplyStaleVersion", testApplyStaleVersion},
 		{"ApplyImpUIDOfAnotherOrder", testApplyImpUIDOfAnotherOrder},
