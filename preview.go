@@ -38,22 +38,9 @@ func (p *Processor) Preview(ctx context.Context, n Notice) (*Result, error) {
 		why := fmt.Sprintf("payment %s belongs to %s, not to %s", pay.ImpUID, pay.MerchantUID, n.MerchantUID)
 		return &Result{Payment: pay, Outcome: OutcomeRefused, Reason: why}, Errorf(KindMismatch, "%s", why)
 	}
-	o, err := p.Store.Order(ctx, pay.MerchantUID)
-	if IsNotFound(err) {
-		return nil, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
-	}
+	res, d, err := p.evaluate(ctx, pay, p.now())
 	if err != nil {
-		return nil, err
-	}
-	res := &Result{Order: o, Payment: pay}
-	if err := p.checkBinding(ctx, o, pay); err != nil {
-		res.Outcome, res.Reason = OutcomeRefused, err.Error()
 		return res, err
-	}
-	d := decide(o, pay, p.now(), p.Live)
-	res.Outcome, res.Reason = d.outcome, d.reason
-	if d.outcome == OutcomeRefused {
-		return res, Errorf(KindMismatch, "%s", d.reason)
 	}
 	if d.changes() {
 		res.Order, res.Changed = d.next, true
