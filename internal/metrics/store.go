@@ -1,0 +1,124 @@
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"payresult"
+)
+
+// scrapeTimeout bounds the store reads of one scrape; Prometheus's own
+// default scrape timeout is ten seconds.
+const scrapeTimeout = 5 * time.Second
+
+// Paging through unsettled orders to find the oldest stops after
+// maxScanPages pages of scanPage orders: past that the gauge reports the
+// oldest order seen, a lower bound, rather than slowing every scrape.
+const (
+	scanPage     = 500
+	maxScanPages = 20
+)
+
+var (
+	ordersDesc = prometheus.NewDesc(namespace+"_orders",
+		"Orders in the store, by status.", []string{"status"}, nil)
+	oldestDesc = prometheus.NewDesc(namespace+"_oldest_unsettled_order_age_seconds",
+		"Age of the oldest order still pending or waiting for a virtual account deposit; 0 when there is none.", nil, nil)
+	storeUpDesc = prometheus.NewDesc(namespace+"_store_up",
+		"Whether the store answered the last scrape (1) or not (0).", nil, nil)
+)
+
+// storeCollector reads the store at scrape time, so that the figures are
+// right across restarts and across instances sharing one database.
+type storeCollector struct {
+	store payresult.Store
+	now   func() time.Time
+	log   *slog.Logger
+}
+
+func newStoreCollector(s payresult.Store, now func() time.Time, log *slog.Logger) *storeCollector {
+	if now == nil {
+		now = time.Now
+	}
+	return &storeCollector{store: s, now: now, log: log}
+}
+
+// Describe implements prometheus.Collector.
+func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- ordersDesc
+	ch <- oldestDesc
+	ch <- storeUpDesc
+}
+
+// Collect implements prometheus.Collector.
+func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	counts, err := c.store.CountByStatus(ctx)
+	var oldest time.Time
+	if err == nil {
+		oldest, err = OldestUnsettled(ctx, c.store, counts)
+	}
+	if err != nil {
+		c.log.Warn("metrics: reading the store", "err", err)
+		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
+		return
+	}
+	ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 1)
+	for _, s := range payresult.Statuses {
+		ch <- prometheus.MustNewConstMetric(ordersDesc, prometheus.GaugeValue, float64(counts[s]), string(s))
+	}
+	age := 0.0
+	if !oldest.IsZero() {
+		age = max(c.now().Sub(oldest).Seconds(), 0)
+	}
+	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
+}
+
+// OldestUnsettled returns when the oldest order that is still pending or
+// waiting for a deposit was created, or the zero time when there is
+// none. counts (from CountByStatus) lets it skip empty statuses.
+func OldestUnsettled(ctx context.Context, s payresult.Store, counts map[payresult.Status]int) (time.Time, error) {
+	var oldest time.Time
+	for _, st := range []payresult.Status{payresult.StatusPending, payresult.StatusVbankIssued} {
+		if counts[st] == 0 {
+			continue
+		}
+		t, err := oldestWith(ctx, s, st)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if !t.IsZero() && (oldest.IsZero() || t.Before(oldest)) {
+			oldest = t
+		}
+	}
+	return oldest, nil
+}
+
+// oldestWith pages newest-first through the orders with status st and
+// returns the creation time of the last one.
+func oldestWith(ctx context.Context, s payresult.Store, st payresult.Status) (time.Time, error) {
+	var (
+		oldest time.Time
+		before string
+	)
+	for range maxScanPages {
+		page, err := s.Orders(ctx, payresult.OrderFilter{Status: st, Limit: scanPage, Before: before})
+		if err != nil {
+			return time.Time{}, err
+		}
+		for _, o := range page {
+			if oldest.IsZero() || o.CreatedAt.Before(oldest) {
+				oldest = o.CreatedAt
+			}
+		}
+		if len(page) < scanPage {
+			break
+		}
+		before = page[len(page)-1].MerchantUID
+	}
+	return oldest, nil
+}
