@@ -29,6 +29,7 @@ type CancelError struct {
 	Message string
 }
 
+// Error returns the refusal with PortOne's message.
 func (e *CancelError) Error() string { return "emulator: cancel refused: " + e.Message }
 
 func refuse(code int, msg string) *CancelError { return &CancelError{Code: code, Message: msg} }

@@ -83,9 +83,13 @@ func latest(list []*record) *record {
 // the first attempt by sorting, optionally of one status.
 func (e *Emulator) handleFind(w http.ResponseWriter, r *http.Request) {
 	status, ok := pathStatus(r.PathValue("payment_status"), false)
-	sorting, sortOK := parseSorting(r.URL.Query().Get("sorting"))
-	if !ok || !sortOK {
+	if !ok {
 		writeFail(w, http.StatusBadRequest, -1, portone.MsgUnsupportedStatus)
+		return
+	}
+	sorting, ok := parseSorting(r.URL.Query().Get("sorting"))
+	if !ok {
+		writeFail(w, http.StatusBadRequest, -1, portone.MsgUnsupportedSorting)
 		return
 	}
 	e.mu.RLock()
