@@ -103,9 +103,10 @@ func TestConfirmFlows(t *testing.T) {
 				{at: put(vbankPayment("imp_1", start.Add(time.Hour))), notice: webhook("imp_1"), want: payresult.StatusVbankIssued, out: payresult.OutcomeVbankIssued},
 				{at: func(e *env) { e.clock.Advance(30 * time.Minute) }, notice: reconcile, want: payresult.StatusVbankIssued, out: payresult.OutcomeDuplicate},
 				{at: func(e *env) { e.clock.Advance(31 * time.Minute) }, notice: reconcile, want: payresult.StatusExpired, out: payresult.OutcomeExpired},
-				{at: put(deposit), notice: webhook("imp_1"), want: payresult.StatusExpired, out: payresult.OutcomeIgnored},
+				// A deposit PortOne accepted after payresult's deadline is real money: paid.
+				{at: put(deposit), notice: webhook("imp_1"), want: payresult.StatusPaid, out: payresult.OutcomePaid},
 			},
-			wantEvents: []payresult.EventType{payresult.EventVbankIssued, payresult.EventExpired},
+			wantEvents: []payresult.EventType{payresult.EventVbankIssued, payresult.EventExpired, payresult.EventPaid},
 		},
 		{
 			name: "failed then a later attempt paid",

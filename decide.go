@@ -128,7 +128,7 @@ func decide(o *Order, pay *portone.Payment, now time.Time, live bool) decision {
 	if kind == kindUnknown {
 		return decision{outcome: OutcomeIgnored, reason: fmt.Sprintf("payment %s has unknown status %q", pay.ImpUID, pay.Status)}
 	}
-	if o.ImpUID != "" && o.ImpUID != pay.ImpUID && o.Status != StatusPending && o.Status != StatusFailed {
+	if o.ImpUID != "" && o.ImpUID != pay.ImpUID && o.Status != StatusPending && o.Status != StatusFailed && o.Status != StatusExpired {
 		return decideOtherAttempt(o, pay, kind, now)
 	}
 	if kind.moneyMoved() && !sameMoney(o, pay) {
@@ -141,6 +141,12 @@ func decide(o *Order, pay *portone.Payment, now time.Time, live bool) decision {
 		return decideRefund(o, pay, kind, now)
 	case StatusForged:
 		return decideForged(o, pay, kind, now)
+	case StatusExpired:
+		// The deadline is payresult's own decision; PortOne and the bank have
+		// the last word. Money that did arrive is never lost.
+		if kind == kindPaid {
+			return moveTo(o, pay, StatusPaid, now, "paid after payresult expired the order")
+		}
 	}
 	return decision{outcome: OutcomeIgnored, reason: fmt.Sprintf("order is %s: final", o.Status)}
 }

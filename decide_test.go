@@ -240,6 +240,13 @@ func TestDecideTable(t *testing.T) {
 		table[StatusExpired][name] = w(OutcomeIgnored, StatusExpired)
 	}
 	table[StatusExpired]["paid_sandbox_in_live"] = w(OutcomeRefused, StatusExpired)
+	// Money PortOne took after payresult's own deadline is never lost: it
+	// pays the order, or is refused as a forgery when the amount is wrong.
+	table[StatusExpired]["paid"] = w(OutcomePaid, StatusPaid)
+	table[StatusExpired]["vbank_deposit"] = w(OutcomePaid, StatusPaid)
+	for _, name := range []string{"paid_lower", "paid_higher", "paid_usd", "vbank_lower"} {
+		table[StatusExpired][name] = w(OutcomeForged, StatusForged)
+	}
 
 	for _, s := range Statuses {
 		for name, pay := range tablePayments {

@@ -54,7 +54,7 @@ var transitions = map[Status][]Status{
 	StatusPaid:              {StatusPartiallyRefunded, StatusRefunded},
 	StatusPartiallyRefunded: {StatusPartiallyRefunded, StatusRefunded},
 	StatusForged:            {},
-	StatusExpired:           {},
+	StatusExpired:           {StatusPaid, StatusForged}, // money PortOne took after payresult's deadline
 	StatusRefunded:          {},
 }
 
