@@ -1,6 +1,7 @@
 package web
 
 import (
+	"net/http"
 	"net/http/httptest"
 	"testing"
 )
@@ -59,6 +60,37 @@ func TestParsePrefixes(t *testing.T) {
 			got, err := ParsePrefixes(tt.in)
 			if (err != nil) != tt.wantErr || len(got) != tt.want {
 				t.Errorf("ParsePrefixes(%q) = %v, %v; want %d prefixes, error %v", tt.in, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestAllowSources(t *testing.T) {
+	allow, _ := ParsePrefixes("52.78.100.19,52.78.48.223,52.78.5.241")
+	proxies, _ := ParsePrefixes("10.0.0.1")
+	s := New(Config{WebhookAllow: allow, TrustedProxies: proxies})
+	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
+	tests := []struct {
+		name, remote, xff string
+		want              int
+	}{
+		{"PortOne", "52.78.48.223:443", "", http.StatusOK},
+		{"PortOne through our proxy", "10.0.0.1:80", "52.78.5.241", http.StatusOK},
+		{"stranger", "1.2.3.4:443", "", http.StatusForbidden},
+		{"stranger claiming to be PortOne", "1.2.3.4:443", "52.78.100.19", http.StatusForbidden},
+		{"stranger through our proxy", "10.0.0.1:80", "1.2.3.4", http.StatusForbidden},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "/portone/webhook", nil)
+			r.RemoteAddr = tt.remote
+			if tt.xff != "" {
+				r.Header.Set("X-Forwarded-For", tt.xff)
+			}
+			rec := httptest.NewRecorder()
+			s.allowSources(next).ServeHTTP(rec, r)
+			if rec.Code != tt.want {
+				t.Errorf("status %d, want %d (%s)", rec.Code, tt.want, rec.Body)
 			}
 		})
 	}
