@@ -29,8 +29,10 @@ type command struct {
 // commands lists every subcommand. Each one's run function lives in a
 // file named after it (serve.go, emulator.go, ...).
 var commands = map[string]command{
-	"emulator": {"run the offline PortOne V1 sandbox", runEmulator},
-	"serve":    {"run the payresult service", runServe},
+	"emulator":  {"run the offline PortOne V1 sandbox", runEmulator},
+	"serve":     {"run the payresult service", runServe},
+	"reconcile": {"run one reconciler pass over the orders due for a check", runReconcile},
+	"verify":    {"show what Confirm would decide for a payment (--apply to store it)", runVerify},
 }
 
 // ErrUsage means the arguments were wrong and usage has been printed.

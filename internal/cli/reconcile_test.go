@@ -1,0 +1,211 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"payresult"
+	"payresult/internal/reconcile"
+	"payresult/internal/sqlite"
+	"payresult/portone"
+	"payresult/portone/emulator"
+)
+
+// toolEnv is a live-mode configuration against the PortOne emulator, with
+// a SQLite file that the test fills through its own processor.
+type toolEnv struct {
+	env   map[string]string
+	emu   *emulator.Emulator
+	store payresult.Store
+	proc  *payresult.Processor
+}
+
+// registeredAgo is how long before the test its orders were registered,
+// so that their first reconciler check is due when the command runs.
+const registeredAgo = time.Hour
+
+func newToolEnv(t *testing.T) *toolEnv {
+	t.Helper()
+	emu := emulator.New(emulator.Config{})
+	srv := httptest.NewServer(emu)
+	t.Cleanup(func() {
+		srv.Close()
+		emu.Close()
+	})
+	db := filepath.Join(t.TempDir(), "payresult.db")
+	store, err := sqlite.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	client := &portone.Client{BaseURL: srv.URL, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}
+	return &toolEnv{
+		env: map[string]string{
+			"PAYRESULT_DB": db, "PAYRESULT_API_KEY": "test-api-key-0123456789",
+			"PORTONE_API_KEY": emulator.DefaultAPIKey, "PORTONE_API_SECRET": emulator.DefaultAPISecret,
+			"PORTONE_API_URL": srv.URL,
+		},
+		emu: emu, store: store,
+		proc: &payresult.Processor{Store: store, PortOne: client, Live: true,
+			Now: func() time.Time { return time.Now().Add(-registeredAgo) }},
+	}
+}
+
+// run runs the payresult command with args.
+func (e *toolEnv) run(t *testing.T, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err = Run(context.Background(), args, func(k string) string { return e.env[k] }, &out, &errOut)
+	return out.String(), errOut.String(), err
+}
+
+// order registers an order of amount won.
+func (e *toolEnv) order(t *testing.T, merchantUID string, amount int64) {
+	t.Helper()
+	if _, _, err := e.proc.CreateOrder(context.Background(), payresult.NewOrder{MerchantUID: merchantUID, Name: "tea", Amount: portone.Won(amount)}); err != nil {
+		t.Fatalf("CreateOrder(%s): %v", merchantUID, err)
+	}
+}
+
+// put records a payment at the emulator without telling payresult.
+func (e *toolEnv) put(t *testing.T, p portone.Payment) portone.Payment {
+	t.Helper()
+	p.Currency, p.PGProvider = "KRW", portone.NewNullString("html5_inicis")
+	if p.PayMethod == "" {
+		p.PayMethod = portone.PayMethodCard
+	}
+	got, err := e.emu.Put(p)
+	if err != nil {
+		t.Fatalf("Put: %v", err)
+	}
+	return got
+}
+
+// paid records a paid payment of amount won for merchantUID.
+func (e *toolEnv) paid(t *testing.T, merchantUID string, amount int64) portone.Payment {
+	t.Helper()
+	now := portone.TimeOf(time.Now())
+	return e.put(t, portone.Payment{MerchantUID: merchantUID, Amount: portone.Won(amount), Status: portone.StatusPaid, StartedAt: now, PaidAt: now})
+}
+
+func (e *toolEnv) status(t *testing.T, merchantUID string) payresult.Status {
+	t.Helper()
+	o, err := e.store.Order(context.Background(), merchantUID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return o.Status
+}
+
+func TestReconcileCommand(t *testing.T) {
+	e := newToolEnv(t)
+	for _, m := range []string{"paid-1", "paid-2", "paid-3"} {
+		e.order(t, m, 1000)
+		e.paid(t, m, 1000)
+	}
+	e.order(t, "abandoned", 1000)
+	e.order(t, "vbank", 1000)
+	e.put(t, portone.Payment{MerchantUID: "vbank", Amount: portone.Won(1000), Status: portone.StatusReady,
+		PayMethod: portone.PayMethodVbank, VbankNum: portone.NewNullString("79959078731512"),
+		VbankName: portone.NewNullString("KB국민은행"), VbankDate: portone.TimeOf(time.Now().Add(-time.Minute))})
+
+	stdout, stderr, err := e.run(t, "reconcile")
+	if err != nil {
+		t.Fatalf("reconcile: %v\nstderr:\n%s", err, stderr)
+	}
+	want := "checked    5\nchanged    4\npaid late  3\nexpired    1\nerrors     0\n"
+	if stdout != want {
+		t.Errorf("summary:\n%s\nwant:\n%s", stdout, want)
+	}
+	if !strings.Contains(stderr, "reconcile: done, checked 5 orders (4 changed, 0 errors)") {
+		t.Errorf("stderr has no plain progress line:\n%s", stderr)
+	}
+	for m, want := range map[string]payresult.Status{"paid-1": payresult.StatusPaid, "abandoned": payresult.StatusPending, "vbank": payresult.StatusExpired} {
+		if got := e.status(t, m); got != want {
+			t.Errorf("order %s is %s, want %s", m, got, want)
+		}
+	}
+
+	stdout, _, err = e.run(t, "reconcile", "--json")
+	if err != nil || stdout != `{"checked":0,"changed":0,"paid_late":0,"expired":0,"errors":0}`+"\n" {
+		t.Errorf("second reconcile = %q, %v; want nothing due", stdout, err)
+	}
+}
+
+func TestReconcileCommandUsage(t *testing.T) {
+	e := newToolEnv(t)
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		wantErr error
+		wantOut string
+	}{
+		{name: "help", args: []string{"reconcile", "--help"}, wantOut: "Usage: payresult reconcile"},
+		{name: "stray argument", args: []string{"reconcile", "now"}, wantErr: ErrUsage},
+		{name: "unknown flag", args: []string{"reconcile", "--fast"}, wantErr: ErrUsage},
+		{name: "bad configuration", args: []string{"reconcile"}, env: map[string]string{"PORTONE_API_SECRET": ""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for k, v := range tt.env {
+				old := e.env[k]
+				e.env[k] = v
+				t.Cleanup(func() { e.env[k] = old })
+			}
+			stdout, _, err := e.run(t, tt.args...)
+			switch {
+			case tt.wantOut != "":
+				if err != nil || !strings.Contains(stdout, tt.wantOut) {
+					t.Errorf("got %q, %v; want %q on stdout", stdout, err, tt.wantOut)
+				}
+			case tt.wantErr != nil:
+				if !errors.Is(err, tt.wantErr) {
+					t.Errorf("got %v, want %v", err, tt.wantErr)
+				}
+			default:
+				if err == nil || !strings.Contains(err.Error(), "invalid configuration") {
+					t.Errorf("got %v, want a configuration error", err)
+				}
+			}
+		})
+	}
+}
+
+func TestProgressBar(t *testing.T) {
+	p := &progress{tty: true, total: 200}
+	tests := []struct {
+		sum  reconcile.Summary
+		want string
+	}{
+		{reconcile.Summary{}, "[------------------------------]     0/200 checked, 0 changed, 0 errors"},
+		{reconcile.Summary{Checked: 100, Changed: 3}, "[###############---------------]   100/200 checked, 3 changed, 0 errors"},
+		{reconcile.Summary{Checked: 250, Errors: 1}, "[##############################]   250/250 checked, 0 changed, 1 errors"},
+	}
+	for _, tt := range tests {
+		if got := p.bar(tt.sum); got != tt.want {
+			t.Errorf("bar(%+v) = %q, want %q", tt.sum, got, tt.want)
+		}
+	}
+}
+
+func TestSandboxURL(t *testing.T) {
+	tests := map[string]string{
+		":8080":          "http://127.0.0.1:8080/sandbox",
+		"0.0.0.0:9000":   "http://127.0.0.1:9000/sandbox",
+		"[::]:9000":      "http://127.0.0.1:9000/sandbox",
+		"127.0.0.2:8080": "http://127.0.0.2:8080/sandbox",
+		"[::1]:8080":     "http://[::1]:8080/sandbox",
+	}
+	for addr, want := range tests {
+		if got := sandboxURL(addr); got != want {
+			t.Errorf("sandboxURL(%q) = %q, want %q", addr, got, want)
+		}
+	}
+}
