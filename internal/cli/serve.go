@@ -63,7 +63,7 @@ type service struct {
 func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log *slog.Logger) *service {
 	s := &service{cfg: cfg, log: log, store: store}
 	s.localURL, s.public = serverURLs(addr, cfg.PublicURL)
-	s.gateway = &portone.Client{BaseURL: cfg.PortOneURL, Key: cfg.PortOneKey, Secret: cfg.PortOneSecret}
+	s.gateway = &portone.Client{BaseURL: cfg.PortOneURL, Key: cfg.PortOneKey, Secret: cfg.PortOneSecret, OnRetry: s.logRetry}
 	webCfg := web.Config{
 		Store: store, APIKey: cfg.APIKey, ResultKey: cfg.ResultKey(), PublicURL: s.public,
 		WebhookAllow: cfg.WebhookAllow, TrustedProxies: cfg.TrustedProxies, Logger: log,
@@ -78,11 +78,15 @@ func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log 
 		// The processor calls the emulator over loopback like any PortOne
 		// client, so faults injected into the emulator reach it.
 		s.gateway = &portone.Client{BaseURL: s.localURL + "/sandbox", Key: ec.APIKey, Secret: ec.APISecret}
+		s.gateway.OnRetry = s.logRetry
 		webCfg.Sandbox, webCfg.Emulator, webCfg.MerchantCode = true, s.emulator, ec.MerchantCode
 	}
 	s.proc = &payresult.Processor{
 		Store: store, PortOne: s.gateway, Live: !cfg.Sandbox && !cfg.AcceptTestPayments,
 		Logger: log.With("component", "processor"), FirstCheckDelay: reconcile.DefaultSchedule[0],
+	}
+	if len(cfg.ReconcileSchedule) > 0 {
+		s.proc.FirstCheckDelay = cfg.ReconcileSchedule[0]
 	}
 	webCfg.Processor = s.proc
 	s.http = &http.Server{
@@ -94,6 +98,12 @@ func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log 
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s
+}
+
+// logRetry logs each retried PortOne call: a run of these is the first
+// sign that PortOne is struggling.
+func (s *service) logRetry(endpoint string, attempt int, err error, wait time.Duration) {
+	s.log.Warn("PortOne call failed; retrying", "endpoint", endpoint, "attempt", attempt, "wait", wait, "err", err)
 }
 
 // serverURLs returns the loopback URL this server calls itself at, and the
@@ -179,6 +189,7 @@ func (s *service) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 	}
 	rec := &reconcile.Reconciler{
 		Store: s.store, Processor: s.proc, PortOne: s.gateway,
+		Schedule: s.cfg.ReconcileSchedule, Interval: s.cfg.ReconcileInterval, RateLimit: s.cfg.ReconcileRate,
 		Logger: s.log.With("component", "reconciler"),
 	}
 	run := func(name string, f func(context.Context) error) {

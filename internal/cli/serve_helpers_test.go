@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"path/filepath"
@@ -41,6 +42,9 @@ type served struct {
 	client *http.Client // does not follow redirects
 	stdout *lockedBuffer
 	stderr *lockedBuffer
+	// stop cancels serve's context and returns what Run returned; it may
+	// be called more than once.
+	stop func() error
 }
 
 var listeningLine = regexp.MustCompile(`listening on (http://\S+)`)
@@ -65,15 +69,22 @@ func startServe(t *testing.T, env map[string]string, args ...string) *served {
 	go func() {
 		done <- Run(ctx, append([]string{"serve"}, args...), func(k string) string { return env[k] }, s.stdout, s.stderr)
 	}()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("serve returned %v after shutdown, want nil", err)
+	var once sync.Once
+	var runErr error
+	s.stop = func() error {
+		once.Do(func() {
+			cancel()
+			select {
+			case runErr = <-done:
+			case <-time.After(15 * time.Second):
+				runErr = errors.New("serve did not stop within 15s of its context being cancelled")
 			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("serve did not stop within 15s of its context being cancelled")
+		})
+		return runErr
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("serve returned %v after shutdown, want nil", err)
 		}
 		if t.Failed() {
 			t.Logf("serve's log:\n%s", s.stderr)

@@ -2,10 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 )
 
 // apiError is the JSON error every API failure is sent as.
@@ -140,5 +142,45 @@ func TestServeBadRequests(t *testing.T) {
 	s.api("GET", "/api/events", nil, &feed)
 	if len(feed.Events) != 0 {
 		t.Errorf("feed has %d events after bad requests, want 0", len(feed.Events))
+	}
+}
+
+// TestServeGracefulShutdown stops serve while a redirect is inside
+// Confirm, retrying a failing PortOne: the request still gets its page
+// (the confirming one, as PortOne never answered) instead of a dropped
+// connection, and Run returns nil.
+func TestServeGracefulShutdown(t *testing.T) {
+	s := startServe(t, map[string]string{})
+	s.createOrder("shutdown_1", 3000, "", "")
+	s.setFaults(`{"webhook_drop":true,"api_error_rate":1,"api_error_status":503}`)
+	a, _ := s.pay("shutdown_1", 3000, "html5_inicis", "card", "paid")
+
+	type answer struct {
+		status int
+		body   string
+		err    error
+	}
+	answered := make(chan answer, 1)
+	go func() {
+		res, err := s.client.Get(a.RedirectURL)
+		if err != nil {
+			answered <- answer{err: err}
+			return
+		}
+		defer res.Body.Close()
+		b, err := io.ReadAll(res.Body)
+		answered <- answer{res.StatusCode, string(b), err}
+	}()
+	// The retry log line means the redirect's handler is running and
+	// waiting to try PortOne again: stop the server now.
+	eventually(t, 10*time.Second, "a PortOne retry logged", func() bool {
+		return strings.Contains(s.stderr.String(), "PortOne call failed; retrying")
+	})
+	if err := s.stop(); err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	got := <-answered
+	if got.err != nil || got.status != http.StatusOK || !strings.Contains(got.body, "Confirming your payment") {
+		t.Errorf("in-flight redirect: %d, %v; want 200 with the confirming page", got.status, got.err)
 	}
 }

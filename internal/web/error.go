@@ -81,5 +81,6 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "<PAYRESULT_API_KEY>" reads better than "\u003c..."; the type is JSON
 	_ = enc.Encode(v)
 }
