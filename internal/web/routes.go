@@ -39,6 +39,13 @@ func (s *Server) routes() []route {
 
 		{"GET /{$}", h(s.home)},
 	}
+	// Operators: the Prometheus scrape and the admin page, when configured.
+	if s.cfg.Metrics != nil {
+		rs = append(rs, route{"GET /metrics", s.cfg.Metrics})
+	}
+	if s.cfg.Admin != nil {
+		rs = append(rs, route{"/admin", s.cfg.Admin}, route{"/admin/", s.cfg.Admin})
+	}
 	if s.cfg.Sandbox {
 		rs = append(rs,
 			route{"POST /demo/orders", h(s.createDemoOrder)},

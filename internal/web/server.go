@@ -36,6 +36,10 @@ type Config struct {
 	// accepts. X-Forwarded-For is believed only from TrustedProxies.
 	WebhookAllow   []netip.Prefix
 	TrustedProxies []netip.Prefix
+	// Admin and Metrics, when set, are mounted at /admin and /metrics:
+	// the operator's page and the Prometheus scrape.
+	Admin   http.Handler
+	Metrics http.Handler
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
