@@ -54,12 +54,11 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 		if _, _, err := proc.CreateOrder(context.Background(), payresult.NewOrder{MerchantUID: m, Name: "tea", Amount: portone.Won(5000)}); err != nil {
 			t.Fatalf("CreateOrder: %v", err)
 		}
-		now := portone.TimeOf(time.Now())
-		payments[i], err = emu.Put(portone.Payment{MerchantUID: m, Amount: portone.Won(5000), Currency: "KRW",
-			Status: portone.StatusPaid, PayMethod: portone.PayMethodCard, StartedAt: now, PaidAt: now})
+		res, err := emu.Pay(emulator.PaymentRequest{MerchantUID: m, Name: "tea", Amount: portone.Won(5000)}, emulator.OutcomePaid)
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("Pay(%s): %v", m, err)
 		}
+		payments[i] = *res.Payment
 	}
 
 	env := func() map[string]string {

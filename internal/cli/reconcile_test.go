@@ -87,11 +87,16 @@ func (e *toolEnv) put(t *testing.T, p portone.Payment) portone.Payment {
 	return got
 }
 
-// paid records a paid payment of amount won for merchantUID.
+// paid has the buyer pay amount won for merchantUID in the emulator's
+// window; with no webhook URL and the redirect dropped, payresult is not
+// told.
 func (e *toolEnv) paid(t *testing.T, merchantUID string, amount int64) portone.Payment {
 	t.Helper()
-	now := portone.TimeOf(time.Now())
-	return e.put(t, portone.Payment{MerchantUID: merchantUID, Amount: portone.Won(amount), Status: portone.StatusPaid, StartedAt: now, PaidAt: now})
+	res, err := e.emu.Pay(emulator.PaymentRequest{MerchantUID: merchantUID, Name: "tea", Amount: portone.Won(amount)}, emulator.OutcomePaid)
+	if err != nil {
+		t.Fatalf("Pay(%s): %v", merchantUID, err)
+	}
+	return *res.Payment
 }
 
 func (e *toolEnv) status(t *testing.T, merchantUID string) payresult.Status {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"payresult"
+	"payresult/portone"
 )
 
 func TestVerifyCommand(t *testing.T) {
@@ -14,7 +16,11 @@ func TestVerifyCommand(t *testing.T) {
 	e.order(t, "order-1", 10000)
 	good := e.paid(t, "order-1", 10000)
 	e.order(t, "order-2", 10000)
-	forged := e.paid(t, "order-2", 100)
+	// A payment made without the pre-registered amount (a tampered window
+	// on a PG that does not check it): the emulator's window would refuse
+	// it, so it is put in PortOne's ledger directly.
+	now := portone.TimeOf(time.Now())
+	forged := e.put(t, portone.Payment{MerchantUID: "order-2", Amount: portone.Won(100), Status: portone.StatusPaid, StartedAt: now, PaidAt: now})
 	e.order(t, "order-3", 10000)
 
 	tests := []struct {

@@ -55,18 +55,16 @@ func (s *shop) paidOrder(t *testing.T, merchantUID string, amount int64) string 
 	if _, _, err := s.proc.CreateOrder(ctx, payresult.NewOrder{MerchantUID: merchantUID, Name: "tea", Amount: portone.Won(amount)}); err != nil {
 		t.Fatalf("CreateOrder: %v", err)
 	}
-	now := portone.TimeOf(s.clock.Now())
-	p, err := s.emu.Put(portone.Payment{
-		MerchantUID: merchantUID, Amount: portone.Won(amount), Currency: "KRW", Status: portone.StatusPaid,
-		PayMethod: portone.PayMethodCard, PGProvider: portone.NewNullString("html5_inicis"), StartedAt: now, PaidAt: now,
-	})
+	res, err := s.emu.Pay(emulator.PaymentRequest{MerchantUID: merchantUID, Name: "tea", Amount: portone.Won(amount)}, emulator.OutcomePaid)
 	if err != nil {
-		t.Fatalf("pay: %v", err)
+		t.Fatalf("Pay: %v", err)
 	}
-	res, err := s.proc.Confirm(ctx, payresult.Notice{Source: payresult.SourceRedirect, ImpUID: p.ImpUID, MerchantUID: merchantUID})
-	if err != nil || res.Order.Status != payresult.StatusPaid {
-		t.Fatalf("Confirm after paying = %+v, %v; want paid", res, err)
+	<-res.Webhooks // PortOne's paid webhook has been answered
+	o, err := s.store.Order(ctx, merchantUID)
+	if err != nil || o.Status != payresult.StatusPaid {
+		t.Fatalf("order after paying = %+v, %v; want paid by the webhook", o, err)
 	}
+	p := res.Payment
 	return p.ImpUID
 }
 

@@ -77,49 +77,40 @@ func (h *harness) order(t *testing.T, merchantUID string, amount int64) *payresu
 	return o
 }
 
-// pay records at the emulator a card payment of amount won for
-// merchantUID, paid now, as PortOne would after the buyer paid. Nothing
-// tells payresult.
+// pay has the buyer pay amount won for merchantUID in the emulator's
+// payment window. The emulator has no webhook URL and the redirect is
+// never followed: nothing tells payresult.
 func (h *harness) pay(t *testing.T, merchantUID string, amount int64) portone.Payment {
 	t.Helper()
-	now := portone.TimeOf(h.clock.Now())
-	p, err := h.emu.Put(portone.Payment{
-		MerchantUID: merchantUID, Amount: portone.Won(amount), Currency: "KRW",
-		Status: portone.StatusPaid, PayMethod: portone.PayMethodCard,
-		PGProvider: portone.NewNullString("html5_inicis"), StartedAt: now, PaidAt: now,
-	})
-	if err != nil {
-		t.Fatalf("pay %s: %v", merchantUID, err)
-	}
-	return p
+	return h.window(t, emulator.PaymentRequest{MerchantUID: merchantUID, Amount: portone.Won(amount)}, emulator.OutcomePaid)
 }
 
-// issueVbank records at the emulator a virtual account of amount won for
-// merchantUID with the given deadline.
+// issueVbank has the buyer pick a virtual account of amount won for
+// merchantUID with the given deadline; nothing tells payresult.
 func (h *harness) issueVbank(t *testing.T, merchantUID string, amount int64, deadline time.Time) portone.Payment {
 	t.Helper()
-	now := portone.TimeOf(h.clock.Now())
-	p, err := h.emu.Put(portone.Payment{
-		MerchantUID: merchantUID, Amount: portone.Won(amount), Currency: "KRW",
-		Status: portone.StatusReady, PayMethod: portone.PayMethodVbank,
-		PGProvider: portone.NewNullString("html5_inicis"), StartedAt: now,
-		VbankCode: portone.NewNullString("004"), VbankName: portone.NewNullString("KB국민은행"),
-		VbankNum: portone.NewNullString("79959078731512"), VbankHolder: portone.NewNullString("페이리절트"),
-		VbankDate: portone.TimeOf(deadline), VbankIssuedAt: now,
-	})
-	if err != nil {
-		t.Fatalf("issue vbank for %s: %v", merchantUID, err)
-	}
-	return p
+	return h.window(t, emulator.PaymentRequest{
+		MerchantUID: merchantUID, Amount: portone.Won(amount), PayMethod: portone.PayMethodVbank, VbankDue: deadline,
+	}, emulator.OutcomeVbankIssued)
 }
 
-// deposit marks the virtual account p paid now, as the bank's notice to
-// PortOne would.
+// window runs one payment window at the emulator and drops its redirect.
+func (h *harness) window(t *testing.T, req emulator.PaymentRequest, outcome emulator.Outcome) portone.Payment {
+	t.Helper()
+	req.Name, req.RedirectURL = "coffee beans", "https://shop.example/payresult/redirect"
+	res, err := h.emu.Pay(req, outcome)
+	if err != nil {
+		t.Fatalf("Pay(%s, %s): %v", req.MerchantUID, outcome, err)
+	}
+	res.Release()
+	return *res.Payment
+}
+
+// deposit has the buyer pay into the virtual account p now.
 func (h *harness) deposit(t *testing.T, p portone.Payment) {
 	t.Helper()
-	p.Status, p.PaidAt = portone.StatusPaid, portone.TimeOf(h.clock.Now())
-	if _, err := h.emu.Put(p); err != nil {
-		t.Fatalf("deposit into %s: %v", p.ImpUID, err)
+	if _, err := h.emu.Deposit(p.ImpUID); err != nil {
+		t.Fatalf("Deposit(%s): %v", p.ImpUID, err)
 	}
 }
 
