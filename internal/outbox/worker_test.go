@@ -374,3 +374,51 @@ func TestBadConfigChangesNothing(t *testing.T) {
 		})
 	}
 }
+
+// TestRunDeliversUntilStopped: Run delivers what is due and returns nil
+// once its context is cancelled.
+func TestRunDeliversUntilStopped(t *testing.T) {
+	s := storetest.OpenSQLite(t)
+	c := newClock()
+	ids := seedEvents(t, s, c, 3)
+	a := newApp(t, c, func(int, *http.Request) int { return http.StatusOK })
+	w := newWorker(s, c, a.srv.URL)
+	w.PollInterval = 10 * time.Millisecond
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- w.Run(ctx) }()
+
+	delivered := func() bool {
+		for _, id := range ids {
+			if event(t, s, id).State != payresult.DeliveryDelivered {
+				return false
+			}
+		}
+		return true
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !delivered() {
+		if time.Now().After(deadline) {
+			t.Fatalf("Run did not deliver all %d events within 10s", len(ids))
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+	checkDistinctEvents(t, a.requests(), len(ids))
+}
+
+// checkDistinctEvents checks that the app got want requests, each for a
+// different event.
+func checkDistinctEvents(t *testing.T, got []received, want int) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range got {
+		seen[r.id] = true
+	}
+	if len(got) != want || len(seen) != want {
+		t.Errorf("app got %d requests for %d events, want %d for %d", len(got), len(seen), want, want)
+	}
+}

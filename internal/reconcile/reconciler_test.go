@@ -239,3 +239,28 @@ func TestBadConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestRunUntilStopped: Run passes over due orders and returns nil once its
+// context is cancelled.
+func TestRunUntilStopped(t *testing.T) {
+	h := newHarness(t, storetest.OpenSQLite(t))
+	h.order(t, "late", 1000)
+	h.pay(t, "late", 1000)
+	h.clock.Advance(reconcile.DefaultSchedule[0])
+	h.rec.Interval = 10 * time.Millisecond
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- h.rec.Run(ctx) }()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for h.mustOrder(t, "late").Status != payresult.StatusPaid {
+		if time.Now().After(deadline) {
+			t.Fatal("Run did not settle the order within 10s")
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition with a deadline
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Errorf("Run after cancel = %v, want nil", err)
+	}
+}
