@@ -68,17 +68,19 @@ func TestParsePrefixes(t *testing.T) {
 func TestAllowSources(t *testing.T) {
 	allow, _ := ParsePrefixes("52.78.100.19,52.78.48.223,52.78.5.241")
 	proxies, _ := ParsePrefixes("10.0.0.1")
-	s := New(Config{WebhookAllow: allow, TrustedProxies: proxies})
 	next := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) })
 	tests := []struct {
 		name, remote, xff string
+		sandbox           bool
 		want              int
 	}{
-		{"PortOne", "52.78.48.223:443", "", http.StatusOK},
-		{"PortOne through our proxy", "10.0.0.1:80", "52.78.5.241", http.StatusOK},
-		{"stranger", "1.2.3.4:443", "", http.StatusForbidden},
-		{"stranger claiming to be PortOne", "1.2.3.4:443", "52.78.100.19", http.StatusForbidden},
-		{"stranger through our proxy", "10.0.0.1:80", "1.2.3.4", http.StatusForbidden},
+		{"sandbox emulator over loopback", "127.0.0.1:5000", "", true, http.StatusOK},
+		{"loopback in live mode", "127.0.0.1:5000", "", false, http.StatusForbidden},
+		{"PortOne", "52.78.48.223:443", "", false, http.StatusOK},
+		{"PortOne through our proxy", "10.0.0.1:80", "52.78.5.241", false, http.StatusOK},
+		{"stranger", "1.2.3.4:443", "", false, http.StatusForbidden},
+		{"stranger claiming to be PortOne", "1.2.3.4:443", "52.78.100.19", false, http.StatusForbidden},
+		{"stranger through our proxy", "10.0.0.1:80", "1.2.3.4", false, http.StatusForbidden},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -87,6 +89,7 @@ func TestAllowSources(t *testing.T) {
 			if tt.xff != "" {
 				r.Header.Set("X-Forwarded-For", tt.xff)
 			}
+			s := New(Config{WebhookAllow: allow, TrustedProxies: proxies, Sandbox: tt.sandbox, Emulator: next})
 			rec := httptest.NewRecorder()
 			s.allowSources(next).ServeHTTP(rec, r)
 			if rec.Code != tt.want {
