@@ -13,12 +13,18 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/internal/admin"
 	"payresult/internal/web"
 )
 
 // SandboxAPIKey is the app API key in sandbox mode when PAYRESULT_API_KEY
 // is not set. It is printed at start-up; no real money is behind it.
 const SandboxAPIKey = "sandbox_payresult_api_key"
+
+// SandboxAdminPassword is the admin page's password in sandbox mode when
+// PAYRESULT_ADMIN_PASSWORD is not set. It is printed at start-up; with
+// live credentials and no password the admin page is off (404).
+const SandboxAdminPassword = "sandbox_payresult_admin"
 
 // minAPIKeyLen keeps a live API key out of guessing range.
 const minAPIKeyLen = 16
@@ -42,6 +48,8 @@ type serveConfig struct {
 	TrustedProxies     []netip.Prefix
 	ShutdownTimeout    time.Duration
 	LogFormat          string // text or json
+	// AdminPassword protects /admin (user "admin"); empty turns it off.
+	AdminPassword string
 
 	// Sandbox is true when no PortOne credentials are set: the emulator
 	// stands in for PortOne.
@@ -65,6 +73,7 @@ var serveEnv = []struct{ flag, env, usage string }{
 	{"trusted-proxies", "PAYRESULT_TRUSTED_PROXIES", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed"},
 	{"shutdown-timeout", "PAYRESULT_SHUTDOWN_TIMEOUT", "how long in-flight requests get to finish on shutdown"},
 	{"log-format", "PAYRESULT_LOG_FORMAT", "log format: text or json"},
+	{"admin-password", "PAYRESULT_ADMIN_PASSWORD", "password of the admin page at /admin (user admin); unset: off in live mode, " + SandboxAdminPassword + " in sandbox mode"},
 }
 
 // serveDefaults are the values used when neither flag nor environment
@@ -152,6 +161,7 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 		}
 	}
 	checkURL(bad, "public-url", c.PublicURL)
+	c.parseAdminPassword(get("admin-password"), bad)
 	c.parseRest(get, bad)
 	if len(problems) > 0 {
 		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
@@ -178,6 +188,19 @@ func (c *serveConfig) parseRest(get func(string) string, bad func(flag, format s
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "%q is not text or json", c.LogFormat)
+	}
+}
+
+// parseAdminPassword sets the admin page's password: the sandbox default
+// when none is set in sandbox mode, none (the page is off) in live mode.
+func (c *serveConfig) parseAdminPassword(pw string, bad func(flag, format string, args ...any)) {
+	switch {
+	case pw == "" && c.Sandbox:
+		c.AdminPassword = SandboxAdminPassword
+	case pw != "" && len(pw) < admin.MinPasswordLen:
+		bad("admin-password", "too short: use at least %d characters (for example: openssl rand -hex 16)", admin.MinPasswordLen)
+	default:
+		c.AdminPassword = pw
 	}
 }
 

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/internal/admin"
+	"payresult/internal/metrics"
 	"payresult/internal/outbox"
 	"payresult/internal/postgres"
 	"payresult/internal/reconcile"
@@ -55,6 +57,7 @@ type service struct {
 	gateway  *portone.Client
 	proc     *payresult.Processor
 	emulator *emulator.Emulator // nil in live mode
+	metrics  *metrics.Metrics
 	http     *http.Server
 	localURL string // loopback URL of this server, for its own calls
 	public   string // URL browsers and PortOne use
@@ -89,6 +92,7 @@ func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log 
 		s.proc.FirstCheckDelay = cfg.ReconcileSchedule[0]
 	}
 	webCfg.Processor = s.proc
+	s.instrument(&webCfg)
 	s.http = &http.Server{
 		Handler:           web.New(webCfg),
 		ReadHeaderTimeout: 10 * time.Second,
@@ -104,6 +108,25 @@ func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log 
 // sign that PortOne is struggling.
 func (s *service) logRetry(endpoint string, attempt int, err error, wait time.Duration) {
 	s.log.Warn("PortOne call failed; retrying", "endpoint", endpoint, "attempt", attempt, "wait", wait, "err", err)
+}
+
+// instrument adds the metrics (PortOne client, processor, /metrics) and
+// the admin page.
+func (s *service) instrument(webCfg *web.Config) {
+	s.metrics = metrics.New(metrics.Options{Store: s.store, Logger: s.log.With("component", "metrics")})
+	s.metrics.InstrumentPortOne(s.gateway)
+	s.proc.Metrics = s.metrics
+	webCfg.Metrics = s.metrics.Handler()
+	if s.cfg.AdminPassword == "" {
+		s.log.Info("admin page off: PAYRESULT_ADMIN_PASSWORD is not set")
+		return
+	}
+	adm, err := admin.New(admin.Config{Store: s.store, Password: s.cfg.AdminPassword, Logger: s.log.With("component", "admin")})
+	if err != nil {
+		s.log.Error("admin page off", "err", err)
+		return
+	}
+	webCfg.Admin = adm
 }
 
 // serverURLs returns the loopback URL this server calls itself at, and the
@@ -136,9 +159,10 @@ func (s *service) announce(w io.Writer) {
    PortOne is emulated at %s/sandbox/ ; no real money moves.
    Demo shop:   %s/
    App API key: %s
+   Admin page:  %s/admin (user admin, password %s)
   ============================================================
 
-`, s.public, s.public, shownKey(s.cfg.APIKey))
+`, s.public, s.public, shownKey(s.cfg.APIKey), s.public, shownAdminPassword(s.cfg.AdminPassword))
 	} else {
 		s.log.Info("live mode", "portone", s.gateway.BaseURL, "accept_test_payments", s.cfg.AcceptTestPayments)
 	}
@@ -184,7 +208,7 @@ func (s *service) serve(ctx context.Context, ln net.Listener) error {
 // ctx.
 func (s *service) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 	worker := &outbox.Worker{
-		Store: s.store, URL: s.cfg.EventsURL, Secret: s.cfg.EventsSecret,
+		Store: s.metrics.DeliveryStore(s.store), URL: s.cfg.EventsURL, Secret: s.cfg.EventsSecret,
 		Logger: s.log.With("component", "outbox"),
 	}
 	rec := &reconcile.Reconciler{
@@ -211,6 +235,15 @@ func shownKey(key string) string {
 		return key
 	}
 	return "(set by PAYRESULT_API_KEY)"
+}
+
+// shownAdminPassword prints the well-known sandbox password, never one
+// the operator chose.
+func shownAdminPassword(pw string) string {
+	if pw == SandboxAdminPassword {
+		return pw
+	}
+	return "(set by PAYRESULT_ADMIN_PASSWORD)"
 }
 
 func (s *service) close() {
