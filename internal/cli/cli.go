@@ -29,6 +29,7 @@ type command struct {
 // commands lists every subcommand. Each one's run function lives in a
 // file named after it (serve.go, emulator.go, ...).
 var commands = map[string]command{
+	"bench":     {"measure confirm throughput and latency against same-run floors", runBench},
 	"emulator":  {"run the offline PortOne V1 sandbox", runEmulator},
 	"serve":     {"run the payresult service", runServe},
 	"reconcile": {"run one reconciler pass over the orders due for a check", runReconcile},

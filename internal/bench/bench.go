@@ -1,0 +1,222 @@
+// Package bench is the harness behind `payresult bench`: it confirms paid
+// payments through payresult's webhook and redirect endpoints at several
+// concurrency levels, and in the same run measures the floor that any
+// verification must pay: one PortOne look-up through the same client and
+// one durable commit of the same size on the same store. The report puts
+// the two side by side, so that payresult's own overhead is a ratio that
+// does not depend on how fast the machine happens to be.
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+	"time"
+)
+
+// Defaults of Config.
+const (
+	DefaultOrders       = 1000
+	DefaultMaxLevelTime = 30 * time.Second
+	DefaultStartupRuns  = 5
+	// setupConcurrency is how many orders are registered and paid at once
+	// while preparing a batch; that part is never timed.
+	setupConcurrency = 16
+)
+
+// DefaultConcurrency is the concurrency levels measured when
+// Config.Concurrency is empty.
+var DefaultConcurrency = []int{1, 8, 32, 128}
+
+// Config says what to measure. The zero value with StartService set is a
+// complete bench on a fresh SQLite file.
+type Config struct {
+	// Orders is how many orders each path (webhook, redirect) confirms at
+	// each level, and how many look-ups and commits each floor makes.
+	Orders int
+	// Concurrency lists the levels; empty means DefaultConcurrency.
+	Concurrency []int
+	// DB is the store: "" for a fresh SQLite file in a temporary
+	// directory, a file path, or a postgres:// URL (the bench then works
+	// in a fresh schema of that database, dropped at the end).
+	DB string
+	// PortOneLatency delays every PortOne REST answer, as a real network
+	// distance to PortOne would (the emulator's api_latency fault).
+	PortOneLatency time.Duration
+	// ServiceURL and EmulatorURL, when set (both or neither), target a
+	// payresult serve and an emulator that are already running; APIKey is
+	// then that service's app API key, and DB must be the service's own
+	// database so that the commit floor runs on the same store.
+	ServiceURL, EmulatorURL, APIKey string
+	// StartService starts payresult in process when ServiceURL is empty.
+	StartService StartFunc
+	// MaxLevelTime bounds each measured phase; what is not done by then is
+	// left out and the phase reports how many it did.
+	MaxLevelTime time.Duration
+	// ServeBinary, when set, is a payresult binary whose `serve` start-up
+	// time is measured StartupRuns times, as a child process.
+	ServeBinary string
+	StartupRuns int
+	// Progress, when set, receives a line as each phase starts.
+	Progress io.Writer
+}
+
+// ServiceSpec is what an in-process service is started with.
+type ServiceSpec struct {
+	DB                                    string // SQLite path or postgres:// URL
+	PortOneURL, PortOneKey, PortOneSecret string
+	APIKey                                string // the app API key to accept
+}
+
+// StartFunc starts payresult's service for spec, listening on loopback,
+// and returns its base URL and a function that stops it.
+type StartFunc func(ctx context.Context, spec ServiceSpec) (url string, stop func() error, err error)
+
+// benchAPIKey is the app API key of the in-process service.
+const benchAPIKey = "bench-api-key-0123456789abcdef"
+
+func (c *Config) defaults() error {
+	if c.Orders == 0 {
+		c.Orders = DefaultOrders
+	}
+	if len(c.Concurrency) == 0 {
+		c.Concurrency = DefaultConcurrency
+	}
+	if c.MaxLevelTime == 0 {
+		c.MaxLevelTime = DefaultMaxLevelTime
+	}
+	if c.StartupRuns == 0 {
+		c.StartupRuns = DefaultStartupRuns
+	}
+	switch {
+	case c.Orders < 1:
+		return errors.New("orders must be at least 1")
+	case c.PortOneLatency < 0:
+		return errors.New("PortOne latency must not be negative")
+	case c.MaxLevelTime < 0:
+		return errors.New("the time bound of a level must be positive")
+	case (c.ServiceURL == "") != (c.EmulatorURL == ""):
+		return errors.New("give both the service URL and the emulator URL, or neither")
+	case c.ServiceURL != "" && (c.APIKey == "" || c.DB == ""):
+		return errors.New("a running service needs its app API key and its database (for the commit floor)")
+	case c.ServiceURL == "" && c.StartService == nil:
+		return errors.New("no service to measure: set a service URL or a way to start one")
+	}
+	for _, n := range c.Concurrency {
+		if n < 1 || n > 1024 {
+			return fmt.Errorf("concurrency %d is not between 1 and 1024", n)
+		}
+	}
+	return nil
+}
+
+// Run runs the bench and returns its report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	env, err := setUp(ctx, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer env.close()
+	rep := &Report{
+		Store: env.floor.kind(), Orders: cfg.Orders, PortOneLatencyMs: ms(cfg.PortOneLatency),
+		CPUs: runtime.NumCPU(), GoVersion: runtime.Version(), InProcess: cfg.ServiceURL == "",
+	}
+	if err := env.warmUp(ctx); err != nil {
+		return nil, err
+	}
+	for _, c := range cfg.Concurrency {
+		lv, err := env.level(ctx, c)
+		if err != nil {
+			return nil, err
+		}
+		rep.Levels = append(rep.Levels, lv)
+	}
+	rep.PeakRSSMiB = peakRSSMiB()
+	if cfg.ServeBinary != "" {
+		env.progress("start-up: %d runs of %s serve", cfg.StartupRuns, cfg.ServeBinary)
+		st, err := measureStartup(ctx, cfg.ServeBinary, cfg.StartupRuns)
+		if err != nil {
+			return nil, err
+		}
+		rep.Startup = st
+	}
+	rep.compute()
+	return rep, nil
+}
+
+// level measures one concurrency level: both floors, then both paths.
+func (e *env) level(ctx context.Context, c int) (Level, error) {
+	lv := Level{Concurrency: c}
+	var err error
+	e.progress("c=%d: PortOne look-up floor", c)
+	if err = e.setLatency(ctx, e.cfg.PortOneLatency); err != nil {
+		return lv, err
+	}
+	lv.Lookup = e.measure(ctx, c, e.cfg.Orders, e.lookup)
+	e.progress("c=%d: commit floor", c)
+	lv.Commit = e.measure(ctx, c, e.cfg.Orders, e.floor.commit)
+	for _, p := range []path{pathWebhook, pathRedirect} {
+		st, err := e.confirmPath(ctx, p, c)
+		if err != nil {
+			return lv, err
+		}
+		if p == pathWebhook {
+			lv.Webhook = st
+		} else {
+			lv.Redirect = st
+		}
+	}
+	return lv, e.setLatency(ctx, 0)
+}
+
+// confirmPath prepares a batch of paid orders, then confirms them all
+// through path p at concurrency c, and checks that every one was stored
+// as paid.
+func (e *env) confirmPath(ctx context.Context, p path, c int) (Stats, error) {
+	e.progress("c=%d: preparing %d paid orders for the %s", c, e.cfg.Orders, p)
+	if err := e.setLatency(ctx, 0); err != nil {
+		return Stats{}, err
+	}
+	b, err := e.prepare(ctx, fmt.Sprintf("%c%d", p[0], c), e.cfg.Orders)
+	if err != nil {
+		return Stats{}, err
+	}
+	if err := e.setLatency(ctx, e.cfg.PortOneLatency); err != nil {
+		return Stats{}, err
+	}
+	e.progress("c=%d: confirming through the %s", c, p)
+	op := func(ctx context.Context, i int) error { return e.confirm(ctx, p, b[i]) }
+	st := e.measure(ctx, c, len(b), op)
+	if err := e.setLatency(ctx, 0); err != nil {
+		return st, err
+	}
+	st.Paid, err = e.countPaid(ctx, b[:st.Count])
+	return st, err
+}
+
+func (e *env) progress(format string, args ...any) {
+	if e.cfg.Progress != nil {
+		fmt.Fprintf(e.cfg.Progress, "bench: "+format+"\n", args...)
+	}
+}
+
+// path is an endpoint that confirms a payment.
+type path string
+
+const (
+	pathWebhook  path = "webhook"
+	pathRedirect path = "redirect"
+)
+
+// isPostgres reports whether db names a PostgreSQL database.
+func isPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }

@@ -1,0 +1,87 @@
+package bench
+
+import (
+	"context"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Stats is how one phase went: how many operations finished in how long,
+// and their latencies.
+type Stats struct {
+	// Count is how many operations ran (all of them unless the level's
+	// time bound cut the phase short); Errors how many of those failed.
+	Count  int `json:"count"`
+	Errors int `json:"errors"`
+	// FirstError is the first failure, for the operator.
+	FirstError string `json:"first_error,omitempty"`
+	// Paid is how many of the confirmed orders are paid afterwards (the
+	// webhook and redirect phases only).
+	Paid    int     `json:"paid,omitempty"`
+	Seconds float64 `json:"seconds"`
+	PerSec  float64 `json:"per_sec"`
+	P50Ms   float64 `json:"p50_ms"`
+	P99Ms   float64 `json:"p99_ms"`
+}
+
+// measure runs op for 0..n-1 on c goroutines, each taking the next index
+// as soon as it is done with one (a closed loop), until all n ran or the
+// level's time bound passed.
+func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context, i int) error) Stats {
+	lat := make([]time.Duration, n)
+	failed := make([]bool, n)
+	var next atomic.Int64
+	var first sync.Once
+	var firstErr string
+	deadline := time.Now().Add(e.cfg.MaxLevelTime)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range min(c, n) {
+		wg.Go(func() {
+			for {
+				// The bound is checked before an index is taken, so that
+				// every index taken below n is run: the phase did 0..done-1.
+				if ctx.Err() != nil || time.Now().After(deadline) {
+					return
+				}
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				t := time.Now()
+				err := op(ctx, i)
+				lat[i] = time.Since(t)
+				if err != nil {
+					failed[i] = true
+					first.Do(func() { firstErr = err.Error() })
+				}
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	done := min(int(next.Load()), n)
+	ran := lat[:done]
+	st := Stats{Count: done, FirstError: firstErr, Seconds: elapsed.Seconds()}
+	for _, f := range failed[:done] {
+		if f {
+			st.Errors++
+		}
+	}
+	if st.Count == 0 {
+		return st
+	}
+	st.PerSec = float64(st.Count) / elapsed.Seconds()
+	slices.Sort(ran)
+	st.P50Ms = ms(percentile(ran, 0.50))
+	st.P99Ms = ms(percentile(ran, 0.99))
+	return st
+}
+
+// percentile returns the q-quantile of sorted by the nearest-rank method.
+func percentile(sorted []time.Duration, q float64) time.Duration {
+	i := int(q*float64(len(sorted))+0.999999) - 1
+	return sorted[min(max(i, 0), len(sorted)-1)]
+}

@@ -1,0 +1,149 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Report is a bench run's figures. All ratios compare numbers measured in
+// the same run.
+type Report struct {
+	Store            string  `json:"store"` // sqlite or postgres
+	Orders           int     `json:"orders"`
+	PortOneLatencyMs float64 `json:"portone_latency_ms"`
+	InProcess        bool    `json:"in_process"`
+	CPUs             int     `json:"cpus"`
+	GoVersion        string  `json:"go_version"`
+	Levels           []Level `json:"levels"`
+	// PeakRSSMiB is this process's peak resident set (VmHWM) after the
+	// last level: with an in-process run, bench, emulator and service.
+	PeakRSSMiB float64  `json:"peak_rss_mib"`
+	Startup    *Startup `json:"startup,omitempty"`
+}
+
+// Level is one concurrency level: the two floors, the two paths, and how
+// the paths compare with the floors.
+type Level struct {
+	Concurrency int   `json:"concurrency"`
+	Lookup      Stats `json:"lookup"`
+	Commit      Stats `json:"commit"`
+	Webhook     Stats `json:"webhook"`
+	Redirect    Stats `json:"redirect"`
+	// FloorPerSec is the lower of the two floors' throughputs.
+	FloorPerSec float64 `json:"floor_per_sec"`
+	// WebhookShare and RedirectShare are each path's throughput over
+	// FloorPerSec.
+	WebhookShare  float64 `json:"webhook_share"`
+	RedirectShare float64 `json:"redirect_share"`
+	// WebhookOverFloorP50 and RedirectOverFloorP50 are each path's p50
+	// latency over (look-up p50 + commit p50).
+	WebhookOverFloorP50  float64 `json:"webhook_over_floor_p50"`
+	RedirectOverFloorP50 float64 `json:"redirect_over_floor_p50"`
+	// HiddenPerSec is concurrency / (PortOne latency + commit p50): the
+	// throughput if PortOne's latency hid entirely behind concurrency.
+	// Zero without simulated latency.
+	HiddenPerSec   float64 `json:"hidden_per_sec,omitempty"`
+	WebhookHidden  float64 `json:"webhook_hidden,omitempty"`
+	RedirectHidden float64 `json:"redirect_hidden,omitempty"`
+}
+
+// compute fills in the ratios.
+func (r *Report) compute() {
+	for i := range r.Levels {
+		lv := &r.Levels[i]
+		lv.FloorPerSec = math.Min(lv.Lookup.PerSec, lv.Commit.PerSec)
+		lv.WebhookShare = ratio(lv.Webhook.PerSec, lv.FloorPerSec)
+		lv.RedirectShare = ratio(lv.Redirect.PerSec, lv.FloorPerSec)
+		floorP50 := lv.Lookup.P50Ms + lv.Commit.P50Ms
+		lv.WebhookOverFloorP50 = ratio(lv.Webhook.P50Ms, floorP50)
+		lv.RedirectOverFloorP50 = ratio(lv.Redirect.P50Ms, floorP50)
+		if r.PortOneLatencyMs > 0 {
+			lv.HiddenPerSec = float64(lv.Concurrency) / ((r.PortOneLatencyMs + lv.Commit.P50Ms) / 1000)
+			lv.WebhookHidden = ratio(lv.Webhook.PerSec, lv.HiddenPerSec)
+			lv.RedirectHidden = ratio(lv.Redirect.PerSec, lv.HiddenPerSec)
+		}
+	}
+}
+
+func ratio(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// WriteText writes the report as aligned tables.
+func (r *Report) WriteText(w io.Writer) error {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "payresult bench: store %s, %d orders per path and level, PortOne latency %s, %d CPUs, %s\n\n",
+		r.Store, r.Orders, fmtMs(r.PortOneLatencyMs), r.CPUs, r.GoVersion)
+	fmt.Fprintf(b, "%-5s %-9s %7s %9s %9s %9s %7s\n", "conc", "phase", "count", "per sec", "p50 ms", "p99 ms", "errors")
+	for _, lv := range r.Levels {
+		for _, ph := range []struct {
+			name string
+			st   Stats
+		}{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"webhook", lv.Webhook}, {"redirect", lv.Redirect}} {
+			fmt.Fprintf(b, "%-5d %-9s %7d %9.0f %9.2f %9.2f %7d\n",
+				lv.Concurrency, ph.name, ph.st.Count, ph.st.PerSec, ph.st.P50Ms, ph.st.P99Ms, ph.st.Errors)
+		}
+	}
+	b.WriteString("\nratios (same run):\n")
+	fmt.Fprintf(b, "%-5s %10s %15s %15s %16s %16s", "conc", "floor/s", "webhook/floor", "redirect/floor", "webhook p50/flr", "redirect p50/flr")
+	if r.PortOneLatencyMs > 0 {
+		fmt.Fprintf(b, " %10s %15s %15s", "hidden/s", "webhook/hidden", "redirect/hidden")
+	}
+	b.WriteString("\n")
+	for _, lv := range r.Levels {
+		fmt.Fprintf(b, "%-5d %10.0f %15.2f %15.2f %16.2f %16.2f", lv.Concurrency, lv.FloorPerSec,
+			lv.WebhookShare, lv.RedirectShare, lv.WebhookOverFloorP50, lv.RedirectOverFloorP50)
+		if r.PortOneLatencyMs > 0 {
+			fmt.Fprintf(b, " %10.0f %15.2f %15.2f", lv.HiddenPerSec, lv.WebhookHidden, lv.RedirectHidden)
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(b, "\npeak RSS (VmHWM): %.1f MiB\n", r.PeakRSSMiB)
+	if r.Startup != nil {
+		fmt.Fprintf(b, "serve start-up to /readyz: p50 %.1f ms, max %.1f ms over %d runs\n", r.Startup.P50Ms, r.Startup.MaxMs, r.Startup.Runs)
+	}
+	for _, lv := range r.Levels {
+		for _, st := range []Stats{lv.Lookup, lv.Commit, lv.Webhook, lv.Redirect} {
+			if st.FirstError != "" {
+				fmt.Fprintf(b, "c=%d: first error: %s\n", lv.Concurrency, st.FirstError)
+			}
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func fmtMs(v float64) string {
+	if v == 0 {
+		return "none"
+	}
+	return strconv.FormatFloat(v, 'f', -1, 64) + " ms"
+}
+
+// peakRSSMiB reads VmHWM, the peak resident set, from /proc/self/status;
+// zero where there is no such file.
+func peakRSSMiB() float64 {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+
+	"payresult/internal/bench"
+)
+
+// runBench runs `payresult bench`: the same confirmations through the
+// webhook and the redirect at several concurrency levels, beside the
+// floors measured in the same run (see package bench).
+func runBench(ctx context.Context, env Env) error {
+	cfg, asJSON, err := parseBenchFlags(env)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	cfg.StartService = startBenchService
+	cfg.Progress = env.Stderr
+	rep, err := bench.Run(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return rep.WriteText(env.Stdout)
+}
+
+// parseBenchFlags reads bench's flags into a bench.Config.
+func parseBenchFlags(env Env) (bench.Config, bool, error) {
+	var cfg bench.Config
+	var levels string
+	var asJSON, noStartup bool
+	fs := flag.NewFlagSet("payresult bench", flag.ContinueOnError)
+	fs.SetOutput(env.Stderr)
+	fs.IntVar(&cfg.Orders, "n", bench.DefaultOrders, "orders confirmed per path and level (and look-ups and commits per floor)")
+	fs.StringVar(&levels, "concurrency", "1,8,32,128", "comma-separated concurrency `levels`")
+	fs.StringVar(&cfg.DB, "db", env.Getenv("PAYRESULT_BENCH_DB"), "store: empty for a fresh SQLite file, a SQLite `path`, or a postgres:// URL (a fresh schema is used)")
+	fs.DurationVar(&cfg.PortOneLatency, "portone-latency", 0, "simulated PortOne latency added to every REST answer, e.g. 30ms")
+	fs.StringVar(&cfg.ServiceURL, "service-url", "", "measure a running payresult serve at this `URL` instead of one in process")
+	fs.StringVar(&cfg.EmulatorURL, "emulator-url", "", "the running emulator that service uses (with --service-url; it must send no webhooks)")
+	fs.StringVar(&cfg.APIKey, "api-key", env.Getenv("PAYRESULT_API_KEY"), "the running service's app API key (with --service-url)")
+	fs.DurationVar(&cfg.MaxLevelTime, "max-phase-time", bench.DefaultMaxLevelTime, "time bound of each measured phase")
+	fs.IntVar(&cfg.StartupRuns, "startup-runs", bench.DefaultStartupRuns, "how many times serve's start-up is timed")
+	fs.BoolVar(&noStartup, "no-startup", false, "skip timing serve's start-up")
+	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return cfg, false, err
+		}
+		return cfg, false, ErrUsage
+	}
+	bad := func(format string, args ...any) (bench.Config, bool, error) {
+		fmt.Fprintf(env.Stderr, "payresult bench: "+format+"\n", args...)
+		return cfg, false, ErrUsage
+	}
+	if fs.NArg() > 0 {
+		return bad("unexpected argument %q", fs.Arg(0))
+	}
+	var err error
+	if cfg.Concurrency, err = parseLevels(levels); err != nil {
+		return bad("--concurrency: %v", err)
+	}
+	switch {
+	case cfg.Orders < 1:
+		return bad("--n must be at least 1")
+	case cfg.PortOneLatency < 0:
+		return bad("--portone-latency must not be negative")
+	case cfg.MaxLevelTime <= 0:
+		return bad("--max-phase-time must be positive")
+	case cfg.StartupRuns < 1:
+		return bad("--startup-runs must be at least 1")
+	case (cfg.ServiceURL == "") != (cfg.EmulatorURL == ""):
+		return bad("--service-url and --emulator-url go together")
+	case cfg.ServiceURL != "" && (cfg.APIKey == "" || cfg.DB == ""):
+		return bad("--service-url needs --api-key and --db (the service's own database, for the commit floor)")
+	}
+	if !noStartup {
+		if cfg.ServeBinary, err = os.Executable(); err != nil {
+			return bad("cannot find this program to time serve's start-up: %v (use --no-startup)", err)
+		}
+	}
+	return cfg, asJSON, nil
+}
+
+// parseLevels reads "1,8,32,128".
+func parseLevels(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 || n > 1024 {
+			return nil, fmt.Errorf("%q is not a comma-separated list of numbers from 1 to 1024", s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// startBenchService starts payresult serve in process, wired exactly as
+// runServe wires it, in live mode against the bench's emulator.
+func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, func() error, error) {
+	vars := map[string]string{
+		"PAYRESULT_ADDR": "127.0.0.1:0", "PAYRESULT_DB": spec.DB, "PAYRESULT_API_KEY": spec.APIKey,
+		"PORTONE_API_URL": spec.PortOneURL, "PORTONE_API_KEY": spec.PortOneKey, "PORTONE_API_SECRET": spec.PortOneSecret,
+	}
+	env := Env{Getenv: func(k string) string { return vars[k] }, Stdout: io.Discard, Stderr: io.Discard}
+	cfg, err := loadServeConfig(env)
+	if err != nil {
+		return "", nil, err
+	}
+	store, err := openStore(ctx, cfg)
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		store.Close()
+		return "", nil, err
+	}
+	svc := newService(cfg, store, ln.Addr().(*net.TCPAddr), newLogger(cfg.LogFormat, io.Discard))
+	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	done := make(chan error, 1)
+	go func() { done <- svc.serve(sctx, ln) }()
+	return svc.localURL, func() error {
+		stop()
+		err := <-done
+		svc.close()
+		return errors.Join(err, store.Close())
+	}, nil
+}
