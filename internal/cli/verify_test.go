@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"errors"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -118,5 +120,31 @@ func TestVerifyCommandUsage(t *testing.T) {
 	stdout, _, err := e.run(t, "verify", "--help")
 	if err != nil || !strings.Contains(stdout, "Usage: payresult verify") {
 		t.Errorf("verify --help = %q, %v; want the usage", stdout, err)
+	}
+}
+
+// TestVerifySandbox: with no PortOne credentials, verify talks to the
+// emulator inside the running payresult serve, found at PAYRESULT_ADDR.
+func TestVerifySandbox(t *testing.T) {
+	env := map[string]string{"PAYRESULT_DB": filepath.Join(t.TempDir(), "payresult.db")}
+	s := startServe(t, env)
+	s.createOrder("sandbox-1", 3000, "", "")
+	s.setFaults(`{"webhook_drop": true}`)
+	if _, st := s.pay("sandbox-1", 3000, "html5_inicis", "card", "paid"); st != http.StatusCreated {
+		t.Fatalf("paying in the sandbox: status %d, want 201", st)
+	}
+
+	tool := &toolEnv{env: map[string]string{"PAYRESULT_DB": env["PAYRESULT_DB"], "PAYRESULT_ADDR": strings.TrimPrefix(s.url, "http://")}}
+	stdout, stderr, err := tool.run(t, "verify", "--apply", "sandbox-1")
+	if err != nil {
+		t.Fatalf("verify in sandbox mode: %v\nstderr:\n%s", err, stderr)
+	}
+	for _, want := range []string{"Confirm would decide: paid", "Applied: paid; order sandbox-1 is now paid."} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("stdout has no %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "SANDBOX MODE") {
+		t.Errorf("stderr does not say sandbox mode:\n%s", stderr)
 	}
 }
