@@ -50,6 +50,13 @@ type serveConfig struct {
 	LogFormat          string // text or json
 	// AdminPassword protects /admin (user "admin"); empty turns it off.
 	AdminPassword string
+	// ReconcileSchedule, ReconcileInterval, ReconcileLease and
+	// ReconcileRate tune the reconciler (nil or zero: its defaults).
+	// Short values let a soak watch it converge in seconds, not minutes.
+	ReconcileSchedule []time.Duration
+	ReconcileInterval time.Duration
+	ReconcileLease    time.Duration
+	ReconcileRate     float64
 
 	// Sandbox is true when no PortOne credentials are set: the emulator
 	// stands in for PortOne.
@@ -74,6 +81,10 @@ var serveEnv = []struct{ flag, env, usage string }{
 	{"shutdown-timeout", "PAYRESULT_SHUTDOWN_TIMEOUT", "how long in-flight requests get to finish on shutdown"},
 	{"log-format", "PAYRESULT_LOG_FORMAT", "log format: text or json"},
 	{"admin-password", "PAYRESULT_ADMIN_PASSWORD", "password of the admin page at /admin (user admin); unset: off in live mode, " + SandboxAdminPassword + " in sandbox mode"},
+	{"reconcile-schedule", "PAYRESULT_RECONCILE_SCHEDULE", "comma-separated waits before each reconciler check of an order (default 1m,2m,5m,...,24h: about four days)"},
+	{"reconcile-interval", "PAYRESULT_RECONCILE_INTERVAL", "wait between reconciler passes (default 10s)"},
+	{"reconcile-lease", "PAYRESULT_RECONCILE_LEASE", "how long a reconciler check keeps other instances off an order; after a crash the order waits this long (default 2m)"},
+	{"reconcile-rate", "PAYRESULT_RECONCILE_RATE", "PortOne requests per second the reconciler may make; -1 for no cap (default 10)"},
 }
 
 // serveDefaults are the values used when neither flag nor environment
@@ -189,6 +200,31 @@ func (c *serveConfig) parseRest(get func(string) string, bad func(flag, format s
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		bad("log-format", "%q is not text or json", c.LogFormat)
 	}
+	c.parseReconcile(get, bad)
+}
+
+// parseReconcile reads the reconciler's tuning; each is optional.
+func (c *serveConfig) parseReconcile(get func(string) string, bad func(flag, format string, args ...any)) {
+	if v := get("reconcile-schedule"); v != "" {
+		for _, step := range strings.Split(v, ",") {
+			d, err := time.ParseDuration(strings.TrimSpace(step))
+			if err != nil || d <= 0 {
+				bad("reconcile-schedule", "%q is not a comma-separated list of positive durations such as 1s,5s,30s", v)
+				c.ReconcileSchedule = nil
+				break
+			}
+			c.ReconcileSchedule = append(c.ReconcileSchedule, d)
+		}
+	}
+	c.ReconcileInterval = positiveDuration(get, bad, "reconcile-interval")
+	c.ReconcileLease = positiveDuration(get, bad, "reconcile-lease")
+	if v := get("reconcile-rate"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || (r <= 0 && r != -1) {
+			bad("reconcile-rate", "%q is not a positive number of requests per second, or -1", v)
+		}
+		c.ReconcileRate = r
+	}
 }
 
 // parseAdminPassword sets the admin page's password: the sandbox default
@@ -202,6 +238,20 @@ func (c *serveConfig) parseAdminPassword(pw string, bad func(flag, format string
 	default:
 		c.AdminPassword = pw
 	}
+}
+
+// positiveDuration reads an optional positive duration; zero when unset.
+func positiveDuration(get func(string) string, bad func(flag, format string, args ...any), flag string) time.Duration {
+	v := get(flag)
+	if v == "" {
+		return 0
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		bad(flag, "%q is not a positive duration such as 10s", v)
+		return 0
+	}
+	return d
 }
 
 // ResultKey is the HMAC key of the results added to orders' success and

@@ -214,6 +214,7 @@ func (s *service) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 	rec := &reconcile.Reconciler{
 		Store: s.store, Processor: s.proc, PortOne: s.gateway,
 		Schedule: s.cfg.ReconcileSchedule, Interval: s.cfg.ReconcileInterval, RateLimit: s.cfg.ReconcileRate,
+		Lease:  s.cfg.ReconcileLease,
 		Logger: s.log.With("component", "reconciler"),
 	}
 	run := func(name string, f func(context.Context) error) {
