@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 
@@ -19,7 +20,8 @@ import (
 // webhook and the redirect at several concurrency levels, beside the
 // floors measured in the same run (see package bench).
 func runBench(ctx context.Context, env Env) error {
-	cfg, asJSON, err := parseBenchFlags(env)
+	fl, asJSON, err := parseBenchFlags(env)
+	cfg := fl.Config
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -28,6 +30,13 @@ func runBench(ctx context.Context, env Env) error {
 	}
 	cfg.StartService = startBenchService
 	cfg.Progress = env.Stderr
+	if fl.profile != "" {
+		stop, err := startCPUProfile(fl.profile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
@@ -40,9 +49,15 @@ func runBench(ctx context.Context, env Env) error {
 	return rep.WriteText(env.Stdout)
 }
 
-// parseBenchFlags reads bench's flags into a bench.Config.
-func parseBenchFlags(env Env) (bench.Config, bool, error) {
-	var cfg bench.Config
+// benchFlags is what bench's flags set.
+type benchFlags struct {
+	bench.Config
+	profile string // CPU profile file, for finding what to make faster
+}
+
+// parseBenchFlags reads bench's flags.
+func parseBenchFlags(env Env) (benchFlags, bool, error) {
+	var cfg benchFlags
 	var levels string
 	var asJSON, noStartup bool
 	fs := flag.NewFlagSet("payresult bench", flag.ContinueOnError)
@@ -58,13 +73,14 @@ func parseBenchFlags(env Env) (bench.Config, bool, error) {
 	fs.IntVar(&cfg.StartupRuns, "startup-runs", bench.DefaultStartupRuns, "how many times serve's start-up is timed")
 	fs.BoolVar(&noStartup, "no-startup", false, "skip timing serve's start-up")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the whole run (bench, emulator and service) to `file`")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, false, err
 		}
 		return cfg, false, ErrUsage
 	}
-	bad := func(format string, args ...any) (bench.Config, bool, error) {
+	bad := func(format string, args ...any) (benchFlags, bool, error) {
 		fmt.Fprintf(env.Stderr, "payresult bench: "+format+"\n", args...)
 		return cfg, false, ErrUsage
 	}
@@ -141,4 +157,17 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		svc.close()
 		return errors.Join(err, store.Close())
 	}, nil
+}
+
+// startCPUProfile profiles this process into path until stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }

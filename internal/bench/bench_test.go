@@ -1,0 +1,147 @@
+package bench_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"payresult"
+	"payresult/internal/bench"
+	"payresult/internal/postgres"
+	"payresult/internal/sqlite"
+	"payresult/internal/storetest"
+	"payresult/internal/web"
+	"payresult/portone"
+)
+
+// startService wires the HTTP surface, the processor and a store the way
+// serve does, on a loopback port.
+func startService(ctx context.Context, spec bench.ServiceSpec) (string, func() error, error) {
+	var store payresult.Store
+	var err error
+	if strings.HasPrefix(spec.DB, "postgres://") {
+		store, err = postgres.Open(ctx, spec.DB)
+	} else {
+		store, err = sqlite.Open(ctx, spec.DB)
+	}
+	if err != nil {
+		return "", nil, err
+	}
+	gw := &portone.Client{BaseURL: spec.PortOneURL, Key: spec.PortOneKey, Secret: spec.PortOneSecret}
+	proc := &payresult.Processor{Store: store, PortOne: gw}
+	log := slog.New(slog.DiscardHandler)
+	h := web.New(web.Config{Processor: proc, Store: store, APIKey: spec.APIKey, Logger: log})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		store.Close()
+		return "", nil, err
+	}
+	srv := &http.Server{Handler: h}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String(), func() error {
+		return errors.Join(srv.Close(), store.Close())
+	}, nil
+}
+
+// TestRunReport runs a tiny bench and checks that the report is complete
+// and consistent: every level measured, every order confirmed and paid,
+// ratios computed. It asserts nothing about speed.
+func TestRunReport(t *testing.T) {
+	dbs := map[string]string{"sqlite": ""}
+	if u := os.Getenv(storetest.PostgresEnv); u != "" {
+		dbs["postgres"] = u
+	}
+	for name, db := range dbs {
+		t.Run(name, func(t *testing.T) {
+			cfg := bench.Config{Orders: 6, Concurrency: []int{1, 8}, DB: db, StartService: startService}
+			rep, err := bench.Run(context.Background(), cfg)
+			if err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+			checkReport(t, rep, name, cfg)
+			checkText(t, rep)
+		})
+	}
+}
+
+func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config) {
+	t.Helper()
+	if rep.Store != store || rep.Orders != cfg.Orders || !rep.InProcess || len(rep.Levels) != len(cfg.Concurrency) {
+		t.Fatalf("report = store %q, orders %d, in process %t, %d levels; want %q, %d, true, %d",
+			rep.Store, rep.Orders, rep.InProcess, len(rep.Levels), store, cfg.Orders, len(cfg.Concurrency))
+	}
+	if rep.PeakRSSMiB <= 0 {
+		t.Errorf("peak RSS = %v MiB, want > 0", rep.PeakRSSMiB)
+	}
+	for i, lv := range rep.Levels {
+		if lv.Concurrency != cfg.Concurrency[i] {
+			t.Errorf("level %d concurrency = %d, want %d", i, lv.Concurrency, cfg.Concurrency[i])
+		}
+		phases := map[string]bench.Stats{"lookup": lv.Lookup, "commit": lv.Commit, "webhook": lv.Webhook, "redirect": lv.Redirect}
+		for name, st := range phases {
+			if st.Count != cfg.Orders || st.Errors != 0 || st.PerSec <= 0 || st.P50Ms <= 0 || st.P99Ms < st.P50Ms {
+				t.Errorf("c=%d %s = %+v; want %d operations, no errors, positive rate, p99 >= p50 > 0", lv.Concurrency, name, st, cfg.Orders)
+			}
+		}
+		if lv.Webhook.Paid != cfg.Orders || lv.Redirect.Paid != cfg.Orders {
+			t.Errorf("c=%d paid after webhook %d, after redirect %d; want %d each", lv.Concurrency, lv.Webhook.Paid, lv.Redirect.Paid, cfg.Orders)
+		}
+		if lv.FloorPerSec <= 0 || lv.WebhookShare <= 0 || lv.RedirectShare <= 0 || lv.WebhookOverFloorP50 <= 0 || lv.RedirectOverFloorP50 <= 0 {
+			t.Errorf("c=%d ratios not computed: %+v", lv.Concurrency, lv)
+		}
+		if lv.HiddenPerSec != 0 {
+			t.Errorf("c=%d hidden-latency target = %v without simulated latency, want 0", lv.Concurrency, lv.HiddenPerSec)
+		}
+	}
+}
+
+func checkText(t *testing.T, rep *bench.Report) {
+	t.Helper()
+	var b strings.Builder
+	if err := rep.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"conc", "lookup", "commit", "webhook", "redirect", "ratios (same run)", "peak RSS"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("text report lacks %q:\n%s", want, b.String())
+		}
+	}
+	data, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back bench.Report
+	if err := json.Unmarshal(data, &back); err != nil || len(back.Levels) != len(rep.Levels) {
+		t.Errorf("JSON report does not read back: %v, %d levels", err, len(back.Levels))
+	}
+}
+
+// TestRunRefusesBadConfig checks that a bench that cannot run says why
+// before starting anything.
+func TestRunRefusesBadConfig(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  bench.Config
+		want string
+	}{
+		{"no service", bench.Config{}, "no service"},
+		{"negative orders", bench.Config{Orders: -1, StartService: startService}, "orders"},
+		{"bad level", bench.Config{Concurrency: []int{0}, StartService: startService}, "concurrency 0"},
+		{"half a target", bench.Config{ServiceURL: "http://127.0.0.1:1"}, "both"},
+		{"target without db", bench.Config{ServiceURL: "http://127.0.0.1:1", EmulatorURL: "http://127.0.0.1:2", APIKey: "k"}, "database"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := bench.Run(context.Background(), tt.cfg)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("Run = %v, want an error mentioning %q", err, tt.want)
+			}
+		})
+	}
+}
