@@ -85,7 +85,16 @@ func (p *Processor) note(ctx context.Context, merchantUID, impUID string, src No
 	if merchantUID == "" {
 		return
 	}
-	rec := &NoticeRecord{
+	rec := p.line(merchantUID, impUID, src, kind, format, args...)
+	if err := p.Store.RecordNotice(ctx, &rec); err != nil {
+		p.logger().Debug("timeline line not recorded", "merchant_uid", merchantUID, "kind", kind, "err", err)
+	}
+}
+
+// line returns one timeline line without writing it: Confirm gathers its
+// lines and stores them in the transaction of its change.
+func (p *Processor) line(merchantUID, impUID string, src NoticeSource, kind, format string, args ...any) NoticeRecord {
+	return NoticeRecord{
 		MerchantUID: merchantUID,
 		ImpUID:      impUID,
 		Source:      src,
@@ -93,28 +102,39 @@ func (p *Processor) note(ctx context.Context, merchantUID, impUID string, src No
 		Detail:      fmt.Sprintf(format, args...),
 		At:          p.now(),
 	}
-	if err := p.Store.RecordNotice(ctx, rec); err != nil {
-		p.logger().Debug("timeline line not recorded", "merchant_uid", merchantUID, "kind", kind, "err", err)
+}
+
+// record writes gathered timeline lines that no change carried, in one
+// transaction, best-effort like note.
+func (p *Processor) record(ctx context.Context, lines []NoticeRecord) {
+	if len(lines) == 0 {
+		return
+	}
+	if err := p.Store.Apply(ctx, &Change{Notices: lines}); err != nil {
+		p.logger().Debug("timeline lines not recorded", "merchant_uid", lines[0].MerchantUID, "err", err)
 	}
 }
 
-// noteReceived records the notice and what PortOne said about its payment.
-func (p *Processor) noteReceived(ctx context.Context, n Notice, pay *portone.Payment) {
+// receivedLines are the timeline lines for a notice and what PortOne said
+// about its payment.
+func (p *Processor) receivedLines(n Notice, pay *portone.Payment) []NoticeRecord {
 	m := pay.MerchantUID
 	detail := fmt.Sprintf("%s notice for imp_uid %q, merchant_uid %q", n.Source, n.ImpUID, n.MerchantUID)
 	if n.ErrorMsg != "" || n.ErrorCode != "" {
 		detail += fmt.Sprintf(" with error %s %q", n.ErrorCode, n.ErrorMsg)
 	}
-	p.note(ctx, m, pay.ImpUID, n.Source, lineNotice, "%s", detail)
-	p.note(ctx, m, pay.ImpUID, n.Source, lineLookup, "PortOne: %s, %s %s %s, cancelled %s, sandbox %t",
+	lines := make([]NoticeRecord, 2, 4) // room for the decision without copying
+	lines[0] = p.line(m, pay.ImpUID, n.Source, lineNotice, "%s", detail)
+	lines[1] = p.line(m, pay.ImpUID, n.Source, lineLookup, "PortOne: %s, %s %s %s, cancelled %s, sandbox %t",
 		pay.Status, pay.PayMethod, pay.Amount, pay.Currency, pay.CancelAmount, pay.Sandbox)
+	return lines
 }
 
-// noteDecision records what Confirm decided.
-func (p *Processor) noteDecision(ctx context.Context, src NoticeSource, pay *portone.Payment, d decision) {
+// decisionLine is the timeline line for what Confirm decided.
+func (p *Processor) decisionLine(src NoticeSource, pay *portone.Payment, d decision) NoticeRecord {
 	kind := lineIgnored
 	if d.changes() {
 		kind = lineTransition
 	}
-	p.note(ctx, pay.MerchantUID, pay.ImpUID, src, kind, "%s: %s", d.outcome, d.reason)
+	return p.line(pay.MerchantUID, pay.ImpUID, src, kind, "%s: %s", d.outcome, d.reason)
 }

@@ -130,11 +130,12 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 	if pay == nil {
 		return p.noPayment(ctx, n)
 	}
-	p.noteReceived(ctx, n, pay)
+	lines := p.receivedLines(n, pay)
 	if n.MerchantUID != "" && n.MerchantUID != pay.MerchantUID {
+		p.record(ctx, lines)
 		return p.refuseForeign(ctx, n, pay)
 	}
-	res, err = p.settle(ctx, n.Source, pay)
+	res, err = p.settle(ctx, n.Source, pay, lines)
 	if err != nil {
 		return res, err
 	}
@@ -229,30 +230,33 @@ func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Pa
 
 // settle applies what pay means to its order: load, check, decide, and
 // compare-and-set, again from the top when another writer got there
-// first.
-func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment) (*Result, error) {
+// first. The timeline lines gathered so far, and the decision's, are
+// stored with the change; without a change they are written on their own.
+func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, lines []NoticeRecord) (*Result, error) {
 	for range maxApplyTries {
 		now := p.now()
 		res, d, err := p.evaluate(ctx, pay, now)
 		if err != nil {
 			if res != nil {
-				p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineError, "refused: %s", d.reason)
+				lines = append(lines, p.line(pay.MerchantUID, pay.ImpUID, src, lineError, "refused: %s", d.reason))
 				p.logger().Warn("payment refused", "merchant_uid", pay.MerchantUID, "imp_uid", pay.ImpUID, "reason", d.reason)
 			}
+			p.record(ctx, lines)
 			return res, err
 		}
-		next, err := p.apply(ctx, res.Order, pay, d, now)
+		next, err := p.apply(ctx, res.Order, pay, d, now, append(lines, p.decisionLine(src, pay, d)))
 		if IsConflict(err) {
 			continue
 		}
 		if err != nil {
+			p.record(ctx, lines)
 			return nil, err
 		}
-		p.noteDecision(ctx, src, pay, d)
 		p.logDecision(res.Order, pay, d)
 		res.Order, res.Changed = next, d.changes()
 		return res, nil
 	}
+	p.record(ctx, lines)
 	return nil, Errorf(KindTransient, "order %s kept changing under Confirm; try again", pay.MerchantUID)
 }
 
@@ -300,13 +304,15 @@ func (p *Processor) checkBinding(ctx context.Context, o *Order, pay *portone.Pay
 	return nil
 }
 
-// apply stores decision d about pay, computed from o, and returns the
-// order as stored. A decision that changes nothing still records the
-// attempt, unless it is a plain duplicate of what is stored.
-func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d decision, now time.Time) (*Order, error) {
-	c := &Change{FromVersion: o.Version, Attempt: attemptOf(pay, now)}
+// apply stores decision d about pay, computed from o, with the timeline
+// lines, and returns the order as stored. A decision that changes nothing
+// still records the attempt, unless it is a plain duplicate of what is
+// stored: then only the lines are written.
+func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d decision, now time.Time, lines []NoticeRecord) (*Order, error) {
+	c := &Change{FromVersion: o.Version, Attempt: attemptOf(pay, now), Notices: lines}
 	if !d.changes() {
 		if d.outcome == OutcomeDuplicate {
+			p.record(ctx, lines)
 			return o, nil
 		}
 		return o, p.Store.Apply(ctx, c)

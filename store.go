@@ -32,8 +32,10 @@ type Store interface {
 	// (only if its version still equals c.FromVersion; the stored version
 	// becomes FromVersion+1), the attempt (inserted or updated; an imp_uid
 	// bound to another order fails with KindConflict and changes nothing),
-	// and the events appended to the outbox. A nil c.Order records only the
-	// attempt and the events' absence: it still checks the imp_uid binding.
+	// the events appended to the outbox, and the timeline lines. A nil
+	// c.Order records only the attempt and the events' absence: it still
+	// checks the imp_uid binding. A change of timeline lines alone is
+	// valid: it appends them in one transaction.
 	Apply(ctx context.Context, c *Change) error
 
 	// RecordNotice appends a line to an order's timeline (notices received,
@@ -87,4 +89,8 @@ type Change struct {
 	Attempt *Attempt
 	// Events are appended to the outbox in order.
 	Events []Event
+	// Notices are appended to the timeline in order, in the same
+	// transaction: Confirm's lines cost no commit of their own. Their IDs
+	// are not reported back.
+	Notices []NoticeRecord
 }

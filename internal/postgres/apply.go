@@ -11,7 +11,8 @@ import (
 )
 
 // Apply stores one verified change in one transaction: the order's state
-// if its version is still c.FromVersion, the attempt, and the events.
+// if its version is still c.FromVersion, the attempt, the events and the
+// timeline lines.
 // Anything refused rolls back everything. On success c.Order.Version is
 // the new version and each event's Seq is set.
 //
@@ -34,8 +35,10 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 			}
 		}
 		var err error
-		seqs, err = insertEvents(ctx, tx, c.Events)
-		return err
+		if seqs, err = insertEvents(ctx, tx, c.Events); err != nil {
+			return err
+		}
+		return insertNotices(ctx, tx, c.Notices)
 	})
 	if err != nil {
 		return err
@@ -175,8 +178,13 @@ func validChange(c *payresult.Change) error {
 	bad := func(format string, args ...any) error {
 		return payresult.Errorf(payresult.KindInvalid, "postgres: apply: "+format, args...)
 	}
-	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0) {
+	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notices) == 0) {
 		return bad("empty change")
+	}
+	for _, n := range c.Notices {
+		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
+			return bad("timeline line without merchant_uid, source or kind")
+		}
 	}
 	uid := ""
 	if o := c.Order; o != nil {

@@ -10,7 +10,8 @@ import (
 )
 
 // Apply stores one verified change in one transaction: the order's state
-// if its version is still c.FromVersion, the attempt, and the events.
+// if its version is still c.FromVersion, the attempt, the events and the
+// timeline lines.
 // Anything refused rolls back everything. On success c.Order.Version is
 // the new version and each event's Seq is set.
 //
@@ -39,7 +40,7 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 			}
 			seqs[i] = seq
 		}
-		return nil
+		return insertNotices(ctx, tx, c.Notices)
 	})
 	if err != nil {
 		return err
@@ -154,8 +155,13 @@ func validChange(c *payresult.Change) error {
 	bad := func(format string, args ...any) error {
 		return payresult.Errorf(payresult.KindInvalid, "sqlite: apply: "+format, args...)
 	}
-	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0) {
+	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notices) == 0) {
 		return bad("empty change")
+	}
+	for _, n := range c.Notices {
+		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
+			return bad("timeline line without merchant_uid, source or kind")
+		}
 	}
 	uid := ""
 	if o := c.Order; o != nil {

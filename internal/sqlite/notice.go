@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
 	"time"
 
 	"payresult"
@@ -80,4 +81,25 @@ func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.A
 		return nil, s.mustExist(ctx, merchantUID)
 	}
 	return out, nil
+}
+
+// insertNotices appends timeline lines in tx with one statement: Confirm
+// writes its lines inside Apply's transaction, where each extra statement
+// is parsed anew.
+func insertNotices(ctx context.Context, tx *sql.Tx, ns []payresult.NoticeRecord) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	var b strings.Builder
+	b.WriteString(`INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at) VALUES `)
+	args := make([]any, 0, 6*len(ns))
+	for i, n := range ns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?)")
+		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, nowOr(n.At).UnixMicro())
+	}
+	_, err := tx.ExecContext(ctx, b.String(), args...)
+	return err
 }
