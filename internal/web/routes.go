@@ -24,9 +24,10 @@ func (s *Server) routes() []route {
 		{"GET /readyz", h(s.readyz)},
 
 		// PortOne: the buyer's return from the payment window, and the webhook.
-		{"GET /portone/redirect", s.redirect},
-		{"POST /portone/redirect", s.redirect},
-		{"POST /portone/webhook", s.allowSources(s.webhook)},
+		// Both confirm, so both share one bound (limit.go).
+		{"GET /portone/redirect", s.limit(s.confirming, s.redirect)},
+		{"POST /portone/redirect", s.limit(s.confirming, s.redirect)},
+		{"POST /portone/webhook", s.allowSources(s.limit(s.confirming, s.webhook))},
 		// The buyer's result page, which a confirming page refreshes.
 		{"GET /result/{merchant_uid}", h(s.resultPage)},
 

@@ -52,6 +52,8 @@ type Server struct {
 	handler  http.Handler
 	redirect *payresult.RedirectHandler
 	webhook  *payresult.WebhookHandler
+	// confirming bounds the requests that run Confirm (limit.go).
+	confirming *limiter
 }
 
 // New returns a Server for cfg.
@@ -69,6 +71,7 @@ func New(cfg Config) *Server {
 		Render: s.renderRedirect, Logger: s.log, Now: s.cfg.Now,
 	}
 	s.webhook = &payresult.WebhookHandler{Processor: cfg.Processor, Logger: s.log}
+	s.confirming = newLimiter(DefaultMaxConfirming, DefaultMaxWaiting)
 	s.handler = s.mux()
 	return s
 }
