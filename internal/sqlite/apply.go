@@ -22,27 +22,7 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 		return err
 	}
 	seqs := make([]int64, len(c.Events))
-	err := s.write(ctx, "apply", func(tx *sql.Tx) error {
-		if c.Order != nil {
-			if err := updateOrder(ctx, tx, c.Order, c.FromVersion); err != nil {
-				return err
-			}
-		}
-		if c.Attempt != nil {
-			if err := upsertAttempt(ctx, tx, c.Attempt); err != nil {
-				return err
-			}
-		}
-		for i := range c.Events {
-			seq, err := insertEvent(ctx, tx, &c.Events[i])
-			if err != nil {
-				return err
-			}
-			seqs[i] = seq
-		}
-		return insertNotices(ctx, tx, c.Notices)
-	})
-	if err != nil {
+	if err := s.commits.apply(ctx, s, c, seqs); err != nil {
 		return err
 	}
 	if c.Order != nil {
@@ -53,6 +33,28 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 		c.Events[i].State = deliveryStateOr(c.Events[i].State)
 	}
 	return nil
+}
+
+// applyInTx writes c in tx and puts the events' seqs in seqs.
+func applyInTx(ctx context.Context, tx *sql.Tx, c *payresult.Change, seqs []int64) error {
+	if c.Order != nil {
+		if err := updateOrder(ctx, tx, c.Order, c.FromVersion); err != nil {
+			return err
+		}
+	}
+	if c.Attempt != nil {
+		if err := upsertAttempt(ctx, tx, c.Attempt); err != nil {
+			return err
+		}
+	}
+	for i := range c.Events {
+		seq, err := insertEvent(ctx, tx, &c.Events[i])
+		if err != nil {
+			return err
+		}
+		seqs[i] = seq
+	}
+	return insertNotices(ctx, tx, c.Notices)
 }
 
 // updateOrder is the compare-and-set: it writes o only while the stored

@@ -36,6 +36,8 @@ const busyTimeoutMillis = 5000
 type Store struct {
 	writer *sql.DB // exactly one connection: every write transaction
 	reader *sql.DB // read-only connections; the writer itself for :memory:
+	// commits groups concurrent Applies into shared transactions.
+	commits groupCommit
 }
 
 var _ payresult.Store = (*Store)(nil)

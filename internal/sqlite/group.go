@@ -1,0 +1,145 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"sync"
+
+	"payresult"
+)
+
+// maxGroup bounds how many changes share one transaction.
+const maxGroup = 64
+
+// groupCommit lets concurrent Applies share one transaction and so one
+// fsync: on one SQLite file every write waits for the single writer, and
+// the commit's fsync, not the statements, is most of a write's time.
+//
+// There is no goroutine of its own: the first Apply to find no group
+// being written becomes the leader and writes the waiting changes, group
+// after group, until none is left; the others wait for their answer. In
+// a group each change runs inside a savepoint, so that a refused change
+// (a lost compare-and-set, an imp_uid bound elsewhere) is rolled back
+// alone and gets its own error, exactly as if it had had its own
+// transaction; the others commit. A failed commit fails the whole group,
+// and each of its changes reports it.
+type groupCommit struct {
+	mu      sync.Mutex
+	queue   []*pendingChange
+	leading bool
+}
+
+// pendingChange is one Apply waiting for its group's commit.
+type pendingChange struct {
+	ctx  context.Context
+	c    *payresult.Change
+	seqs []int64
+	err  error
+	done chan struct{}
+}
+
+// apply writes c, alone or in a group, and returns its own outcome.
+func (g *groupCommit) apply(ctx context.Context, s *Store, c *payresult.Change, seqs []int64) error {
+	p := &pendingChange{ctx: ctx, c: c, seqs: seqs, done: make(chan struct{})}
+	g.mu.Lock()
+	g.queue = append(g.queue, p)
+	if g.leading {
+		g.mu.Unlock()
+		<-p.done // bounded by the leader's groups, each one transaction
+		return p.err
+	}
+	g.leading = true
+	g.mu.Unlock()
+	g.lead(s)
+	<-p.done
+	return p.err
+}
+
+// lead writes groups until the queue is empty, then gives up leading.
+func (g *groupCommit) lead(s *Store) {
+	for {
+		g.mu.Lock()
+		n := min(len(g.queue), maxGroup)
+		if n == 0 {
+			g.leading = false
+			g.mu.Unlock()
+			return
+		}
+		group := g.queue[:n:n]
+		g.queue = g.queue[n:]
+		g.mu.Unlock()
+		s.writeGroup(group)
+	}
+}
+
+// writeGroup writes one group in one transaction and answers each change.
+func (s *Store) writeGroup(group []*pendingChange) {
+	defer func() {
+		for _, p := range group {
+			close(p.done)
+		}
+	}()
+	if len(group) == 1 {
+		p := group[0]
+		p.err = s.write(p.ctx, "apply", func(tx *sql.Tx) error { return applyInTx(p.ctx, tx, p.c, p.seqs) })
+		return
+	}
+	// The group outlives any one caller's context: a caller that gives up
+	// must not abort the others' commit.
+	ctx := context.WithoutCancel(group[0].ctx)
+	err := s.write(ctx, "apply", func(tx *sql.Tx) error {
+		for _, p := range group {
+			if err := p.ctx.Err(); err != nil {
+				p.err = err
+				continue
+			}
+			if err := inSavepoint(ctx, tx, func() error { return applyInTx(ctx, tx, p.c, p.seqs) }); err != nil {
+				if isRollbackFailure(err) {
+					return err
+				}
+				p.err = classify(err, "sqlite: apply")
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, p := range group {
+			if p.err == nil {
+				p.err = err
+			}
+		}
+	}
+}
+
+// rollbackFailure marks a savepoint that could not be rolled back: the
+// transaction is then in an unknown state and must not commit.
+type rollbackFailure struct{ err error }
+
+func (r rollbackFailure) Error() string { return "sqlite: rolling back a change: " + r.err.Error() }
+func (r rollbackFailure) Unwrap() error { return r.err }
+
+func isRollbackFailure(err error) bool {
+	_, ok := err.(rollbackFailure)
+	return ok
+}
+
+// inSavepoint runs fn inside a savepoint of tx, rolled back alone when fn
+// fails.
+func inSavepoint(ctx context.Context, tx *sql.Tx, fn func() error) error {
+	if _, err := tx.ExecContext(ctx, "SAVEPOINT change"); err != nil {
+		return rollbackFailure{err}
+	}
+	if err := fn(); err != nil {
+		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO change"); rerr != nil {
+			return rollbackFailure{rerr}
+		}
+		if _, rerr := tx.ExecContext(ctx, "RELEASE change"); rerr != nil {
+			return rollbackFailure{rerr}
+		}
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, "RELEASE change"); err != nil {
+		return rollbackFailure{err}
+	}
+	return nil
+}
