@@ -56,8 +56,9 @@ type Rect struct {
 
 // Tick is a labelled gridline of the count axis or the time axis.
 type Tick struct {
-	X, Y  float64
-	Label string
+	X, Y   float64
+	Label  string
+	Anchor string // SVG text-anchor: the last time label ends at the edge rather than past it
 }
 
 // LegendItem is one outcome's colour and count in the last hour.
@@ -168,7 +169,11 @@ func ticks(top int, start time.Time) (y, x []Tick) {
 	}
 	slot := (chartW - 4 - plotLeft) / chartMinutes
 	for m := 0; m <= chartMinutes; m += 15 {
-		x = append(x, Tick{X: plotLeft + float64(m)*slot, Y: plotBottom + 16,
+		anchor := "middle"
+		if m == chartMinutes {
+			anchor = "end"
+		}
+		x = append(x, Tick{X: plotLeft + float64(m)*slot, Y: plotBottom + 16, Anchor: anchor,
 			Label: start.Add(time.Duration(m) * time.Minute).In(kst).Format("15:04")})
 	}
 	return y, x
