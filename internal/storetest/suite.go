@@ -35,6 +35,8 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"ApplyDuplicateEvent", testApplyDuplicateEvent},
 		{"ApplyAttemptOnly", testApplyAttemptOnly},
 		{"ApplyConcurrent", testApplyConcurrent},
+		{"ApplyConcurrentOrders", testApplyConcurrentOrders},
+		{"ApplyNotices", testApplyNotices},
 		{"EventsInSeqOrder", testEventsInSeqOrder},
 		{"FeedPaging", testFeedPaging},
 		{"FeedCursorUnderConcurrentWrites", testFeedCursorUnderConcurrentWrites},
