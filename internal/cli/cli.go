@@ -30,6 +30,7 @@ type command struct {
 // file named after it (serve.go, emulator.go, ...).
 var commands = map[string]command{
 	"bench":     {"measure confirm throughput and latency against same-run floors", runBench},
+	"chaos":     {"run the chaos soak: payments under faults and kills, then check invariants", runChaos},
 	"emulator":  {"run the offline PortOne V1 sandbox", runEmulator},
 	"serve":     {"run the payresult service", runServe},
 	"reconcile": {"run one reconciler pass over the orders due for a check", runReconcile},

@@ -1,0 +1,103 @@
+package chaos
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"payresult"
+	"payresult/portone"
+)
+
+// paid returns a payment PortOne has as paid for amount, with the given
+// cancels.
+func paid(impUID, merchantUID string, amount int64, cancels ...portone.Cancellation) *portone.Payment {
+	p := &portone.Payment{ImpUID: impUID, MerchantUID: merchantUID, Amount: portone.Won(amount),
+		Currency: "KRW", Status: portone.StatusPaid, PaidAt: portone.Time(1_790_000_000)}
+	for _, c := range cancels {
+		p.CancelHistory = append(p.CancelHistory, c)
+		p.CancelAmount = p.CancelAmount.Add(c.Amount)
+		p.Status = portone.StatusCancelled
+	}
+	return p
+}
+
+func forgeryCancel(amount int64) portone.Cancellation {
+	return portone.Cancellation{Amount: portone.Won(amount), Reason: payresult.ForgeryCancelReason}
+}
+
+func order(status payresult.Status, impUID string, forgeryCancelled bool, events ...payresult.EventType) *orderDetail {
+	od := &orderDetail{Order: &payresult.Order{MerchantUID: "m1", Status: status, ImpUID: impUID,
+		ForgeryCancelled: forgeryCancelled, UpdatedAt: time.Now()}}
+	for _, t := range events {
+		od.Events = append(od.Events, payresult.Event{Type: t})
+	}
+	return od
+}
+
+// TestReportCatches feeds the checker orders that break each promise and
+// requires it to count exactly that breach; the soak's verdict rests on it.
+func TestReportCatches(t *testing.T) {
+	honest := &flow{merchantUID: "m1", kind: KindPaid, impUID: "imp_1"}
+	tampered := &flow{merchantUID: "m1", kind: KindTampered, impUID: "imp_1"}
+	replayed := &flow{merchantUID: "m1", kind: KindReplayed, impUID: "imp_1", replayed: "imp_9"}
+	tests := []struct {
+		name    string
+		flow    *flow
+		pay     *portone.Payment
+		order   *orderDetail
+		counter func(r *Report) int
+	}{
+		{"honest paid, all well", honest, paid("imp_1", "m1", 1000), order(payresult.StatusPaid, "imp_1", false, payresult.EventPaid), nil},
+		{"lost: still pending", honest, paid("imp_1", "m1", 1000), order(payresult.StatusPending, "", false), func(r *Report) int { return r.Lost }},
+		{"lost: no order at all", honest, paid("imp_1", "m1", 1000), nil, func(r *Report) int { return r.Lost }},
+		{"lost: paid without its event", honest, paid("imp_1", "m1", 1000), order(payresult.StatusPaid, "imp_1", false), func(r *Report) int { return r.Lost }},
+		{"duplicated order.paid", honest, paid("imp_1", "m1", 1000), order(payresult.StatusPaid, "imp_1", false, payresult.EventPaid, payresult.EventPaid), func(r *Report) int { return r.Duplicated }},
+		{"honest payment cancelled", honest, paid("imp_1", "m1", 1000, forgeryCancel(1000)), order(payresult.StatusPaid, "imp_1", false, payresult.EventPaid), func(r *Report) int { return r.HonestCancelled }},
+		{"forgery caught", tampered, paid("imp_1", "m1", 10, forgeryCancel(10)), order(payresult.StatusForged, "imp_1", true, payresult.EventForged), nil},
+		{"forgery accepted", tampered, paid("imp_1", "m1", 10, forgeryCancel(10)), order(payresult.StatusPaid, "imp_1", false, payresult.EventPaid), func(r *Report) int { return r.ForgeriesAccepted }},
+		{"forgery never cancelled", tampered, paid("imp_1", "m1", 10), order(payresult.StatusForged, "imp_1", false, payresult.EventForged), func(r *Report) int { return r.ForgeriesNotCancelled }},
+		{"forgery cancelled twice", tampered, paid("imp_1", "m1", 10, forgeryCancel(5), forgeryCancel(5)), order(payresult.StatusForged, "imp_1", true, payresult.EventForged), func(r *Report) int { return r.ForgeriesNotCancelled }},
+		{"replay accepted", replayed, nil, order(payresult.StatusPaid, "imp_9", false, payresult.EventPaid), func(r *Report) int { return r.ReplaysAccepted }},
+		{"phantom paid", honest, nil, order(payresult.StatusPaid, "imp_1", false, payresult.EventPaid), func(r *Report) int { return r.Phantom }},
+		{"failed left pending", &flow{merchantUID: "m1", kind: KindFailed}, &portone.Payment{ImpUID: "imp_1", MerchantUID: "m1", Status: portone.StatusFailed},
+			order(payresult.StatusPending, "", false), func(r *Report) int { return r.Unsettled }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			l := ledger{}
+			if tt.pay != nil {
+				l["m1"] = []*portone.Payment{tt.pay}
+			}
+			r := &Report{}
+			r.check(tt.flow, tt.order, l)
+			if tt.counter == nil {
+				if !r.OK() {
+					t.Fatalf("violations %v, want none", r.Violations)
+				}
+				return
+			}
+			if got := tt.counter(r); got < 1 {
+				t.Errorf("counter = %d, want at least 1; violations: %v", got, r.Violations)
+			}
+			if r.OK() {
+				t.Errorf("OK() = true, want false")
+			}
+		})
+	}
+}
+
+// TestReportPrints checks that the printed report carries the figures
+// the README quotes.
+func TestReportPrints(t *testing.T) {
+	r := &Report{Seed: 3, Database: "sqlite", Instances: 1, Payments: 10, ByKind: map[Kind]int{KindPaid: 10},
+		Faults: map[string]int{"webhook deliveries dropped": 2}, Kills: 4}
+	r.convergence([]time.Duration{3 * time.Millisecond, time.Millisecond, 2 * time.Millisecond})
+	var b strings.Builder
+	r.WriteTo(&b)
+	for _, want := range []string{"PASS (seed 3, sqlite", "payments      10", "4 SIGKILLs", "webhook deliveries dropped", "lost 0, duplicated 0, forgeries accepted 0", "max 3ms"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, b.String())
+		}
+	}
+}
