@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -44,9 +45,9 @@ type Level struct {
 	// latency over (look-up p50 + commit p50).
 	WebhookOverFloorP50  float64 `json:"webhook_over_floor_p50"`
 	RedirectOverFloorP50 float64 `json:"redirect_over_floor_p50"`
-	// HiddenPerSec is concurrency / (PortOne latency + commit p50): the
-	// throughput if PortOne's latency hid entirely behind concurrency.
-	// Zero without simulated latency.
+	// HiddenPerSec is concurrency / (PortOne latency + commit p50 at the
+	// run's lowest level): the throughput if PortOne's latency hid
+	// entirely behind concurrency. Zero without simulated latency.
 	HiddenPerSec   float64 `json:"hidden_per_sec,omitempty"`
 	WebhookHidden  float64 `json:"webhook_hidden,omitempty"`
 	RedirectHidden float64 `json:"redirect_hidden,omitempty"`
@@ -54,6 +55,13 @@ type Level struct {
 
 // compute fills in the ratios.
 func (r *Report) compute() {
+	// The hidden-latency target takes one commit as it costs alone: the
+	// commit p50 of the lowest level, not one inflated by queueing.
+	commit := 0.0
+	if len(r.Levels) > 0 {
+		low := slices.MinFunc(r.Levels, func(a, b Level) int { return a.Concurrency - b.Concurrency })
+		commit = low.Commit.P50Ms
+	}
 	for i := range r.Levels {
 		lv := &r.Levels[i]
 		lv.FloorPerSec = math.Min(lv.Lookup.PerSec, lv.Commit.PerSec)
@@ -63,7 +71,7 @@ func (r *Report) compute() {
 		lv.WebhookOverFloorP50 = ratio(lv.Webhook.P50Ms, floorP50)
 		lv.RedirectOverFloorP50 = ratio(lv.Redirect.P50Ms, floorP50)
 		if r.PortOneLatencyMs > 0 {
-			lv.HiddenPerSec = float64(lv.Concurrency) / ((r.PortOneLatencyMs + lv.Commit.P50Ms) / 1000)
+			lv.HiddenPerSec = float64(lv.Concurrency) / ((r.PortOneLatencyMs + commit) / 1000)
 			lv.WebhookHidden = ratio(lv.Webhook.PerSec, lv.HiddenPerSec)
 			lv.RedirectHidden = ratio(lv.Redirect.PerSec, lv.HiddenPerSec)
 		}
