@@ -183,7 +183,9 @@ func TestHardeningAPI(t *testing.T) {
 // redirect) and changes nothing, and nothing sends the buyer off-site.
 func TestHardeningNotices(t *testing.T) {
 	e := newHardEnv(t)
-	hook := func(imp, m string) string { return `{"imp_uid":"` + imp + `","merchant_uid":"` + m + `","status":"paid"}` }
+	hook := func(imp, m string) string {
+		return `{"imp_uid":"` + imp + `","merchant_uid":"` + m + `","status":"paid"}`
+	}
 	redirect := func(q url.Values) string { return "/portone/redirect?" + q.Encode() }
 	tests := []hardCase{
 		{"webhook by GET", "GET", "/portone/webhook", "", "", true, 405, "method_not_allowed"},
