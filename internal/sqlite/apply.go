@@ -36,40 +36,69 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 }
 
 // applyInTx writes c in tx and puts the events' seqs in seqs.
-func applyInTx(ctx context.Context, tx *sql.Tx, c *payresult.Change, seqs []int64) error {
+func applyInTx(w wtx, c *payresult.Change, seqs []int64) error {
 	if c.Order != nil {
-		if err := updateOrder(ctx, tx, c.Order, c.FromVersion); err != nil {
+		if err := updateOrder(w, c.Order, c.FromVersion); err != nil {
 			return err
 		}
 	}
 	if c.Attempt != nil {
-		if err := upsertAttempt(ctx, tx, c.Attempt); err != nil {
+		if err := upsertAttempt(w, c.Attempt); err != nil {
 			return err
 		}
 	}
 	for i := range c.Events {
-		seq, err := insertEvent(ctx, tx, &c.Events[i])
+		seq, err := insertEvent(w, &c.Events[i])
 		if err != nil {
 			return err
 		}
 		seqs[i] = seq
 	}
-	return insertNotices(ctx, tx, c.Notices)
+	return insertNotices(w, c.Notices)
+}
+
+// Apply's statements, prepared when the store opens.
+const (
+	sqlUpdateOrder = `UPDATE orders SET
+			status = ?, imp_uid = ?, paid_amount = ?, refunded_amount = ?,
+			fail_reason = ?, vbank = ?, forgery_cancelled = ?, updated_at = ?,
+			paid_at = ?, next_check_at = ?, checks = ?, version = version + 1
+		WHERE merchant_uid = ? AND version = ?`
+	sqlOrderVersion  = `SELECT version FROM orders WHERE merchant_uid = ?`
+	sqlUpsertAttempt = `INSERT INTO attempts (` + attemptColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (imp_uid) DO UPDATE SET
+			status = excluded.status, pay_method = excluded.pay_method,
+			pg_provider = excluded.pg_provider, amount = excluded.amount,
+			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
+			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
+			updated_at = excluded.updated_at
+		WHERE attempts.merchant_uid = excluded.merchant_uid
+		RETURNING imp_uid`
+	sqlInsertEvent = `INSERT INTO events (id, type, merchant_uid, created_at,
+			data, state, attempts, next_attempt_at, last_error, delivered_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
+)
+
+// applyStatements are the statements a write transaction of Apply runs.
+func applyStatements() []string {
+	qs := []string{sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
+		sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
+	for n := 1; n <= maxPreparedNotices; n++ {
+		qs = append(qs, insertNoticesSQL(n))
+	}
+	return qs
 }
 
 // updateOrder is the compare-and-set: it writes o only while the stored
 // version is from, and tells a lost race (KindConflict) from a missing
 // order (KindNotFound).
-func updateOrder(ctx context.Context, tx *sql.Tx, o *payresult.Order, from int64) error {
+func updateOrder(w wtx, o *payresult.Order, from int64) error {
 	vbank, err := vbankJSON(o.Vbank)
 	if err != nil {
 		return payresult.WrapError(payresult.KindInvalid, err, "sqlite: apply: virtual account")
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE orders SET
-			status = ?, imp_uid = ?, paid_amount = ?, refunded_amount = ?,
-			fail_reason = ?, vbank = ?, forgery_cancelled = ?, updated_at = ?,
-			paid_at = ?, next_check_at = ?, checks = ?, version = version + 1
-		WHERE merchant_uid = ? AND version = ?`,
+	res, err := w.exec(sqlUpdateOrder,
 		o.Status, o.ImpUID, o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(),
 		o.FailReason, vbank, o.ForgeryCancelled, nowOr(o.UpdatedAt).UnixMicro(),
 		micros(o.PaidAt), micros(o.NextCheckAt), o.Checks,
@@ -81,7 +110,7 @@ func updateOrder(ctx context.Context, tx *sql.Tx, o *payresult.Order, from int64
 		return err
 	}
 	var version int64
-	err = tx.QueryRowContext(ctx, `SELECT version FROM orders WHERE merchant_uid = ?`, o.MerchantUID).Scan(&version)
+	err = w.queryRow(sqlOrderVersion, o.MerchantUID).Scan(&version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return notFound("order %q not found", o.MerchantUID)
 	}
@@ -95,18 +124,9 @@ func updateOrder(ctx context.Context, tx *sql.Tx, o *payresult.Order, from int64
 // upsertAttempt inserts or updates an attempt. The conflict clause updates
 // only a row of the same order, so an imp_uid bound to another order
 // returns no row and becomes a KindConflict.
-func upsertAttempt(ctx context.Context, tx *sql.Tx, a *payresult.Attempt) error {
+func upsertAttempt(w wtx, a *payresult.Attempt) error {
 	var imp string
-	err := tx.QueryRowContext(ctx, `INSERT INTO attempts (`+attemptColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (imp_uid) DO UPDATE SET
-			status = excluded.status, pay_method = excluded.pay_method,
-			pg_provider = excluded.pg_provider, amount = excluded.amount,
-			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
-			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
-			updated_at = excluded.updated_at
-		WHERE attempts.merchant_uid = excluded.merchant_uid
-		RETURNING imp_uid`,
+	err := w.queryRow(sqlUpsertAttempt,
 		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
 		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
 		nowOr(a.CreatedAt).UnixMicro(), nowOr(a.UpdatedAt).UnixMicro()).Scan(&imp)
@@ -122,7 +142,7 @@ func upsertAttempt(ctx context.Context, tx *sql.Tx, a *payresult.Attempt) error 
 
 // insertEvent appends one event to the outbox and returns its seq. A
 // pending event with no next attempt is due at once (at its creation).
-func insertEvent(ctx context.Context, tx *sql.Tx, e *payresult.Event) (int64, error) {
+func insertEvent(w wtx, e *payresult.Event) (int64, error) {
 	created := nowOr(e.CreatedAt)
 	state := deliveryStateOr(e.State)
 	next := e.NextAttempt
@@ -130,9 +150,7 @@ func insertEvent(ctx context.Context, tx *sql.Tx, e *payresult.Event) (int64, er
 		next = created
 	}
 	var seq int64
-	err := tx.QueryRowContext(ctx, `INSERT INTO events (id, type, merchant_uid, created_at,
-			data, state, attempts, next_attempt_at, last_error, delivered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`,
+	err := w.queryRow(sqlInsertEvent,
 		e.ID, e.Type, e.MerchantUID, created.UnixMicro(), []byte(e.Data), state,
 		e.Attempts, micros(next), e.LastError, micros(e.DeliveredAt)).Scan(&seq)
 	switch payresult.KindOf(classify(err, "")) {

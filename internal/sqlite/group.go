@@ -81,7 +81,7 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	}()
 	if len(group) == 1 {
 		p := group[0]
-		p.err = s.write(p.ctx, "apply", func(tx *sql.Tx) error { return applyInTx(p.ctx, tx, p.c, p.seqs) })
+		p.err = s.write(p.ctx, "apply", func(tx *sql.Tx) error { return applyInTx(wtx{p.ctx, tx, s}, p.c, p.seqs) })
 		return
 	}
 	// The group outlives any one caller's context: a caller that gives up
@@ -93,7 +93,8 @@ func (s *Store) writeGroup(group []*pendingChange) {
 				p.err = err
 				continue
 			}
-			if err := inSavepoint(ctx, tx, func() error { return applyInTx(ctx, tx, p.c, p.seqs) }); err != nil {
+			w := wtx{ctx, tx, s}
+			if err := inSavepoint(w, func() error { return applyInTx(w, p.c, p.seqs) }); err != nil {
 				if isRollbackFailure(err) {
 					return err
 				}
@@ -111,6 +112,13 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	}
 }
 
+// The savepoint of one change in a group.
+const (
+	sqlSavepoint           = "SAVEPOINT change"
+	sqlRollbackToSavepoint = "ROLLBACK TO change"
+	sqlReleaseSavepoint    = "RELEASE change"
+)
+
 // rollbackFailure marks a savepoint that could not be rolled back: the
 // transaction is then in an unknown state and must not commit.
 type rollbackFailure struct{ err error }
@@ -125,20 +133,20 @@ func isRollbackFailure(err error) bool {
 
 // inSavepoint runs fn inside a savepoint of tx, rolled back alone when fn
 // fails.
-func inSavepoint(ctx context.Context, tx *sql.Tx, fn func() error) error {
-	if _, err := tx.ExecContext(ctx, "SAVEPOINT change"); err != nil {
+func inSavepoint(w wtx, fn func() error) error {
+	if _, err := w.exec(sqlSavepoint); err != nil {
 		return rollbackFailure{err}
 	}
 	if err := fn(); err != nil {
-		if _, rerr := tx.ExecContext(ctx, "ROLLBACK TO change"); rerr != nil {
+		if _, rerr := w.exec(sqlRollbackToSavepoint); rerr != nil {
 			return rollbackFailure{rerr}
 		}
-		if _, rerr := tx.ExecContext(ctx, "RELEASE change"); rerr != nil {
+		if _, rerr := w.exec(sqlReleaseSavepoint); rerr != nil {
 			return rollbackFailure{rerr}
 		}
 		return err
 	}
-	if _, err := tx.ExecContext(ctx, "RELEASE change"); err != nil {
+	if _, err := w.exec(sqlReleaseSavepoint); err != nil {
 		return rollbackFailure{err}
 	}
 	return nil

@@ -83,23 +83,33 @@ func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.A
 	return out, nil
 }
 
-// insertNotices appends timeline lines in tx with one statement: Confirm
-// writes its lines inside Apply's transaction, where each extra statement
-// is parsed anew.
-func insertNotices(ctx context.Context, tx *sql.Tx, ns []payresult.NoticeRecord) error {
-	if len(ns) == 0 {
-		return nil
-	}
+// maxPreparedNotices is the most timeline lines one prepared insert
+// takes: Confirm writes two to four; longer runs are parsed each time.
+const maxPreparedNotices = 4
+
+// insertNoticesSQL is the insert of n timeline lines in one statement.
+func insertNoticesSQL(n int) string {
 	var b strings.Builder
 	b.WriteString(`INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at) VALUES `)
-	args := make([]any, 0, 6*len(ns))
-	for i, n := range ns {
+	for i := range n {
 		if i > 0 {
 			b.WriteString(", ")
 		}
 		b.WriteString("(?, ?, ?, ?, ?, ?)")
+	}
+	return b.String()
+}
+
+// insertNotices appends timeline lines in w with one statement: Confirm
+// writes its lines inside Apply's transaction.
+func insertNotices(w wtx, ns []payresult.NoticeRecord) error {
+	if len(ns) == 0 {
+		return nil
+	}
+	args := make([]any, 0, 6*len(ns))
+	for _, n := range ns {
 		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, nowOr(n.At).UnixMicro())
 	}
-	_, err := tx.ExecContext(ctx, b.String(), args...)
+	_, err := w.exec(insertNoticesSQL(len(ns)), args...)
 	return err
 }

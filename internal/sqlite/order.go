@@ -75,10 +75,16 @@ func statusOr(s payresult.Status) payresult.Status {
 	return s
 }
 
+// The reads of Confirm, prepared when the store opens.
+const (
+	sqlOrder         = `SELECT ` + orderColumns + ` FROM orders WHERE merchant_uid = ?`
+	sqlOrderByImpUID = `SELECT ` + orderColumns + ` FROM orders
+		WHERE merchant_uid = (SELECT merchant_uid FROM attempts WHERE imp_uid = ?)`
+)
+
 // Order returns the order with the given merchant_uid.
 func (s *Store) Order(ctx context.Context, merchantUID string) (*payresult.Order, error) {
-	o, err := scanOrder(s.reader.QueryRowContext(ctx,
-		`SELECT `+orderColumns+` FROM orders WHERE merchant_uid = ?`, merchantUID))
+	o, err := scanOrder(s.readRow(ctx, sqlOrder, merchantUID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("order %q not found", merchantUID)
 	}
@@ -87,8 +93,7 @@ func (s *Store) Order(ctx context.Context, merchantUID string) (*payresult.Order
 
 // OrderByImpUID returns the order an imp_uid is bound to.
 func (s *Store) OrderByImpUID(ctx context.Context, impUID string) (*payresult.Order, error) {
-	o, err := scanOrder(s.reader.QueryRowContext(ctx, `SELECT `+orderColumns+` FROM orders
-		WHERE merchant_uid = (SELECT merchant_uid FROM attempts WHERE imp_uid = ?)`, impUID))
+	o, err := scanOrder(s.readRow(ctx, sqlOrderByImpUID, impUID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("no order for imp_uid %q", impUID)
 	}

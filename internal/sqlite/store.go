@@ -38,6 +38,8 @@ type Store struct {
 	reader *sql.DB // read-only connections; the writer itself for :memory:
 	// commits groups concurrent Applies into shared transactions.
 	commits groupCommit
+	// writeStmts and readStmts are the hot statements, prepared once.
+	writeStmts, readStmts stmtCache
 }
 
 var _ payresult.Store = (*Store)(nil)
@@ -69,6 +71,12 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 	if err == nil {
 		err = s.migrate(ctx)
+	}
+	if err == nil {
+		err = s.writeStmts.prepare(ctx, s.writer, applyStatements()...)
+	}
+	if err == nil {
+		err = s.readStmts.prepare(ctx, s.reader, sqlOrder, sqlOrderByImpUID)
 	}
 	if err != nil {
 		s.Close()
@@ -112,7 +120,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes the database. It is safe to call more than once.
 func (s *Store) Close() error {
-	var errs []error
+	errs := []error{s.readStmts.close(), s.writeStmts.close()}
 	if s.reader != nil && s.reader != s.writer {
 		errs = append(errs, s.reader.Close())
 	}
