@@ -233,9 +233,14 @@ func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Pa
 // first. The timeline lines gathered so far, and the decision's, are
 // stored with the change; without a change they are written on their own.
 func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, lines []NoticeRecord) (*Result, error) {
-	for range maxApplyTries {
+	for try := range maxApplyTries {
 		now := p.now()
-		res, d, err := p.evaluate(ctx, pay, now)
+		// The first try leaves the imp_uid's binding to Apply, which refuses
+		// a payment bound to another order as a conflict in the same
+		// transaction; the retry then looks the binding up and tells that
+		// refusal apart from a lost compare-and-set. So the common case
+		// costs no read for it.
+		res, d, err := p.evaluate(ctx, pay, now, try > 0)
 		if err != nil {
 			if res != nil {
 				lines = append(lines, p.line(pay.MerchantUID, pay.ImpUID, src, lineError, "refused: %s", d.reason))
@@ -262,8 +267,9 @@ func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.P
 
 // evaluate loads the order pay belongs to, checks that pay may decide it,
 // and decides. A refusal comes back as a Result (the order unchanged), a
-// decision with the reason, and a KindMismatch error.
-func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time.Time) (*Result, decision, error) {
+// decision with the reason, and a KindMismatch error. Without checkBound
+// the binding of pay's imp_uid to another order is left to Apply.
+func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time.Time, checkBound bool) (*Result, decision, error) {
 	o, err := p.Store.Order(ctx, pay.MerchantUID)
 	if IsNotFound(err) {
 		return nil, decision{}, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
@@ -273,8 +279,12 @@ func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time
 	}
 	res := &Result{Order: o, Payment: pay}
 	d := decision{outcome: OutcomeRefused}
-	if err := p.checkBinding(ctx, o, pay); err != nil {
-		d.reason = err.Error()
+	var bindErr error
+	if checkBound {
+		bindErr = p.checkBinding(ctx, o, pay)
+	}
+	if bindErr != nil {
+		d.reason = bindErr.Error()
 	} else {
 		d = decide(o, pay, now, p.Live)
 	}
