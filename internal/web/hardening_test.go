@@ -29,7 +29,7 @@ type hardEnv struct {
 	paidImp string
 }
 
-func newHardEnv(t *testing.T) *hardEnv {
+func newHardEnv(t testing.TB) *hardEnv {
 	t.Helper()
 	em := emulator.New(emulator.Config{Seed: 11})
 	t.Cleanup(func() { em.Close() })
@@ -46,7 +46,7 @@ func newHardEnv(t *testing.T) *hardEnv {
 }
 
 // seedPaidOrder registers hard-paid, pays it at PortOne and confirms it.
-func (e *hardEnv) seedPaidOrder(t *testing.T, proc *payresult.Processor) {
+func (e *hardEnv) seedPaidOrder(t testing.TB, proc *payresult.Processor) {
 	t.Helper()
 	ctx := context.Background()
 	if _, _, err := proc.CreateOrder(ctx, payresult.NewOrder{MerchantUID: "hard-paid", Name: "seed", Amount: portone.Won(5000)}); err != nil {
@@ -65,7 +65,7 @@ func (e *hardEnv) seedPaidOrder(t *testing.T, proc *payresult.Processor) {
 
 // snapshot is everything a request could change: orders, attempts,
 // events, and PortOne's ledger.
-func (e *hardEnv) snapshot(t *testing.T) string {
+func (e *hardEnv) snapshot(t testing.TB) string {
 	t.Helper()
 	ctx := context.Background()
 	orders, err := e.store.Orders(ctx, payresult.OrderFilter{Limit: 1000})
