@@ -20,7 +20,7 @@ import (
 // Timeouts of the harness's own requests. The browser gives up on a
 // redirect sooner than payresult gives up on PortOne, as real ones do.
 const (
-	apiTimeout      = 15 * time.Second
+	apiTimeout      = 5 * time.Second
 	controlTimeout  = 3 * time.Minute // a webhook-first payment waits for its webhook
 	browserTimeout  = 5 * time.Second
 	createDeadline  = 2 * time.Minute
