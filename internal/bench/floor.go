@@ -11,6 +11,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // the driver payresult's SQLite store uses
+
+	"payresult/internal/postgres"
 )
 
 // floorRowBytes is the size of the commit floor's row: about what Apply
@@ -85,12 +87,17 @@ func (f *sqliteFloor) close() error {
 	return err
 }
 
-// postgresFloor commits through a pool configured from the same URL as
-// payresult's PostgreSQL store, so with the same size and settings.
+// postgresFloor commits through a pool configured exactly as payresult's
+// PostgreSQL store configures its own (postgres.PoolConfig), so with the
+// same size and settings.
 type postgresFloor struct{ pool *pgxpool.Pool }
 
 func openPostgresFloor(ctx context.Context, db string) (*postgresFloor, error) {
-	pool, err := pgxpool.New(ctx, db)
+	cfg, err := postgres.PoolConfig(db)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -24,21 +24,9 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	}
 	var seqs []int64
 	err := s.inTx(ctx, "apply", func(tx pgx.Tx) error {
-		if c.Order != nil {
-			if err := updateOrder(ctx, tx, c.Order, c.FromVersion); err != nil {
-				return err
-			}
-		}
-		if c.Attempt != nil {
-			if err := upsertAttempt(ctx, tx, c.Attempt); err != nil {
-				return err
-			}
-		}
 		var err error
-		if seqs, err = insertEvents(ctx, tx, c.Events); err != nil {
-			return err
-		}
-		return insertNotices(ctx, tx, c.Notices)
+		seqs, err = applyBatch(ctx, tx, c)
+		return err
 	})
 	if err != nil {
 		return err
@@ -53,45 +41,123 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	return nil
 }
 
-// updateOrder is the compare-and-set: it writes o only while the stored
-// version is from, and tells a lost race (KindConflict) from a missing
-// order (KindNotFound). Under READ COMMITTED an UPDATE that waited for a
-// concurrent one re-reads the row and finds the version moved on.
-func updateOrder(ctx context.Context, tx pgx.Tx, o *payresult.Order, from int64) error {
+// applyBatch writes c in tx with one round trip: every statement goes in
+// one pgx.Batch, and the answers are read in order, so that the first
+// refusal (a lost compare-and-set, an imp_uid bound elsewhere, an event
+// that exists) is the one reported, as if the statements had run one by
+// one. The caller rolls back on any error. The events come last, as the
+// event_seq lock they take must be held as briefly as possible: from
+// this batch to the commit.
+func applyBatch(ctx context.Context, tx pgx.Tx, c *payresult.Change) ([]int64, error) {
+	b := &pgx.Batch{}
+	if c.Order != nil {
+		if err := queueUpdateOrder(b, c.Order, c.FromVersion); err != nil {
+			return nil, err
+		}
+	}
+	if c.Attempt != nil {
+		queueUpsertAttempt(b, c.Attempt)
+	}
+	queueNotices(b, c.Notices)
+	queueEvents(b, c.Events)
+	br := tx.SendBatch(ctx, b)
+	seqs, err := readApplyBatch(br, c)
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return seqs, err
+}
+
+// readApplyBatch reads the answers of applyBatch's statements in order.
+func readApplyBatch(br pgx.BatchResults, c *payresult.Change) ([]int64, error) {
+	if o := c.Order; o != nil {
+		var updated bool
+		var version *int64
+		if err := br.QueryRow().Scan(&updated, &version); err != nil {
+			return nil, err
+		}
+		switch {
+		case version == nil:
+			return nil, notFound("order %q not found", o.MerchantUID)
+		case !updated:
+			return nil, payresult.Errorf(payresult.KindConflict,
+				"postgres: order %q is at version %d, not %d", o.MerchantUID, *version, c.FromVersion)
+		}
+	}
+	if a := c.Attempt; a != nil {
+		var imp string
+		err := br.QueryRow().Scan(&imp)
+		if isNoRows(err) {
+			return nil, payresult.Errorf(payresult.KindConflict,
+				"postgres: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
+		}
+		if payresult.KindOf(classify(err, "")) == payresult.KindNotFound {
+			return nil, notFound("order %q not found for imp_uid %q", a.MerchantUID, a.ImpUID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	if len(c.Notices) > 0 {
+		if _, err := br.Exec(); err != nil {
+			return nil, err
+		}
+	}
+	if len(c.Events) == 0 {
+		return nil, nil
+	}
+	var last int64
+	if err := br.QueryRow().Scan(&last); err != nil {
+		return nil, err
+	}
+	seqs := make([]int64, len(c.Events))
+	for i := range c.Events {
+		seqs[i] = last - int64(len(c.Events)) + 1 + int64(i)
+		_, err := br.Exec()
+		switch payresult.KindOf(classify(err, "")) {
+		case payresult.KindConflict:
+			return nil, payresult.WrapError(payresult.KindConflict, err, "postgres: event %q exists", c.Events[i].ID)
+		case payresult.KindNotFound:
+			return nil, notFound("order %q not found for event %q", c.Events[i].MerchantUID, c.Events[i].ID)
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	return seqs, nil
+}
+
+// queueUpdateOrder queues the compare-and-set: it writes o only while the
+// stored version is from. Its one row tells whether it wrote, and the
+// stored version (NULL for a missing order), so that a lost race
+// (KindConflict) and a missing order (KindNotFound) are told apart
+// without another statement. Under READ COMMITTED an UPDATE that waited
+// for a concurrent one re-reads the row and finds the version moved on;
+// the version read beside it may be the one before that wait, which is
+// still proof that the order exists.
+func queueUpdateOrder(b *pgx.Batch, o *payresult.Order, from int64) error {
 	vbank, err := vbankJSON(o.Vbank)
 	if err != nil {
 		return payresult.WrapError(payresult.KindInvalid, err, "postgres: apply: virtual account")
 	}
-	tag, err := tx.Exec(ctx, `UPDATE orders SET
+	b.Queue(`WITH u AS (UPDATE orders SET
 			status = $1, imp_uid = $2, paid_amount = $3, refunded_amount = $4,
 			fail_reason = $5, vbank = $6, forgery_cancelled = $7, updated_at = $8,
 			paid_at = $9, next_check_at = $10, checks = $11, version = version + 1
-		WHERE merchant_uid = $12 AND version = $13`,
+		WHERE merchant_uid = $12 AND version = $13 RETURNING 1)
+		SELECT EXISTS (SELECT 1 FROM u), (SELECT version FROM orders WHERE merchant_uid = $12)`,
 		o.Status, o.ImpUID, o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(),
 		o.FailReason, vbank, o.ForgeryCancelled, ts(nowOr(o.UpdatedAt)),
 		ts(o.PaidAt), ts(o.NextCheckAt), o.Checks,
 		o.MerchantUID, from)
-	if err != nil || tag.RowsAffected() == 1 {
-		return err
-	}
-	var version int64
-	err = tx.QueryRow(ctx, `SELECT version FROM orders WHERE merchant_uid = $1`, o.MerchantUID).Scan(&version)
-	if isNoRows(err) {
-		return notFound("order %q not found", o.MerchantUID)
-	}
-	if err != nil {
-		return err
-	}
-	return payresult.Errorf(payresult.KindConflict,
-		"postgres: order %q is at version %d, not %d", o.MerchantUID, version, from)
+	return nil
 }
 
-// upsertAttempt inserts or updates an attempt. The conflict clause updates
-// only a row of the same order, so an imp_uid bound to another order
-// returns no row and becomes a KindConflict.
-func upsertAttempt(ctx context.Context, tx pgx.Tx, a *payresult.Attempt) error {
-	var imp string
-	err := tx.QueryRow(ctx, `INSERT INTO attempts (`+attemptColumns+`)
+// queueUpsertAttempt queues the insert or update of an attempt. The
+// conflict clause updates only a row of the same order, so an imp_uid
+// bound to another order returns no row and becomes a KindConflict.
+func queueUpsertAttempt(b *pgx.Batch, a *payresult.Attempt) {
+	b.Queue(`INSERT INTO attempts (`+attemptColumns+`)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 		ON CONFLICT (imp_uid) DO UPDATE SET
 			status = excluded.status, pay_method = excluded.pay_method,
@@ -103,18 +169,10 @@ func upsertAttempt(ctx context.Context, tx pgx.Tx, a *payresult.Attempt) error {
 		RETURNING imp_uid`,
 		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
 		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
-		ts(nowOr(a.CreatedAt)), ts(nowOr(a.UpdatedAt))).Scan(&imp)
-	if isNoRows(err) {
-		return payresult.Errorf(payresult.KindConflict,
-			"postgres: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
-	}
-	if payresult.KindOf(classify(err, "")) == payresult.KindNotFound {
-		return notFound("order %q not found for imp_uid %q", a.MerchantUID, a.ImpUID)
-	}
-	return err
+		ts(nowOr(a.CreatedAt)), ts(nowOr(a.UpdatedAt)))
 }
 
-// insertEvents appends events to the outbox and returns their seqs.
+// queueEvents queues the events' inserts.
 //
 // A sequence would hand out seqs in the order transactions ask, not the
 // order they commit: a feed reader could see seq 11 committed, move its
@@ -122,47 +180,28 @@ func upsertAttempt(ctx context.Context, tx pgx.Tx, a *payresult.Attempt) error {
 // come from the one-row event_seq counter instead, taken as the last step
 // before commit: its row lock makes the next Apply with events wait until
 // this one has committed, so seq order is commit order and the cursor is
-// stable. The lock is held only from this statement to the commit.
-func insertEvents(ctx context.Context, tx pgx.Tx, evs []payresult.Event) ([]int64, error) {
+// stable. Each insert reads its seq from the counter this transaction
+// just moved.
+func queueEvents(b *pgx.Batch, evs []payresult.Event) {
 	if len(evs) == 0 {
-		return nil, nil
+		return
 	}
-	var last int64
-	if err := tx.QueryRow(ctx, `UPDATE event_seq SET last = last + $1 RETURNING last`,
-		len(evs)).Scan(&last); err != nil {
-		return nil, err
-	}
-	seqs := make([]int64, len(evs))
+	n := int64(len(evs))
+	b.Queue(`UPDATE event_seq SET last = last + $1 RETURNING last`, n)
 	for i := range evs {
-		seqs[i] = last - int64(len(evs)) + 1 + int64(i)
-		if err := insertEvent(ctx, tx, &evs[i], seqs[i]); err != nil {
-			return nil, err
+		e := &evs[i]
+		created := nowOr(e.CreatedAt)
+		state := deliveryStateOr(e.State)
+		next := e.NextAttempt
+		if next.IsZero() && state == payresult.DeliveryPending {
+			next = created // a pending event with no next attempt is due at once
 		}
+		b.Queue(`INSERT INTO events (seq, id, type, merchant_uid, created_at,
+				data, state, attempts, next_attempt_at, last_error, delivered_at)
+			SELECT last - $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM event_seq`,
+			n-1-int64(i), e.ID, e.Type, e.MerchantUID, ts(created), []byte(e.Data), state,
+			e.Attempts, ts(next), e.LastError, ts(e.DeliveredAt))
 	}
-	return seqs, nil
-}
-
-// insertEvent appends one event with the given seq. A pending event with
-// no next attempt is due at once (at its creation).
-func insertEvent(ctx context.Context, tx pgx.Tx, e *payresult.Event, seq int64) error {
-	created := nowOr(e.CreatedAt)
-	state := deliveryStateOr(e.State)
-	next := e.NextAttempt
-	if next.IsZero() && state == payresult.DeliveryPending {
-		next = created
-	}
-	_, err := tx.Exec(ctx, `INSERT INTO events (seq, id, type, merchant_uid, created_at,
-			data, state, attempts, next_attempt_at, last_error, delivered_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-		seq, e.ID, e.Type, e.MerchantUID, ts(created), []byte(e.Data), state,
-		e.Attempts, ts(next), e.LastError, ts(e.DeliveredAt))
-	switch payresult.KindOf(classify(err, "")) {
-	case payresult.KindConflict:
-		return payresult.WrapError(payresult.KindConflict, err, "postgres: event %q exists", e.ID)
-	case payresult.KindNotFound:
-		return notFound("order %q not found for event %q", e.MerchantUID, e.ID)
-	}
-	return err
 }
 
 // deliveryStateOr returns st, or pending when st is empty.

@@ -81,23 +81,22 @@ func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.A
 	return out, nil
 }
 
-// insertNotices appends timeline lines in tx with one statement, so one
-// round trip however many lines Confirm wrote.
-func insertNotices(ctx context.Context, tx pgx.Tx, ns []payresult.NoticeRecord) error {
+// queueNotices queues the insert of timeline lines as one statement of
+// Apply's batch.
+func queueNotices(b *pgx.Batch, ns []payresult.NoticeRecord) {
 	if len(ns) == 0 {
-		return nil
+		return
 	}
-	var b strings.Builder
-	b.WriteString(`INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at) VALUES `)
+	var q strings.Builder
+	q.WriteString(`INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at) VALUES `)
 	args := make([]any, 0, 6*len(ns))
 	for i, n := range ns {
 		if i > 0 {
-			b.WriteString(", ")
+			q.WriteString(", ")
 		}
 		k := 6 * i
-		fmt.Fprintf(&b, "($%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6)
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6)
 		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, ts(nowOr(n.At)))
 	}
-	_, err := tx.Exec(ctx, b.String(), args...)
-	return err
+	b.Queue(q.String(), args...)
 }

@@ -14,6 +14,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -35,9 +36,9 @@ var _ payresult.Store = (*Store)(nil)
 // search_path points, so a URL parameter such as search_path=payresult
 // keeps it in its own schema.
 func Open(ctx context.Context, url string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+	cfg, err := PoolConfig(url)
 	if err != nil {
-		return nil, payresult.WrapError(payresult.KindInvalid, err, "postgres: bad database URL")
+		return nil, err
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -49,6 +50,26 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, classify(err, "postgres: migrate")
 	}
 	return s, nil
+}
+
+// DefaultMaxConns is the pool size when the URL sets no pool_max_conns.
+// pgxpool's own default, max(4, CPUs), lets only four Confirms reach the
+// database at once, and PostgreSQL can flush the WAL of concurrent
+// commits together only when they arrive together. 32 stays well under
+// PostgreSQL's default max_connections of 100.
+const DefaultMaxConns = 32
+
+// PoolConfig is the pool configuration Open uses for url: url's own
+// settings, with DefaultMaxConns unless url sets pool_max_conns.
+func PoolConfig(url string) (*pgxpool.Config, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, payresult.WrapError(payresult.KindInvalid, err, "postgres: bad database URL")
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	return cfg, nil
 }
 
 // Ping checks that the database answers.
