@@ -52,7 +52,7 @@ type Client struct {
 	// httptest server in tests.
 	BaseURL string
 	// HTTPClient defaults to a shared client with a 30 s timeout and
-	// keep-alive with up to 64 idle connections per host.
+	// keep-alive with up to 512 idle connections per host.
 	HTTPClient *http.Client
 	// Key and Secret are the REST API key and secret (imp_key, imp_secret).
 	Key, Secret string
@@ -81,8 +81,12 @@ type Client struct {
 
 var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 256
-	t.MaxIdleConnsPerHost = 64
+	// As many idle connections as payresult confirms at once: with fewer,
+	// every burst above the idle limit closes connections only to dial
+	// them again, and at a few thousand calls a second the closed ones
+	// pile up in TIME_WAIT until no local port is left.
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 512
 	t.IdleConnTimeout = 90 * time.Second
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 25 * time.Second

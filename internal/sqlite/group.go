@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"sync"
 
 	"payresult"
@@ -17,11 +18,10 @@ const maxGroup = 64
 //
 // There is no goroutine of its own: the first Apply to find no group
 // being written becomes the leader and writes the waiting changes, group
-// after group, until none is left; the others wait for their answer. In
-// a group each change runs inside a savepoint, so that a refused change
-// (a lost compare-and-set, an imp_uid bound elsewhere) is rolled back
-// alone and gets its own error, exactly as if it had had its own
-// transaction; the others commit. A failed commit fails the whole group,
+// after group, until none is left; the others wait for their answer. A
+// refused change (a lost compare-and-set, an imp_uid bound elsewhere) is
+// rolled back alone and gets its own error, exactly as if it had had its
+// own transaction; the others commit (see writeGroup). A failed commit fails the whole group,
 // and each of its changes reports it.
 type groupCommit struct {
 	mu      sync.Mutex
@@ -87,22 +87,17 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	// The group outlives any one caller's context: a caller that gives up
 	// must not abort the others' commit.
 	ctx := context.WithoutCancel(group[0].ctx)
-	err := s.write(ctx, "apply", func(tx *sql.Tx) error {
+	// Most groups have no refused change, so the group is first written
+	// without savepoints, which are a third of its statements. A refusal
+	// rolls that attempt back whole, and the group is written again with
+	// a savepoint around each change, so that only the refused one fails.
+	err := s.write(ctx, "apply", func(tx *sql.Tx) error { return s.applyAll(ctx, tx, group) })
+	if errors.Is(err, errRefusedInGroup) {
 		for _, p := range group {
-			if err := p.ctx.Err(); err != nil {
-				p.err = err
-				continue
-			}
-			w := wtx{ctx, tx, s}
-			if err := inSavepoint(w, func() error { return applyInTx(w, p.c, p.seqs) }); err != nil {
-				if isRollbackFailure(err) {
-					return err
-				}
-				p.err = classify(err, "sqlite: apply")
-			}
+			p.err = nil
 		}
-		return nil
-	})
+		err = s.write(ctx, "apply", func(tx *sql.Tx) error { return s.applyEach(ctx, tx, group) })
+	}
 	if err != nil {
 		for _, p := range group {
 			if p.err == nil {
@@ -110,6 +105,45 @@ func (s *Store) writeGroup(group []*pendingChange) {
 			}
 		}
 	}
+}
+
+// errRefusedInGroup stops the writing of a group without savepoints at
+// its first refused change.
+var errRefusedInGroup = errors.New("sqlite: a change of the group was refused")
+
+// applyAll writes every change of group in tx, without savepoints, and
+// fails with errRefusedInGroup at the first one refused.
+func (s *Store) applyAll(ctx context.Context, tx *sql.Tx, group []*pendingChange) error {
+	w := wtx{ctx, tx, s}
+	for _, p := range group {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			continue
+		}
+		if err := applyInTx(w, p.c, p.seqs); err != nil {
+			return errRefusedInGroup
+		}
+	}
+	return nil
+}
+
+// applyEach writes every change of group in tx, each in a savepoint of
+// its own, so that a refused change is rolled back alone with its error.
+func (s *Store) applyEach(ctx context.Context, tx *sql.Tx, group []*pendingChange) error {
+	w := wtx{ctx, tx, s}
+	for _, p := range group {
+		if err := p.ctx.Err(); err != nil {
+			p.err = err
+			continue
+		}
+		if err := inSavepoint(w, func() error { return applyInTx(w, p.c, p.seqs) }); err != nil {
+			if isRollbackFailure(err) {
+				return err
+			}
+			p.err = classify(err, "sqlite: apply")
+		}
+	}
+	return nil
 }
 
 // The savepoint of one change in a group.
