@@ -53,6 +53,10 @@ type Config struct {
 	ServiceURL, EmulatorURL, APIKey string
 	// StartService starts payresult in process when ServiceURL is empty.
 	StartService StartFunc
+	// ServeChild, when set, is a payresult binary whose `serve` is the
+	// measured service instead of StartService: a child process whose
+	// own peak resident set the report gives apart.
+	ServeChild string
 	// MaxLevelTime bounds each measured phase; what is not done by then is
 	// left out and the phase reports how many it did.
 	MaxLevelTime time.Duration
@@ -102,7 +106,7 @@ func (c *Config) defaults() error {
 		return errors.New("give both the service URL and the emulator URL, or neither")
 	case c.ServiceURL != "" && (c.APIKey == "" || c.DB == ""):
 		return errors.New("a running service needs its app API key and its database (for the commit floor)")
-	case c.ServiceURL == "" && c.StartService == nil:
+	case c.ServiceURL == "" && c.StartService == nil && c.ServeChild == "":
 		return errors.New("no service to measure: set a service URL or a way to start one")
 	}
 	for _, n := range c.Concurrency {
@@ -138,6 +142,7 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		rep.Levels = append(rep.Levels, lv)
 	}
 	rep.PeakRSSMiB = peakRSSMiB()
+	rep.ServiceRSSMiB = env.childPeakRSSMiB()
 	if cfg.ServeBinary != "" {
 		env.progress("start-up: %d runs of %s serve", cfg.StartupRuns, cfg.ServeBinary)
 		st, err := measureStartup(ctx, cfg.ServeBinary, cfg.StartupRuns)

@@ -31,6 +31,7 @@ type env struct {
 	portone    *portone.Client // the look-up floor, configured as serve configures its own
 	floor      committer
 	pool       []string // imp_uids of paid payments for the look-up floor
+	childPID   int      // the serve child, when Config.ServeChild is set
 	cleanups   []func() error
 }
 
@@ -102,10 +103,17 @@ func (e *env) startInProcess(ctx context.Context, db string) error {
 	e.cleanups = append(e.cleanups, func() error { srv.Close(); return em.Close() })
 	e.emuURL = "http://" + ln.Addr().String()
 	e.apiKey = benchAPIKey
-	url, stop, err := e.cfg.StartService(ctx, ServiceSpec{
+	spec := ServiceSpec{
 		DB: db, PortOneURL: e.emuURL, PortOneKey: emulator.DefaultAPIKey,
 		PortOneSecret: emulator.DefaultAPISecret, APIKey: benchAPIKey,
-	})
+	}
+	var url string
+	var stop func() error
+	if e.cfg.ServeChild != "" {
+		url, stop, err = e.startChild(ctx, e.cfg.ServeChild, spec)
+	} else {
+		url, stop, err = e.cfg.StartService(ctx, spec)
+	}
 	if err != nil {
 		return fmt.Errorf("starting the service: %w", err)
 	}

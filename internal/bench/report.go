@@ -1,11 +1,9 @@
 package bench
 
 import (
-	"bufio"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,8 +21,11 @@ type Report struct {
 	Levels           []Level `json:"levels"`
 	// PeakRSSMiB is this process's peak resident set (VmHWM) after the
 	// last level: with an in-process run, bench, emulator and service.
-	PeakRSSMiB float64  `json:"peak_rss_mib"`
-	Startup    *Startup `json:"startup,omitempty"`
+	PeakRSSMiB float64 `json:"peak_rss_mib"`
+	// ServiceRSSMiB is the serve child's own peak resident set, when the
+	// service ran as a child process (Config.ServeChild).
+	ServiceRSSMiB float64  `json:"service_rss_mib,omitempty"`
+	Startup       *Startup `json:"startup,omitempty"`
 }
 
 // Level is one concurrency level: the two floors, the two paths, and how
@@ -114,7 +115,11 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 		b.WriteString("\n")
 	}
-	fmt.Fprintf(b, "\npeak RSS (VmHWM): %.1f MiB\n", r.PeakRSSMiB)
+	if r.ServiceRSSMiB > 0 {
+		fmt.Fprintf(b, "\npeak RSS (VmHWM): serve child %.1f MiB; bench driver and emulator %.1f MiB\n", r.ServiceRSSMiB, r.PeakRSSMiB)
+	} else {
+		fmt.Fprintf(b, "\npeak RSS (VmHWM): %.1f MiB (bench driver, emulator and service in one process)\n", r.PeakRSSMiB)
+	}
 	if r.Startup != nil {
 		fmt.Fprintf(b, "serve start-up to /readyz: p50 %.1f ms, max %.1f ms over %d runs\n", r.Startup.P50Ms, r.Startup.MaxMs, r.Startup.Runs)
 	}
@@ -136,22 +141,5 @@ func fmtMs(v float64) string {
 	return strconv.FormatFloat(v, 'f', -1, 64) + " ms"
 }
 
-// peakRSSMiB reads VmHWM, the peak resident set, from /proc/self/status;
-// zero where there is no such file.
-func peakRSSMiB() float64 {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
-			if err == nil {
-				return kb / 1024
-			}
-		}
-	}
-	return 0
-}
+// peakRSSMiB reads this process's VmHWM, the peak resident set.
+func peakRSSMiB() float64 { return vmHWM("/proc/self/status") }

@@ -59,7 +59,7 @@ type benchFlags struct {
 func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	var cfg benchFlags
 	var levels string
-	var asJSON, noStartup bool
+	var asJSON, noStartup, child bool
 	fs := flag.NewFlagSet("payresult bench", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.IntVar(&cfg.Orders, "n", bench.DefaultOrders, "orders confirmed per path and level (and look-ups and commits per floor)")
@@ -72,6 +72,7 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	fs.DurationVar(&cfg.MaxLevelTime, "max-phase-time", bench.DefaultMaxLevelTime, "time bound of each measured phase")
 	fs.IntVar(&cfg.StartupRuns, "startup-runs", bench.DefaultStartupRuns, "how many times serve's start-up is timed")
 	fs.BoolVar(&noStartup, "no-startup", false, "skip timing serve's start-up")
+	fs.BoolVar(&child, "serve-child", false, "run the service as a `payresult serve` child process and report its own peak RSS")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the whole run (bench, emulator and service) to `file`")
 	if err := fs.Parse(env.Args); err != nil {
@@ -104,6 +105,14 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 		return bad("--service-url and --emulator-url go together")
 	case cfg.ServiceURL != "" && (cfg.APIKey == "" || cfg.DB == ""):
 		return bad("--service-url needs --api-key and --db (the service's own database, for the commit floor)")
+	}
+	if child {
+		if cfg.ServiceURL != "" {
+			return bad("--serve-child and --service-url exclude each other")
+		}
+		if cfg.ServeChild, err = os.Executable(); err != nil {
+			return bad("cannot find this program to run serve as a child: %v", err)
+		}
 	}
 	if !noStartup {
 		if cfg.ServeBinary, err = os.Executable(); err != nil {

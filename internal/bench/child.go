@@ -1,0 +1,75 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// startChild starts bin serve as a child process on db, in live mode
+// against the emulator at portoneURL, and returns its base URL and a
+// function that stops it. The child's own memory is then measurable
+// apart from the bench driver's and the emulator's (see childPeakRSSMiB).
+func (e *env) startChild(ctx context.Context, bin string, spec ServiceSpec) (string, func() error, error) {
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "PAYRESULT_ADDR=127.0.0.1:0", "PAYRESULT_DB="+spec.DB,
+		"PAYRESULT_API_KEY="+spec.APIKey, "PORTONE_API_URL="+spec.PortOneURL,
+		"PORTONE_API_KEY="+spec.PortOneKey, "PORTONE_API_SECRET="+spec.PortOneSecret)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", nil, err
+	}
+	stop := func() error {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		return cmd.Wait()
+	}
+	addr, err := announced(out)
+	if err == nil {
+		rctx, cancel := context.WithTimeout(ctx, startupTimeout)
+		err = pollReady(rctx, addr+"/readyz")
+		cancel()
+	}
+	if err != nil {
+		_ = stop()
+		return "", nil, fmt.Errorf("serve child: %w", err)
+	}
+	e.childPID = cmd.Process.Pid
+	return addr, stop, nil
+}
+
+// childPeakRSSMiB is the serve child's peak resident set (VmHWM), zero
+// when the service runs in process.
+func (e *env) childPeakRSSMiB() float64 {
+	if e.childPID == 0 {
+		return 0
+	}
+	return vmHWM(fmt.Sprintf("/proc/%d/status", e.childPID))
+}
+
+// vmHWM reads VmHWM in MiB from a /proc status file; zero where there is
+// no such file.
+func vmHWM(path string) float64 {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 64)
+			if err == nil {
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
