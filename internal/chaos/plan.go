@@ -117,7 +117,7 @@ type plan struct {
 // newPlan draws a plan from cfg.Seed.
 func newPlan(cfg Config) *plan {
 	rng := rand.New(rand.NewPCG(uint64(cfg.Seed), 0x70617972))
-	p := &plan{phaseLen: max(cfg.Payments/40, 10)}
+	p := &plan{phaseLen: max(cfg.Payments/40, 20)}
 	for n := range cfg.Payments {
 		p.flows = append(p.flows, newFlow(rng, cfg, n))
 	}
