@@ -3,7 +3,6 @@ package chaos
 import (
 	"context"
 	"strings"
-	"time"
 
 	"payresult"
 )
@@ -33,7 +32,7 @@ func (s *soak) check(ctx context.Context) (*Report, error) {
 	for _, c := range s.fleet.crashes() {
 		rep.violate(&rep.Crashes, "%s", c)
 	}
-	var times []time.Duration
+	var times []flowTime
 	for _, f := range d.plan.flows {
 		rep.count(f)
 		if f.err != nil {
@@ -46,7 +45,7 @@ func (s *soak) check(ctx context.Context) (*Report, error) {
 		rep.check(f, od, ledger)
 		e := expect(f, ledger)
 		if od != nil && e.status != payresult.StatusPending && e.converged(od.Order) && !f.done.IsZero() {
-			times = append(times, max(od.Order.UpdatedAt.Sub(f.done), 0))
+			times = append(times, flowTime{f, max(od.Order.UpdatedAt.Sub(f.done), 0)})
 		}
 	}
 	rep.countWebhooks(hooks)

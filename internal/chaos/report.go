@@ -47,6 +47,9 @@ type Report struct {
 	// bring every order to its expected state.
 	Settle  time.Duration
 	Elapsed time.Duration
+	// Slowest names the flows that took longest to converge, with the
+	// faults they met, as leads for reading serve's logs.
+	Slowest []string
 
 	Violations []string // the first violations, spelled out
 	violations int
@@ -185,14 +188,24 @@ func (r *Report) countWebhooks(hooks []emulator.WebhookDelivery) {
 	}
 }
 
-// convergence sets the percentiles from per-flow times.
-func (r *Report) convergence(times []time.Duration) {
+// flowTime is how long one flow took to converge.
+type flowTime struct {
+	f *flow
+	d time.Duration
+}
+
+// convergence sets the percentiles and the slowest flows.
+func (r *Report) convergence(times []flowTime) {
 	if len(times) == 0 {
 		return
 	}
-	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
-	at := func(q float64) time.Duration { return times[min(int(q*float64(len(times))), len(times)-1)] }
-	r.ConvergeP50, r.ConvergeP99, r.ConvergeMax = at(0.50), at(0.99), times[len(times)-1]
+	sort.Slice(times, func(i, j int) bool { return times[i].d < times[j].d })
+	at := func(q float64) time.Duration { return times[min(int(q*float64(len(times))), len(times)-1)].d }
+	r.ConvergeP50, r.ConvergeP99, r.ConvergeMax = at(0.50), at(0.99), times[len(times)-1].d
+	for i := len(times) - 1; i >= 0 && i >= len(times)-3; i-- {
+		ft := times[i]
+		r.Slowest = append(r.Slowest, fmt.Sprintf("%s %s (%s, under %s): %s", ft.f.merchantUID, ft.f.impUID, ft.f.kind, ft.f.phase, round(ft.d)))
+	}
 }
 
 // WriteTo prints the report for people.
@@ -214,6 +227,9 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 		r.HonestCancelled, r.ReplaysAccepted, r.Phantom, r.Unsettled, r.NotPlayed)
 	fmt.Fprintf(&b, "  convergence   p50 %s, p99 %s, max %s; all settled %s after the last payment\n",
 		round(r.ConvergeP50), round(r.ConvergeP99), round(r.ConvergeMax), round(r.Settle))
+	for _, s := range r.Slowest {
+		fmt.Fprintf(&b, "    slowest: %s\n", s)
+	}
 	for _, v := range r.Violations {
 		fmt.Fprintf(&b, "  VIOLATION %s\n", v)
 	}

@@ -92,10 +92,11 @@ func TestReportCatches(t *testing.T) {
 func TestReportPrints(t *testing.T) {
 	r := &Report{Seed: 3, Database: "sqlite", Instances: 1, Payments: 10, ByKind: map[Kind]int{KindPaid: 10},
 		Faults: map[string]int{"webhook deliveries dropped": 2}, Kills: 4}
-	r.convergence([]time.Duration{3 * time.Millisecond, time.Millisecond, 2 * time.Millisecond})
+	f := &flow{merchantUID: "m9", kind: KindPaid}
+	r.convergence([]flowTime{{f, 3 * time.Millisecond}, {f, time.Millisecond}, {f, 2 * time.Millisecond}})
 	var b strings.Builder
 	r.WriteTo(&b)
-	for _, want := range []string{"PASS (seed 3, sqlite", "payments      10", "4 SIGKILLs", "webhook deliveries dropped", "lost 0, duplicated 0, forgeries accepted 0", "max 3ms"} {
+	for _, want := range []string{"PASS (seed 3, sqlite", "payments      10", "4 SIGKILLs", "webhook deliveries dropped", "lost 0, duplicated 0, forgeries accepted 0", "max 3ms", "slowest: m9"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
