@@ -77,14 +77,26 @@ func (d *driver) drive(ctx context.Context) error {
 	kills := make(chan kill, len(d.plan.kills))
 	killErr := make(chan error, 1)
 	go func() { killErr <- d.killer(ctx, kills) }()
+	err := d.dispatch(ctx, jobs, kills)
+	close(jobs)
+	close(kills)
+	wg.Wait()
+	if kerr := <-killErr; err == nil {
+		err = kerr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	return err
+}
+
+// dispatch hands the flows to the players in order, putting each fault
+// phase in force at its first flow and queueing the kills due at each.
+func (d *driver) dispatch(ctx context.Context, jobs chan<- *flow, kills chan<- kill) error {
 	next := 0
 	for i, f := range d.plan.flows {
 		if i%d.plan.phaseLen == 0 {
 			if err := d.setPhase(ctx, d.plan.phases[i/d.plan.phaseLen]); err != nil {
-				close(jobs)
-				close(kills)
-				wg.Wait()
-				<-killErr
 				return err
 			}
 		}
@@ -97,18 +109,10 @@ func (d *driver) drive(ctx context.Context) error {
 		select {
 		case jobs <- f:
 		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
+			return ctx.Err()
 		}
 	}
-	close(jobs)
-	close(kills)
-	wg.Wait()
-	if err := <-killErr; err != nil {
-		return err
-	}
-	return ctx.Err()
+	return nil
 }
 
 // killer sends each kill after its delay, keeps the instance down for a
