@@ -22,13 +22,8 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	if err := validChange(c); err != nil {
 		return err
 	}
-	var seqs []int64
-	err := s.inTx(ctx, "apply", func(tx pgx.Tx) error {
-		var err error
-		seqs, err = applyBatch(ctx, tx, c)
-		return err
-	})
-	if err != nil {
+	seqs := make([]int64, len(c.Events))
+	if err := s.commits.apply(ctx, s, c, seqs); err != nil {
 		return err
 	}
 	if c.Order != nil {
@@ -45,42 +40,67 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 // one pgx.Batch, and the answers are read in order, so that the first
 // refusal (a lost compare-and-set, an imp_uid bound elsewhere, an event
 // that exists) is the one reported, as if the statements had run one by
-// one. The caller rolls back on any error. The events come last, as the
+// one. The events' seqs go in seqs. The caller rolls back (the
+// transaction, or the change's savepoint) on any error. The events come
+// last, as the
 // event_seq lock they take must be held as briefly as possible: from
 // this batch to the commit.
-func applyBatch(ctx context.Context, tx pgx.Tx, c *payresult.Change) ([]int64, error) {
+func applyBatch(ctx context.Context, tx pgx.Tx, c *payresult.Change, seqs []int64) error {
 	b := &pgx.Batch{}
+	if err := queueChange(b, c); err != nil {
+		return err
+	}
+	if n := int64(len(c.Events)); n > 0 {
+		queueTakeSeqs(b, n)
+		for i := range c.Events {
+			queueEvent(b, &c.Events[i], n-1-int64(i))
+		}
+	}
+	br := tx.SendBatch(ctx, b)
+	err := readChange(br, c)
+	if err == nil && len(c.Events) > 0 {
+		var first int64
+		if first, err = takenSeqs(br, int64(len(c.Events))); err == nil {
+			err = readEvents(br, c.Events, seqs, first)
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// queueChange queues c's statements but its events: the order's
+// compare-and-set, the attempt and the timeline lines.
+func queueChange(b *pgx.Batch, c *payresult.Change) error {
 	if c.Order != nil {
 		if err := queueUpdateOrder(b, c.Order, c.FromVersion); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if c.Attempt != nil {
 		queueUpsertAttempt(b, c.Attempt)
 	}
 	queueNotices(b, c.Notices)
-	queueEvents(b, c.Events)
-	br := tx.SendBatch(ctx, b)
-	seqs, err := readApplyBatch(br, c)
-	if cerr := br.Close(); err == nil {
-		err = cerr
-	}
-	return seqs, err
+	return nil
 }
 
-// readApplyBatch reads the answers of applyBatch's statements in order.
-func readApplyBatch(br pgx.BatchResults, c *payresult.Change) ([]int64, error) {
+// readChange reads the answers of queueChange's statements in order, so
+// that the first refusal (a lost compare-and-set, an imp_uid bound
+// elsewhere) is the one reported, as if the statements had run one by
+// one.
+func readChange(br pgx.BatchResults, c *payresult.Change) error {
 	if o := c.Order; o != nil {
 		var updated bool
 		var version *int64
 		if err := br.QueryRow().Scan(&updated, &version); err != nil {
-			return nil, err
+			return err
 		}
 		switch {
 		case version == nil:
-			return nil, notFound("order %q not found", o.MerchantUID)
+			return notFound("order %q not found", o.MerchantUID)
 		case !updated:
-			return nil, payresult.Errorf(payresult.KindConflict,
+			return payresult.Errorf(payresult.KindConflict,
 				"postgres: order %q is at version %d, not %d", o.MerchantUID, *version, c.FromVersion)
 		}
 	}
@@ -88,43 +108,51 @@ func readApplyBatch(br pgx.BatchResults, c *payresult.Change) ([]int64, error) {
 		var imp string
 		err := br.QueryRow().Scan(&imp)
 		if isNoRows(err) {
-			return nil, payresult.Errorf(payresult.KindConflict,
+			return payresult.Errorf(payresult.KindConflict,
 				"postgres: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
 		}
 		if payresult.KindOf(classify(err, "")) == payresult.KindNotFound {
-			return nil, notFound("order %q not found for imp_uid %q", a.MerchantUID, a.ImpUID)
+			return notFound("order %q not found for imp_uid %q", a.MerchantUID, a.ImpUID)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
 	if len(c.Notices) > 0 {
 		if _, err := br.Exec(); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	if len(c.Events) == 0 {
-		return nil, nil
-	}
+	return nil
+}
+
+// takenSeqs reads the answer of queueTakeSeqs(n): the first of the n
+// seqs taken.
+func takenSeqs(br pgx.BatchResults, n int64) (int64, error) {
 	var last int64
 	if err := br.QueryRow().Scan(&last); err != nil {
-		return nil, err
+		return 0, err
 	}
-	seqs := make([]int64, len(c.Events))
-	for i := range c.Events {
-		seqs[i] = last - int64(len(c.Events)) + 1 + int64(i)
+	return last - n + 1, nil
+}
+
+// readEvents reads the answers of the inserts of evs, whose seqs are
+// first, first+1, ..., and puts those seqs in seqs.
+func readEvents(br pgx.BatchResults, evs []payresult.Event, seqs []int64, first int64) error {
+	for i := range evs {
+		seqs[i] = first + int64(i)
 		_, err := br.Exec()
 		switch payresult.KindOf(classify(err, "")) {
 		case payresult.KindConflict:
-			return nil, payresult.WrapError(payresult.KindConflict, err, "postgres: event %q exists", c.Events[i].ID)
+			return payresult.WrapError(payresult.KindConflict, err, "postgres: event %q exists", evs[i].ID)
 		case payresult.KindNotFound:
-			return nil, notFound("order %q not found for event %q", c.Events[i].MerchantUID, c.Events[i].ID)
+			return notFound("order %q not found for event %q", evs[i].MerchantUID, evs[i].ID)
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return seqs, nil
+	return nil
 }
 
 // queueUpdateOrder queues the compare-and-set: it writes o only while the
@@ -172,36 +200,34 @@ func queueUpsertAttempt(b *pgx.Batch, a *payresult.Attempt) {
 		ts(nowOr(a.CreatedAt)), ts(nowOr(a.UpdatedAt)))
 }
 
-// queueEvents queues the events' inserts.
+// queueTakeSeqs queues the taking of n seqs for events.
 //
 // A sequence would hand out seqs in the order transactions ask, not the
 // order they commit: a feed reader could see seq 11 committed, move its
 // cursor past it, and never see seq 10 commit a moment later. So seqs
 // come from the one-row event_seq counter instead, taken as the last step
-// before commit: its row lock makes the next Apply with events wait until
-// this one has committed, so seq order is commit order and the cursor is
-// stable. Each insert reads its seq from the counter this transaction
-// just moved.
-func queueEvents(b *pgx.Batch, evs []payresult.Event) {
-	if len(evs) == 0 {
-		return
-	}
-	n := int64(len(evs))
+// before commit: its row lock makes the next transaction with events wait
+// until this one has committed, so seq order is commit order and the
+// cursor is stable. Each event insert that follows reads its seq from the
+// counter this transaction just moved (see queueEvent).
+func queueTakeSeqs(b *pgx.Batch, n int64) {
 	b.Queue(`UPDATE event_seq SET last = last + $1 RETURNING last`, n)
-	for i := range evs {
-		e := &evs[i]
-		created := nowOr(e.CreatedAt)
-		state := deliveryStateOr(e.State)
-		next := e.NextAttempt
-		if next.IsZero() && state == payresult.DeliveryPending {
-			next = created // a pending event with no next attempt is due at once
-		}
-		b.Queue(`INSERT INTO events (seq, id, type, merchant_uid, created_at,
-				data, state, attempts, next_attempt_at, last_error, delivered_at)
-			SELECT last - $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM event_seq`,
-			n-1-int64(i), e.ID, e.Type, e.MerchantUID, ts(created), []byte(e.Data), state,
-			e.Attempts, ts(next), e.LastError, ts(e.DeliveredAt))
+}
+
+// queueEvent queues the insert of e with the seq back places before the
+// last one queueTakeSeqs took.
+func queueEvent(b *pgx.Batch, e *payresult.Event, back int64) {
+	created := nowOr(e.CreatedAt)
+	state := deliveryStateOr(e.State)
+	next := e.NextAttempt
+	if next.IsZero() && state == payresult.DeliveryPending {
+		next = created // a pending event with no next attempt is due at once
 	}
+	b.Queue(`INSERT INTO events (seq, id, type, merchant_uid, created_at,
+			data, state, attempts, next_attempt_at, last_error, delivered_at)
+		SELECT last - $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM event_seq`,
+		back, e.ID, e.Type, e.MerchantUID, ts(created), []byte(e.Data), state,
+		e.Attempts, ts(next), e.LastError, ts(e.DeliveredAt))
 }
 
 // deliveryStateOr returns st, or pending when st is empty.

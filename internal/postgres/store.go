@@ -27,6 +27,8 @@ import (
 // database.
 type Store struct {
 	pool *pgxpool.Pool
+	// commits groups concurrent Applies into shared transactions.
+	commits groupCommit
 }
 
 var _ payresult.Store = (*Store)(nil)

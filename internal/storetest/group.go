@@ -1,8 +1,10 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -79,6 +81,128 @@ func testApplyConcurrentOrders(t *testing.T, s payresult.Store) {
 		}
 		if o := mustOrder(t, s, uid(i)); o.Version != 2 || o.Status != payresult.StatusPaid {
 			t.Errorf("order %s: version %d, status %s; want 2, paid", uid(i), o.Version, o.Status)
+		}
+	}
+}
+
+// testApplyConcurrentRefusals sends accepted and refused changes at once,
+// as a store that groups concurrent Applies into shared transactions
+// would write them together. Each change must get its own answer: the
+// accepted ones commit whole with the seqs the feed holds, and each
+// refused one (a lost compare-and-set, an imp_uid bound elsewhere, an
+// event id that exists, a missing order) gets its own kind of error and
+// leaves nothing behind, not even a gap in the others' seqs.
+func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
+	ctx := context.Background()
+	holder := create(t, s, newOrder("holder"))
+	held := paid(holder, "imp_held")
+	apply(t, s, held)
+
+	const orders = 40
+	type try struct {
+		c    *payresult.Change
+		want payresult.ErrorKind // "" for accepted
+	}
+	var tries []try
+	line := func(c *payresult.Change, uid, kind string) {
+		c.Notices = []payresult.NoticeRecord{{MerchantUID: uid, Source: payresult.SourceWebhook, Kind: kind, At: at(3 * time.Minute)}}
+	}
+	for i := range orders {
+		o := create(t, s, newOrder(uid(i)))
+		c := paid(o, fmt.Sprintf("imp_%d", i))
+		var want payresult.ErrorKind
+		switch i % 5 {
+		case 1: // lost compare-and-set
+			apply(t, s, paid(o, fmt.Sprintf("imp_%d", i)))
+			want = payresult.KindConflict
+		case 2: // imp_uid bound to another order
+			c.Attempt.ImpUID = "imp_held"
+			want = payresult.KindConflict
+		case 3: // event id that exists
+			c.Events[0].ID = held.Events[0].ID
+			want = payresult.KindConflict
+		case 4: // missing order
+			m := *o
+			m.MerchantUID = "missing-" + uid(i)
+			c = paid(&m, fmt.Sprintf("imp_m%d", i))
+			want = payresult.KindNotFound
+		}
+		line(c, c.Order.MerchantUID, "try")
+		tries = append(tries, try{c, want})
+	}
+	before, err := s.Events(ctx, 0, 1000)
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+
+	errs := make([]error, len(tries))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, tr := range tries {
+		wg.Go(func() {
+			<-start
+			errs[i] = s.Apply(ctx, tr.c)
+		})
+	}
+	close(start)
+	wg.Wait()
+
+	var accepted []payresult.Event
+	for i, tr := range tries {
+		uid := tr.c.Order.MerchantUID
+		if tr.want == "" {
+			if errs[i] != nil {
+				t.Errorf("Apply(%s): %v, want nil", uid, errs[i])
+				continue
+			}
+			accepted = append(accepted, tr.c.Events...)
+			if o := mustOrder(t, s, uid); o.Version != 2 || o.Status != payresult.StatusPaid {
+				t.Errorf("order %s: version %d, status %s; want 2, paid", uid, o.Version, o.Status)
+			}
+		} else {
+			wantKind(t, "Apply("+uid+")", errs[i], tr.want)
+		}
+		lines, err := s.Timeline(ctx, uid)
+		if tr.want == payresult.KindNotFound {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("Timeline(%s): %v", uid, err)
+		}
+		wantLines := 0
+		if tr.want == "" {
+			wantLines = 1
+		}
+		if len(lines) != wantLines {
+			t.Errorf("order %s: %d timeline lines, want %d", uid, len(lines), wantLines)
+		}
+	}
+	if got, err := s.Attempts(ctx, "holder"); err != nil || len(got) != 1 {
+		t.Errorf("holder's attempts: %d (%v), want its own one", len(got), err)
+	}
+
+	// The feed after the burst is exactly the accepted events, with the
+	// seqs Apply reported, following the earlier ones without a gap.
+	after, err := s.Events(ctx, before[len(before)-1].Seq, 1000)
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	slices.SortFunc(accepted, func(a, b payresult.Event) int { return cmp.Compare(a.Seq, b.Seq) })
+	type idSeq struct {
+		ID  string
+		Seq int64
+	}
+	pairs := func(evs []payresult.Event) []idSeq {
+		out := []idSeq{}
+		for _, e := range evs {
+			out = append(out, idSeq{e.ID, e.Seq})
+		}
+		return out
+	}
+	diff(t, "feed after the burst", pairs(after), pairs(accepted))
+	for i, e := range after {
+		if want := before[len(before)-1].Seq + 1 + int64(i); e.Seq != want {
+			t.Errorf("event %s has seq %d, want %d (no gap)", e.ID, e.Seq, want)
 		}
 	}
 }

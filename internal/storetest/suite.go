@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"ApplyAttemptOnly", testApplyAttemptOnly},
 		{"ApplyConcurrent", testApplyConcurrent},
 		{"ApplyConcurrentOrders", testApplyConcurrentOrders},
+		{"ApplyConcurrentRefusals", testApplyConcurrentRefusals},
 		{"ApplyNotices", testApplyNotices},
 		{"EventsInSeqOrder", testEventsInSeqOrder},
 		{"FeedPaging", testFeedPaging},
