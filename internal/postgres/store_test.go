@@ -62,3 +62,21 @@ func TestOpenConcurrently(t *testing.T) {
 		t.Errorf("schema_migrations holds %d rows (%v), want 1", n, err)
 	}
 }
+
+// TestSharedDatabase runs two stores on one database, as two payresult
+// instances: each groups its own Applies, and the event_seq row orders
+// the groups of both.
+func TestSharedDatabase(t *testing.T) {
+	storetest.Shared(t, func(t *testing.T) (a, b payresult.Store) {
+		url := storetest.PostgresURL(t)
+		for _, s := range []*payresult.Store{&a, &b} {
+			st, err := postgres.Open(context.Background(), url)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { st.Close() })
+			*s = st
+		}
+		return a, b
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -205,4 +206,72 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 			t.Errorf("event %s has seq %d, want %d (no gap)", e.ID, e.Seq, want)
 		}
 	}
+}
+
+// Shared checks two stores on one database, as two payresult instances
+// share one: changes raced through both at once each win once per order,
+// and a feed cursor read through one never passes an event the other
+// commits later. open returns the two stores, fresh and empty.
+func Shared(t *testing.T, open func(t *testing.T) (a, b payresult.Store)) {
+	a, b := open(t)
+	ctx := context.Background()
+	const orders = 32
+	type try struct {
+		s payresult.Store
+		c *payresult.Change
+	}
+	var tries []try
+	for i := range orders {
+		o := create(t, a, newOrder(uid(i)))
+		for j, s := range []payresult.Store{a, b} {
+			tries = append(tries, try{s, paid(o, fmt.Sprintf("imp_%d_%d", i, j))})
+		}
+	}
+	errs := make([]error, len(tries))
+	start := make(chan struct{})
+	var done atomic.Bool
+	var wg sync.WaitGroup
+	for i, tr := range tries {
+		wg.Go(func() {
+			<-start
+			errs[i] = tr.s.Apply(ctx, tr.c)
+		})
+	}
+	go func() { wg.Wait(); done.Store(true) }()
+	close(start)
+
+	var seen []string
+	after := int64(0)
+	for {
+		finished := done.Load() // read before the page, so the last page is complete
+		evs, err := a.Events(ctx, after, 5)
+		if err != nil {
+			t.Fatalf("Events: %v", err)
+		}
+		for _, e := range evs {
+			seen = append(seen, e.ID)
+			after = e.Seq
+		}
+		if finished && len(evs) == 0 {
+			break
+		}
+	}
+	for i := range orders {
+		x, y := errs[2*i], errs[2*i+1]
+		loser := x
+		if x == nil {
+			loser = y
+		}
+		if (x == nil) == (y == nil) || !payresult.IsConflict(loser) {
+			t.Errorf("order %s: Apply errors %v and %v; want one nil and one KindConflict", uid(i), x, y)
+		}
+	}
+	all, err := b.Events(ctx, 0, 1000)
+	if err != nil {
+		t.Fatalf("Events: %v", err)
+	}
+	if len(all) != orders {
+		t.Errorf("feed holds %d events, want %d", len(all), orders)
+	}
+	diff(t, "events seen through the cursor", seen, eventIDs(all))
 }
