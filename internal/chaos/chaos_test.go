@@ -106,6 +106,11 @@ func checkExercised(t *testing.T, rep *Report, cfg Config) {
 	if rep.Kills < cfg.Kills {
 		t.Errorf("kills = %d, want %d", rep.Kills, cfg.Kills)
 	}
+	for i, n := range rep.KillsByInstance {
+		if n == 0 {
+			t.Errorf("instance #%d was never killed", i)
+		}
+	}
 	for _, k := range []Kind{KindPaid, KindTampered, KindReplayed, KindVbankDeposit, KindFailed, KindAbandoned} {
 		if rep.ByKind[k] == 0 {
 			t.Errorf("no %s payments were played", k)

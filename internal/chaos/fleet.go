@@ -31,6 +31,7 @@ type instance struct {
 	cmd     *exec.Cmd
 	exited  chan struct{} // closed when cmd has exited
 	killing bool          // the harness is killing it: an exit is expected
+	kills   int           // SIGKILLs sent to it
 	crashes []string      // exits the harness did not cause
 }
 
@@ -116,6 +117,7 @@ func (in *instance) kill() bool {
 		return false
 	}
 	in.killing = true
+	in.kills++
 	in.mu.Unlock()
 	fmt.Fprintf(in.log, "\n=== chaos: SIGKILL serve #%d at %s\n", in.n, time.Now().Format(time.RFC3339Nano))
 	_ = cmd.Process.Signal(syscall.SIGKILL)
@@ -173,6 +175,17 @@ func (f *fleet) crashes() []string {
 	for _, in := range f.instances {
 		in.mu.Lock()
 		out = append(out, in.crashes...)
+		in.mu.Unlock()
+	}
+	return out
+}
+
+// killsByInstance lists how many SIGKILLs each instance got.
+func (f *fleet) killsByInstance() []int {
+	out := make([]int, len(f.instances))
+	for i, in := range f.instances {
+		in.mu.Lock()
+		out[i] = in.kills
 		in.mu.Unlock()
 	}
 	return out

@@ -29,6 +29,9 @@ func (s *soak) check(ctx context.Context) (*Report, error) {
 		Payments: len(d.plan.flows), ByKind: map[Kind]int{}, Faults: map[string]int{},
 		Kills: int(d.kills.Load()),
 	}
+	if len(s.fleet.instances) > 1 {
+		rep.KillsByInstance = s.fleet.killsByInstance()
+	}
 	for _, c := range s.fleet.crashes() {
 		rep.violate(&rep.Crashes, "%s", c)
 	}

@@ -214,13 +214,18 @@ func newPhase(rng *rand.Rand) phase {
 }
 
 // newKills spreads cfg.Kills kills over the flows after the first tenth.
+// The kill points are random, so which instance dies first is too.
 func newKills(rng *rand.Rand, cfg Config) []kill {
 	ks := make([]kill, 0, cfg.Kills)
 	from := cfg.Payments / 10
-	for range cfg.Kills {
+	for i := range cfg.Kills {
+		instance := rng.IntN(cfg.Instances)
+		if i < cfg.Instances {
+			instance = i // every instance is killed at least once
+		}
 		ks = append(ks, kill{
 			at:       from + rng.IntN(max(cfg.Payments-from, 1)),
-			instance: rng.IntN(cfg.Instances),
+			instance: instance,
 			delay:    time.Duration(rng.IntN(400)) * time.Millisecond,
 			down:     time.Duration(rng.IntN(800)) * time.Millisecond,
 		})

@@ -27,7 +27,9 @@ type Report struct {
 	ByKind   map[Kind]int   // flows by kind
 	Faults   map[string]int // flows started under each fault, and webhook faults as they happened
 	Kills    int            // SIGKILLs sent (each followed by a restart)
-	Crashes  int            // exits nobody asked for
+	// KillsByInstance splits Kills by serve instance when there are several.
+	KillsByInstance []int
+	Crashes         int // exits nobody asked for
 
 	// The promises. Each counts orders; all must be zero.
 	Lost                  int // paid at PortOne, not paid (or no order.paid event) at payresult
@@ -217,7 +219,11 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	}
 	fmt.Fprintf(&b, "payresult chaos: %s (seed %d, %s, %d instance(s), %s)\n", verdict, r.Seed, r.Database, r.Instances, r.Elapsed.Round(time.Second))
 	fmt.Fprintf(&b, "  payments      %d  (%s)\n", r.Payments, joinCounts(kindCounts(r.ByKind)))
-	fmt.Fprintf(&b, "  kills         %d SIGKILLs, %d unexpected exits\n", r.Kills, r.Crashes)
+	fmt.Fprintf(&b, "  kills         %d SIGKILLs, %d unexpected exits", r.Kills, r.Crashes)
+	for i, n := range r.KillsByInstance {
+		fmt.Fprintf(&b, "; instance #%d killed %d times", i, n)
+	}
+	b.WriteString("\n")
 	b.WriteString("  faults\n")
 	for _, kv := range sortedCounts(r.Faults) {
 		fmt.Fprintf(&b, "    %-46s %d\n", kv.k, kv.v)
