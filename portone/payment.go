@@ -3,7 +3,9 @@ package portone
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // Status is the state of one payment attempt at PortOne.
@@ -76,6 +78,12 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		*t = 0
 		return nil
 	}
+	// Every payment carries several timestamps, nearly always plain
+	// integers: parsed here directly, without a nested decoder.
+	if i, err := strconv.ParseInt(string(b), 10, 64); err == nil {
+		*t = Time(i)
+		return nil
+	}
 	var n json.Number
 	if err := json.Unmarshal(b, &n); err != nil {
 		return fmt.Errorf("portone: timestamp %s is not a number", b)
@@ -116,11 +124,30 @@ func (ns *NullString) UnmarshalJSON(b []byte) error {
 		*ns = NullString{}
 		return nil
 	}
+	// A payment has about thirty of these: a string with no escape and
+	// valid UTF-8 (nearly all) is its own text, taken without a nested
+	// decoder. The decoder has checked b is one JSON value, so a leading
+	// quote means a whole string.
+	if len(b) >= 2 && b[0] == '"' && plainJSONString(b[1:len(b)-1]) {
+		*ns = NullString{String: string(b[1 : len(b)-1]), Valid: true}
+		return nil
+	}
 	if err := json.Unmarshal(b, &ns.String); err != nil {
 		return fmt.Errorf("portone: %s is not a string", b)
 	}
 	ns.Valid = true
 	return nil
+}
+
+// plainJSONString reports whether s, the inside of a JSON string, needs
+// no decoding: no escape, no control character, valid UTF-8.
+func plainJSONString(s []byte) bool {
+	for _, c := range s {
+		if c == '\\' || c < 0x20 {
+			return false
+		}
+	}
+	return utf8.Valid(s)
 }
 
 // Payment is one payment attempt as PortOne V1 returns it

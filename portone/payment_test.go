@@ -149,3 +149,27 @@ func BenchmarkDecodePayment(b *testing.B) {
 		}
 	}
 }
+
+// TestNullStringAndTimeFastPaths checks that the direct decoding of plain
+// strings and integer timestamps agrees with the general one.
+func TestNullStringAndTimeFastPaths(t *testing.T) {
+	for _, in := range []string{`"plain"`, `""`, `"카드 결제"`, `"a\"b"`, `"line\nbreak"`, `"\u00e9"`, "\"bad \xff utf8\"", `null`} {
+		var got NullString
+		if err := json.Unmarshal([]byte(in), &got); err != nil {
+			t.Fatalf("NullString %s: %v", in, err)
+		}
+		var want *string
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatalf("string %s: %v", in, err)
+		}
+		if (want == nil) == got.Valid || (want != nil && *want != got.String) {
+			t.Errorf("NullString %s = %+v, want %v", in, got, want)
+		}
+	}
+	for in, want := range map[string]Time{`1700000000`: 1700000000, `0`: 0, `-5`: -5, `1.7e9`: 1700000000, `null`: 0} {
+		var got Time
+		if err := json.Unmarshal([]byte(in), &got); err != nil || got != want {
+			t.Errorf("Time %s = %d, %v; want %d", in, got, err, want)
+		}
+	}
+}
