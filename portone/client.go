@@ -101,6 +101,14 @@ func (c *Client) baseURL() string {
 	return strings.TrimRight(c.BaseURL, "/")
 }
 
+// DefaultHTTPClient is the HTTP client a Client uses when its HTTPClient
+// is nil: keep-alive with as many idle connections as payresult confirms
+// at once. A wrapper of the transport (metrics, logging) should start
+// from it rather than from http.DefaultClient, whose two idle
+// connections per host make every concurrent look-up above two dial a
+// new connection.
+func DefaultHTTPClient() *http.Client { return defaultHTTPClient() }
+
 func (c *Client) httpClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient

@@ -12,10 +12,6 @@ import (
 	"payresult/portone"
 )
 
-// portoneTimeout matches the portone client's own default request
-// timeout, kept when its *http.Client is replaced by an instrumented one.
-const portoneTimeout = 30 * time.Second
-
 // tokenEndpoint is the endpoint that hands out access tokens.
 const tokenEndpoint = "POST /users/getToken"
 
@@ -39,12 +35,10 @@ func (m *Metrics) InstrumentPortOne(c *portone.Client) {
 // package's defaults when c is nil) whose transport counts every request
 // by endpoint.
 func (m *Metrics) PortOneHTTPClient(c *http.Client) *http.Client {
-	var out http.Client
-	if c != nil {
-		out = *c
-	} else {
-		out.Timeout = portoneTimeout
+	if c == nil {
+		c = portone.DefaultHTTPClient()
 	}
+	out := *c
 	base := out.Transport
 	if base == nil {
 		base = http.DefaultTransport
