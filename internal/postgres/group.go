@@ -6,8 +6,10 @@ import (
 	"errors"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"payresult"
 )
@@ -147,57 +149,228 @@ func lockKey(c *payresult.Change) string {
 // its first refused change (or any other failure before the commit).
 var errRefusedInGroup = errors.New("postgres: a change of the group was refused")
 
-// applyAll writes every change of group in tx with one batch: the changes'
-// orders, attempts and timeline lines, then one taking of seqs for all
-// their events, then the events, so that the event_seq lock is held from
-// the end of the batch to the commit only. It fails with
-// errRefusedInGroup at the first refusal.
+// applyAll writes every change of group in tx with one batch of five
+// statements, whatever the group's size: the orders' compare-and-sets,
+// the attempts, the timeline lines, the taking of seqs for all the
+// events, and the events, each statement for the whole group through
+// arrays. PostgreSQL runs a transaction's statements one after another
+// on one backend, so their number, not their rows, bounds how fast
+// groups go. The event_seq lock is held from the end of the batch to
+// the commit only. Any refusal (a row count short of the group's: a lost
+// compare-and-set, an imp_uid bound elsewhere; or an error: an event that
+// exists, a missing order) fails it with errRefusedInGroup; the group is
+// then written again change by change (applyEach), which tells each
+// change its own outcome.
 func applyAll(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
-	b := &pgx.Batch{}
-	total := 0
+	var g groupRows
 	for _, p := range group {
-		if err := queueChange(b, p.c); err != nil {
+		if err := g.add(p.c); err != nil {
 			return err // validChange let it through: a bug, not a refusal
 		}
-		total += len(p.c.Events)
 	}
-	if total > 0 {
-		queueTakeSeqs(b, int64(total))
-		back := int64(total)
-		for _, p := range group {
-			for i := range p.c.Events {
-				back--
-				queueEvent(b, &p.c.Events[i], back)
-			}
-		}
-	}
+	b := &pgx.Batch{}
+	g.queue(b)
 	br := tx.SendBatch(ctx, b)
-	err := readAll(br, group, int64(total))
+	err := g.read(br)
 	if cerr := br.Close(); err == nil && cerr != nil {
 		err = errRefusedInGroup
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	first := g.last - int64(len(g.evID)) + 1
+	for _, p := range group {
+		for i := range p.c.Events {
+			p.seqs[i] = first
+			first++
+		}
+	}
+	return nil
 }
 
-// readAll reads the answers of applyAll's batch.
-func readAll(br pgx.BatchResults, group []*pendingChange, total int64) error {
-	for _, p := range group {
-		if readChange(br, p.c) != nil {
+// groupRows holds a group's rows as columns, one array per column.
+type groupRows struct {
+	// orders' compare-and-sets
+	oUID, oStatus, oImp, oFail    []string
+	oFrom, oPaid, oRefunded       []int64
+	oVbank                        []pgtype.Text
+	oForgery                      []bool
+	oUpdated, oPaidAt, oNextCheck []pgtype.Timestamptz
+	oChecks                       []int32
+	// attempts
+	aImp, aUID, aStatus, aMethod, aPG, aCurrency, aFail []string
+	aAmount, aCancel                                    []int64
+	aSandbox                                            []bool
+	aCreated, aUpdated                                  []pgtype.Timestamptz
+	// timeline lines
+	nUID, nImp, nSource, nKind, nDetail []string
+	nAt                                 []pgtype.Timestamptz
+	// events, in seq order
+	evID, evType, evUID, evState, evError []string
+	evData                                [][]byte
+	evAttempts                            []int32
+	evCreated, evNext, evDelivered        []pgtype.Timestamptz
+
+	last int64 // the last seq taken
+}
+
+// tsz is t as a nullable timestamptz, to the microsecond.
+func tsz(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t.Truncate(time.Microsecond), Valid: !t.IsZero()}
+}
+
+// add appends c's rows.
+func (g *groupRows) add(c *payresult.Change) error {
+	if o := c.Order; o != nil {
+		vbank, err := vbankJSON(o.Vbank)
+		if err != nil {
+			return payresult.WrapError(payresult.KindInvalid, err, "postgres: apply: virtual account")
+		}
+		vb := pgtype.Text{}
+		if v, ok := vbank.([]byte); ok {
+			vb = pgtype.Text{String: string(v), Valid: true}
+		}
+		g.oUID = append(g.oUID, o.MerchantUID)
+		g.oFrom = append(g.oFrom, c.FromVersion)
+		g.oStatus = append(g.oStatus, string(o.Status))
+		g.oImp = append(g.oImp, o.ImpUID)
+		g.oPaid = append(g.oPaid, o.PaidAmount.Scaled())
+		g.oRefunded = append(g.oRefunded, o.RefundedAmount.Scaled())
+		g.oFail = append(g.oFail, o.FailReason)
+		g.oVbank = append(g.oVbank, vb)
+		g.oForgery = append(g.oForgery, o.ForgeryCancelled)
+		g.oUpdated = append(g.oUpdated, tsz(nowOr(o.UpdatedAt)))
+		g.oPaidAt = append(g.oPaidAt, tsz(o.PaidAt))
+		g.oNextCheck = append(g.oNextCheck, tsz(o.NextCheckAt))
+		g.oChecks = append(g.oChecks, int32(o.Checks))
+	}
+	if a := c.Attempt; a != nil {
+		g.aImp = append(g.aImp, a.ImpUID)
+		g.aUID = append(g.aUID, a.MerchantUID)
+		g.aStatus = append(g.aStatus, string(a.Status))
+		g.aMethod = append(g.aMethod, string(a.PayMethod))
+		g.aPG = append(g.aPG, a.PGProvider)
+		g.aAmount = append(g.aAmount, a.Amount.Scaled())
+		g.aCancel = append(g.aCancel, a.CancelAmount.Scaled())
+		g.aCurrency = append(g.aCurrency, a.Currency)
+		g.aSandbox = append(g.aSandbox, a.Sandbox)
+		g.aFail = append(g.aFail, a.FailReason)
+		g.aCreated = append(g.aCreated, tsz(nowOr(a.CreatedAt)))
+		g.aUpdated = append(g.aUpdated, tsz(nowOr(a.UpdatedAt)))
+	}
+	for _, n := range c.Notices {
+		g.nUID = append(g.nUID, n.MerchantUID)
+		g.nImp = append(g.nImp, n.ImpUID)
+		g.nSource = append(g.nSource, string(n.Source))
+		g.nKind = append(g.nKind, n.Kind)
+		g.nDetail = append(g.nDetail, n.Detail)
+		g.nAt = append(g.nAt, tsz(nowOr(n.At)))
+	}
+	for i := range c.Events {
+		e := &c.Events[i]
+		created := nowOr(e.CreatedAt)
+		state := deliveryStateOr(e.State)
+		next := e.NextAttempt
+		if next.IsZero() && state == payresult.DeliveryPending {
+			next = created // a pending event with no next attempt is due at once
+		}
+		g.evID = append(g.evID, e.ID)
+		g.evType = append(g.evType, string(e.Type))
+		g.evUID = append(g.evUID, e.MerchantUID)
+		g.evCreated = append(g.evCreated, tsz(created))
+		g.evData = append(g.evData, []byte(e.Data))
+		g.evState = append(g.evState, string(state))
+		g.evAttempts = append(g.evAttempts, int32(e.Attempts))
+		g.evNext = append(g.evNext, tsz(next))
+		g.evError = append(g.evError, e.LastError)
+		g.evDelivered = append(g.evDelivered, tsz(e.DeliveredAt))
+	}
+	return nil
+}
+
+// The group's statements, one per table, each taking its rows as arrays.
+const (
+	sqlGroupOrders = `UPDATE orders o SET
+			status = v.status, imp_uid = v.imp_uid, paid_amount = v.paid_amount,
+			refunded_amount = v.refunded_amount, fail_reason = v.fail_reason,
+			vbank = v.vbank::jsonb, forgery_cancelled = v.forgery_cancelled,
+			updated_at = v.updated_at, paid_at = v.paid_at,
+			next_check_at = v.next_check_at, checks = v.checks, version = o.version + 1
+		FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+				$6::bigint[], $7::text[], $8::text[], $9::boolean[], $10::timestamptz[],
+				$11::timestamptz[], $12::timestamptz[], $13::integer[])
+			AS v(merchant_uid, from_version, status, imp_uid, paid_amount,
+				refunded_amount, fail_reason, vbank, forgery_cancelled, updated_at,
+				paid_at, next_check_at, checks)
+		WHERE o.merchant_uid = v.merchant_uid AND o.version = v.from_version`
+	sqlGroupAttempts = `INSERT INTO attempts (` + attemptColumns + `)
+		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+			$6::bigint[], $7::bigint[], $8::text[], $9::boolean[], $10::text[],
+			$11::timestamptz[], $12::timestamptz[])
+		ON CONFLICT (imp_uid) DO UPDATE SET
+			status = excluded.status, pay_method = excluded.pay_method,
+			pg_provider = excluded.pg_provider, amount = excluded.amount,
+			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
+			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
+			updated_at = excluded.updated_at
+		WHERE attempts.merchant_uid = excluded.merchant_uid`
+	// WITH ORDINALITY keeps the lines' ids in the order they were given.
+	sqlGroupNotices = `INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at)
+		SELECT m, i, s, k, d, a FROM unnest($1::text[], $2::text[], $3::text[],
+			$4::text[], $5::text[], $6::timestamptz[]) WITH ORDINALITY AS v(m, i, s, k, d, a, n)
+		ORDER BY n`
+	sqlGroupEvents = `INSERT INTO events (seq, id, type, merchant_uid, created_at,
+			data, state, attempts, next_attempt_at, last_error, delivered_at)
+		SELECT q.last - $1 + v.n, v.id, v.type, v.merchant_uid, v.created_at, v.data,
+			v.state, v.attempts, v.next_attempt_at, v.last_error, v.delivered_at
+		FROM event_seq q, unnest($2::text[], $3::text[], $4::text[], $5::timestamptz[],
+				$6::bytea[], $7::text[], $8::integer[], $9::timestamptz[], $10::text[],
+				$11::timestamptz[]) WITH ORDINALITY
+			AS v(id, type, merchant_uid, created_at, data, state, attempts,
+				next_attempt_at, last_error, delivered_at, n)`
+)
+
+// queue queues the group's statements; a table with no row is skipped.
+func (g *groupRows) queue(b *pgx.Batch) {
+	if len(g.oUID) > 0 {
+		b.Queue(sqlGroupOrders, g.oUID, g.oFrom, g.oStatus, g.oImp, g.oPaid, g.oRefunded,
+			g.oFail, g.oVbank, g.oForgery, g.oUpdated, g.oPaidAt, g.oNextCheck, g.oChecks)
+	}
+	if len(g.aImp) > 0 {
+		b.Queue(sqlGroupAttempts, g.aImp, g.aUID, g.aStatus, g.aMethod, g.aPG, g.aAmount,
+			g.aCancel, g.aCurrency, g.aSandbox, g.aFail, g.aCreated, g.aUpdated)
+	}
+	if len(g.nUID) > 0 {
+		b.Queue(sqlGroupNotices, g.nUID, g.nImp, g.nSource, g.nKind, g.nDetail, g.nAt)
+	}
+	if n := int64(len(g.evID)); n > 0 {
+		queueTakeSeqs(b, n)
+		b.Queue(sqlGroupEvents, n, g.evID, g.evType, g.evUID, g.evCreated, g.evData,
+			g.evState, g.evAttempts, g.evNext, g.evError, g.evDelivered)
+	}
+}
+
+// read reads the answers of queue's statements: each must have written
+// every row it was given.
+func (g *groupRows) read(br pgx.BatchResults) error {
+	for _, want := range []int{len(g.oUID), len(g.aImp), len(g.nUID)} {
+		if want == 0 {
+			continue
+		}
+		tag, err := br.Exec()
+		if err != nil || tag.RowsAffected() != int64(want) {
 			return errRefusedInGroup
 		}
 	}
-	if total == 0 {
+	if len(g.evID) == 0 {
 		return nil
 	}
-	first, err := takenSeqs(br, total)
-	if err != nil {
+	if err := br.QueryRow().Scan(&g.last); err != nil {
 		return errRefusedInGroup
 	}
-	for _, p := range group {
-		if readEvents(br, p.c.Events, p.seqs, first) != nil {
-			return errRefusedInGroup
-		}
-		first += int64(len(p.c.Events))
+	tag, err := br.Exec()
+	if err != nil || tag.RowsAffected() != int64(len(g.evID)) {
+		return errRefusedInGroup
 	}
 	return nil
 }

@@ -113,6 +113,12 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 		c := paid(o, fmt.Sprintf("imp_%d", i))
 		var want payresult.ErrorKind
 		switch i % 5 {
+		case 0: // accepted, with every column of the order set
+			c.Order.Vbank = &payresult.VirtualAccount{BankName: "KB", Number: fmt.Sprint("123-", i), Holder: "Shop",
+				Deadline: at(72 * time.Hour), IssuedAt: at(time.Minute)}
+			c.Order.NextCheckAt = at(time.Hour)
+			c.Order.Checks = i
+			c.Order.FailReason = "none"
 		case 1: // lost compare-and-set
 			apply(t, s, paid(o, fmt.Sprintf("imp_%d", i)))
 			want = payresult.KindConflict
@@ -131,6 +137,43 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 		line(c, c.Order.MerchantUID, "try")
 		tries = append(tries, try{c, want})
 	}
+
+	// A burst with no refusal first: a store may write such a group in
+	// its fastest way, and every column must still arrive.
+	var clean []*payresult.Change
+	for i := range 16 {
+		c := paid(create(t, s, newOrder(fmt.Sprint("clean-", i))), fmt.Sprint("imp_c", i))
+		c.Order.Vbank = &payresult.VirtualAccount{BankName: "KB", Number: fmt.Sprint("9-", i), Holder: "Shop",
+			Deadline: at(72 * time.Hour), IssuedAt: at(time.Minute)}
+		c.Order.NextCheckAt, c.Order.Checks = at(time.Hour), i
+		line(c, c.Order.MerchantUID, "clean")
+		clean = append(clean, c)
+	}
+	var cwg sync.WaitGroup
+	cstart := make(chan struct{})
+	for _, c := range clean {
+		cwg.Go(func() {
+			<-cstart
+			if err := s.Apply(ctx, c); err != nil {
+				t.Errorf("Apply(%s): %v", c.Order.MerchantUID, err)
+			}
+		})
+	}
+	close(cstart)
+	cwg.Wait()
+	for _, c := range clean {
+		diff(t, "order "+c.Order.MerchantUID, mustOrder(t, s, c.Order.MerchantUID), c.Order)
+		got, err := s.Attempts(ctx, c.Order.MerchantUID)
+		if err != nil {
+			t.Fatalf("Attempts: %v", err)
+		}
+		diff(t, "attempts of "+c.Order.MerchantUID, got, []payresult.Attempt{*c.Attempt})
+		lines, err := s.Timeline(ctx, c.Order.MerchantUID)
+		if err != nil || len(lines) != 1 || lines[0].Kind != "clean" {
+			t.Errorf("timeline of %s: %+v, %v; want its one line", c.Order.MerchantUID, lines, err)
+		}
+	}
+
 	before, err := s.Events(ctx, 0, 1000)
 	if err != nil {
 		t.Fatalf("Events: %v", err)
@@ -157,9 +200,7 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 				continue
 			}
 			accepted = append(accepted, tr.c.Events...)
-			if o := mustOrder(t, s, uid); o.Version != 2 || o.Status != payresult.StatusPaid {
-				t.Errorf("order %s: version %d, status %s; want 2, paid", uid, o.Version, o.Status)
-			}
+			diff(t, "order "+uid, mustOrder(t, s, uid), tr.c.Order)
 		} else {
 			wantKind(t, "Apply("+uid+")", errs[i], tr.want)
 		}
