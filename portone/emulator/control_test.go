@@ -112,7 +112,9 @@ func TestAPICancelWebhook(t *testing.T) {
 			t.Fatalf("cancel: %d %s", status, out)
 		}
 	}
-	waitFor(t, "the enable_webhook cancel webhook", func() bool { return len(rc.bodies()) >= 2 })
+	// The delivery log is written after the receiver answers, so wait for
+	// the log, not only for the receiver.
+	waitFor(t, "the enable_webhook cancel webhook", func() bool { return len(rc.bodies()) >= 2 && len(e.Webhooks()) >= 2 })
 	p, _ := e.Payment(res.Payment.ImpUID)
 	var statuses []string
 	for _, d := range e.Webhooks() {
