@@ -36,7 +36,12 @@ const maxGroup = 64
 // Several instances on one database each have their own leader; their
 // groups are ordered by the event_seq row lock as single changes are.
 // Within a group the orders' rows are locked in merchant_uid order, so
-// that two instances' groups touching the same orders cannot deadlock.
+// that two instances' groups touching the same orders do not deadlock.
+// The rare group written again change by change takes event_seq before
+// its later changes' rows; should that meet another instance's group
+// holding one of those rows, PostgreSQL's deadlock check ends the wait
+// after deadlock_timeout and the change it aborts reports a transient
+// error, which its caller retries.
 type groupCommit struct {
 	mu      sync.Mutex
 	queue   []*pendingChange
