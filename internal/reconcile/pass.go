@@ -87,7 +87,12 @@ func (p *pass) stopped(ctx context.Context) error {
 // order checks one claimed order, counts the result and schedules its
 // next check.
 func (p *pass) order(ctx context.Context, o *payresult.Order) {
-	v, err := p.r.checkOrder(ctx, p.lim, o)
+	cctx, cancel := context.WithTimeout(ctx, p.r.checkTimeout())
+	v, err := p.r.checkOrder(cctx, p.lim, o)
+	cancel()
+	if err != nil && !payresult.IsTransient(err) && cctx.Err() != nil && ctx.Err() == nil {
+		err = payresult.WrapError(payresult.KindTransient, err, "PortOne did not answer within %s", p.r.checkTimeout())
+	}
 	if ctx.Err() != nil {
 		return // the lease runs out and the order is due again
 	}

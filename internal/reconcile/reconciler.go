@@ -33,6 +33,10 @@ const (
 	DefaultInterval    = 10 * time.Second
 	DefaultMaxBackoff  = 5 * time.Minute
 	DefaultExpiryGrace = time.Minute
+	// DefaultCheckTimeout bounds the checks of one order. PortOne that
+	// hangs would otherwise hold a whole pass for the client's own timeouts
+	// and retries; one slow order must not stall every other.
+	DefaultCheckTimeout = 10 * time.Second
 )
 
 // DefaultSchedule is the wait before each check of an order, counted from
@@ -89,6 +93,10 @@ type Reconciler struct {
 	// checked, so that a deposit made at the last minute has reached
 	// PortOne.
 	ExpiryGrace time.Duration
+	// CheckTimeout bounds the PortOne look-ups and Confirms of one order;
+	// an order that runs out of it counts as a transient failure (the pass
+	// stops early and backs off, the order stays due).
+	CheckTimeout time.Duration
 	// Interval is Run's wait between passes; after a pass that PortOne
 	// cut short, the wait doubles up to MaxBackoff.
 	Interval, MaxBackoff time.Duration
@@ -203,8 +211,11 @@ func (r *Reconciler) batchSize() int             { return positive(r.BatchSize, 
 func (r *Reconciler) lease() time.Duration       { return positive(r.Lease, DefaultLease) }
 func (r *Reconciler) concurrency() int           { return positive(r.Concurrency, DefaultConcurrency) }
 func (r *Reconciler) expiryGrace() time.Duration { return positive(r.ExpiryGrace, DefaultExpiryGrace) }
-func (r *Reconciler) interval() time.Duration    { return positive(r.Interval, DefaultInterval) }
-func (r *Reconciler) maxBackoff() time.Duration  { return positive(r.MaxBackoff, DefaultMaxBackoff) }
+func (r *Reconciler) checkTimeout() time.Duration {
+	return positive(r.CheckTimeout, DefaultCheckTimeout)
+}
+func (r *Reconciler) interval() time.Duration   { return positive(r.Interval, DefaultInterval) }
+func (r *Reconciler) maxBackoff() time.Duration { return positive(r.MaxBackoff, DefaultMaxBackoff) }
 
 func positive[T int | time.Duration](v, def T) T {
 	if v > 0 {

@@ -264,3 +264,36 @@ func TestRunUntilStopped(t *testing.T) {
 		t.Errorf("Run after cancel = %v, want nil", err)
 	}
 }
+
+// TestPortOneHangsBoundedByCheckTimeout: when PortOne stops answering, a
+// pass gives up on the order after CheckTimeout and reports a transient
+// failure, instead of waiting out the client's own timeouts; the order
+// stays due and is paid once PortOne answers again.
+func TestPortOneHangsBoundedByCheckTimeout(t *testing.T) {
+	h := newHarness(t, storetest.OpenSQLite(t))
+	h.rec.CheckTimeout = 200 * time.Millisecond
+	h.order(t, "hung", 1000)
+	h.pay(t, "hung", 1000)
+	h.clock.Advance(reconcile.DefaultSchedule[0])
+	if err := h.emu.SetFaults(emulator.Faults{APIHang: true}); err != nil {
+		t.Fatal(err)
+	}
+	// The outer deadline is far beyond CheckTimeout: if the pass is still
+	// running when it fires, the per-order bound did not work.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	sum, err := h.rec.Pass(ctx)
+	if ctx.Err() != nil {
+		t.Fatalf("Pass with PortOne hanging ran into the test's deadline: %v", err)
+	}
+	if !payresult.IsTransient(err) || sum.Changed != 0 {
+		t.Fatalf("Pass with PortOne hanging = %+v, %v; want a transient error and nothing changed", sum, err)
+	}
+	if err := h.emu.SetFaults(emulator.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(time.Second)
+	if got, want := h.pass(t), (reconcile.Summary{Checked: 1, Changed: 1, PaidLate: 1}); got != want {
+		t.Errorf("pass with PortOne back: %+v, want %+v", got, want)
+	}
+}
