@@ -21,8 +21,8 @@ func parseChaosFlags(env Env) (chaos.Config, error) {
 	fs.Usage = func() {
 		fmt.Fprint(env.Stderr, `Usage: payresult chaos [flags]
 
-Runs the chaos soak: the PortOne emulator and payresult serve (as child
-processes, in live mode against the emulator) play payments of every
+Runs the chaos soak: the PortOne emulator (in this process) and payresult
+serve (as child processes, in live mode against the emulator) play payments of every
 outcome, tampered amounts and replayed imp_uids, while webhooks are
 dropped, duplicated, delayed and reordered, redirects are lost, PortOne's
 API fails, slows down and hangs, and serve is killed with SIGKILL and
