@@ -5,29 +5,27 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"payresult"
+	"payresult/internal/groupcommit"
 )
 
 // maxGroup bounds how many changes share one transaction.
 const maxGroup = 64
 
-// groupCommit lets concurrent Applies share one transaction. Every
+// pendingChange is one Apply waiting for its group's commit. Concurrent
+// Applies share one transaction through a groupcommit.Queue. Every
 // transaction with events holds the one event_seq row from taking its
 // seqs to its commit's WAL flush, so that seq order is commit order (see
 // queueTakeSeqs); transactions with events therefore commit one after
 // another, one flush each. A group takes the counter once for all its
 // events and flushes once, so the lock is paid per group, not per change.
 //
-// There is no goroutine of its own: the first Apply to find no group
-// being written becomes the leader and writes the waiting changes, group
-// after group, until none is left; the others wait for their answer. A
-// refused change (a lost compare-and-set, an imp_uid bound elsewhere, an
+// A refused change (a lost compare-and-set, an imp_uid bound elsewhere, an
 // event that exists) is rolled back alone and gets its own error, exactly
 // as if it had had its own transaction; the others commit (see
 // writeGroup). A failed commit fails the whole group, and each of its
@@ -42,71 +40,26 @@ const maxGroup = 64
 // holding one of those rows, PostgreSQL's deadlock check ends the wait
 // after deadlock_timeout and the change it aborts reports a transient
 // error, which its caller retries.
-type groupCommit struct {
-	mu      sync.Mutex
-	queue   []*pendingChange
-	leading bool
-}
+type pendingChange = groupcommit.Item[change]
 
-// pendingChange is one Apply waiting for its group's commit.
-type pendingChange struct {
+// change is what one Apply asks of its group.
+type change struct {
 	ctx  context.Context
 	c    *payresult.Change
 	seqs []int64
-	err  error
-	done chan struct{}
-}
-
-// apply writes c, alone or in a group, and returns its own outcome.
-func (g *groupCommit) apply(ctx context.Context, s *Store, c *payresult.Change, seqs []int64) error {
-	p := &pendingChange{ctx: ctx, c: c, seqs: seqs, done: make(chan struct{})}
-	g.mu.Lock()
-	g.queue = append(g.queue, p)
-	if g.leading {
-		g.mu.Unlock()
-		<-p.done // bounded by the leader's groups, each one transaction
-		return p.err
-	}
-	g.leading = true
-	g.mu.Unlock()
-	g.lead(s)
-	<-p.done
-	return p.err
-}
-
-// lead writes groups until the queue is empty, then gives up leading.
-func (g *groupCommit) lead(s *Store) {
-	for {
-		g.mu.Lock()
-		n := min(len(g.queue), maxGroup)
-		if n == 0 {
-			g.leading = false
-			g.mu.Unlock()
-			return
-		}
-		group := g.queue[:n:n]
-		g.queue = g.queue[n:]
-		g.mu.Unlock()
-		s.writeGroup(group)
-	}
 }
 
 // writeGroup writes one group in one transaction and answers each change.
 func (s *Store) writeGroup(group []*pendingChange) {
-	defer func() {
-		for _, p := range group {
-			close(p.done)
-		}
-	}()
 	if len(group) == 1 {
-		p := group[0]
-		p.err = s.inTx(p.ctx, "apply", func(tx pgx.Tx) error { return applyBatch(p.ctx, tx, p.c, p.seqs) })
+		p := &group[0].Value
+		group[0].Err = s.inTx(p.ctx, "apply", func(tx pgx.Tx) error { return applyBatch(p.ctx, tx, p.c, p.seqs) })
 		return
 	}
 	live := make([]*pendingChange, 0, len(group))
 	for _, p := range group {
-		if err := p.ctx.Err(); err != nil {
-			p.err = classify(err, "postgres: apply")
+		if err := p.Value.ctx.Err(); err != nil {
+			p.Err = classify(err, "postgres: apply")
 			continue
 		}
 		live = append(live, p)
@@ -114,10 +67,10 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	if len(live) == 0 {
 		return
 	}
-	slices.SortStableFunc(live, func(a, b *pendingChange) int { return cmp.Compare(lockKey(a.c), lockKey(b.c)) })
+	slices.SortStableFunc(live, func(a, b *pendingChange) int { return cmp.Compare(lockKey(a.Value.c), lockKey(b.Value.c)) })
 	// The group outlives any one caller's context: a caller that gives up
 	// must not abort the others' commit.
-	ctx := context.WithoutCancel(live[0].ctx)
+	ctx := context.WithoutCancel(live[0].Value.ctx)
 	// Most groups have no refused change, so the group is first written
 	// in one round trip without savepoints. A refusal rolls that attempt
 	// back whole, and the group is written again with a savepoint around
@@ -129,8 +82,8 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	}
 	if err != nil {
 		for _, p := range live {
-			if p.err == nil {
-				p.err = err
+			if p.Err == nil {
+				p.Err = err
 			}
 		}
 	}
@@ -169,7 +122,7 @@ var errRefusedInGroup = errors.New("postgres: a change of the group was refused"
 func applyAll(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
 	var g groupRows
 	for _, p := range group {
-		if err := g.add(p.c); err != nil {
+		if err := g.add(p.Value.c); err != nil {
 			return err // validChange let it through: a bug, not a refusal
 		}
 	}
@@ -185,8 +138,8 @@ func applyAll(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
 	}
 	first := g.last - int64(len(g.evID)) + 1
 	for _, p := range group {
-		for i := range p.c.Events {
-			p.seqs[i] = first
+		for i := range p.Value.c.Events {
+			p.Value.seqs[i] = first
 			first++
 		}
 	}
@@ -394,7 +347,7 @@ const (
 // fails the whole group.
 func applyEach(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
 	for i, p := range group {
-		p.err = nil
+		p.Err = nil
 		// A change's statements are pipelined: one refused by its answer
 		// (a lost compare-and-set is no SQL error) has had its later
 		// statements run too. So the savepoint stays until the next
@@ -405,14 +358,14 @@ func applyEach(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
 			b.Queue(sqlReleaseSavepoint)
 		}
 		b.Queue(sqlSavepoint)
-		if err := queueChange(b, p.c); err != nil {
+		if err := queueChange(b, p.Value.c); err != nil {
 			return err
 		}
-		n := int64(len(p.c.Events))
+		n := int64(len(p.Value.c.Events))
 		if n > 0 {
 			queueTakeSeqs(b, n)
-			for j := range p.c.Events {
-				queueEvent(b, &p.c.Events[j], n-1-int64(j))
+			for j := range p.Value.c.Events {
+				queueEvent(b, &p.Value.c.Events[j], n-1-int64(j))
 			}
 		}
 		br := tx.SendBatch(ctx, b)
@@ -421,11 +374,11 @@ func applyEach(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
 			br.Close()
 			return err
 		}
-		refusal := readChange(br, p.c)
+		refusal := readChange(br, p.Value.c)
 		if refusal == nil && n > 0 {
 			var first int64
 			if first, refusal = takenSeqs(br, n); refusal == nil {
-				refusal = readEvents(br, p.c.Events, p.seqs, first)
+				refusal = readEvents(br, p.Value.c.Events, p.Value.seqs, first)
 			}
 		}
 		if cerr := br.Close(); refusal == nil {
@@ -435,7 +388,7 @@ func applyEach(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
 			if _, err := tx.Exec(ctx, sqlRollbackToSavepoint); err != nil {
 				return err
 			}
-			p.err = classify(refusal, "postgres: apply")
+			p.Err = classify(refusal, "postgres: apply")
 		}
 	}
 	return nil

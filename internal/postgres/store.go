@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"payresult"
+	"payresult/internal/groupcommit"
 )
 
 // Store is a payresult.Store on a PostgreSQL database. It is safe for
@@ -28,7 +29,7 @@ import (
 type Store struct {
 	pool *pgxpool.Pool
 	// commits groups concurrent Applies into shared transactions.
-	commits groupCommit
+	commits *groupcommit.Queue[change]
 }
 
 var _ payresult.Store = (*Store)(nil)
@@ -47,6 +48,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, classify(err, "postgres: connect")
 	}
 	s := &Store{pool: pool}
+	s.commits = groupcommit.New(maxGroup, s.writeGroup)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, classify(err, "postgres: migrate")

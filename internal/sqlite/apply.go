@@ -22,7 +22,7 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 		return err
 	}
 	seqs := make([]int64, len(c.Events))
-	if err := s.commits.apply(ctx, s, c, seqs); err != nil {
+	if err := s.commits.Do(change{ctx, c, seqs}); err != nil {
 		return err
 	}
 	if c.Order != nil {

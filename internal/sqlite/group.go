@@ -4,89 +4,41 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"sync"
 
 	"payresult"
+	"payresult/internal/groupcommit"
 )
 
 // maxGroup bounds how many changes share one transaction.
 const maxGroup = 64
 
-// groupCommit lets concurrent Applies share one transaction and so one
+// pendingChange is one Apply waiting for its group's commit. Concurrent
+// Applies share one transaction through a groupcommit.Queue, and so one
 // fsync: on one SQLite file every write waits for the single writer, and
-// the commit's fsync, not the statements, is most of a write's time.
-//
-// There is no goroutine of its own: the first Apply to find no group
-// being written becomes the leader and writes the waiting changes, group
-// after group, until none is left; the others wait for their answer. A
+// the commit's fsync, not the statements, is most of a write's time. A
 // refused change (a lost compare-and-set, an imp_uid bound elsewhere) is
 // rolled back alone and gets its own error, exactly as if it had had its
-// own transaction; the others commit (see writeGroup). A failed commit fails the whole group,
-// and each of its changes reports it.
-type groupCommit struct {
-	mu      sync.Mutex
-	queue   []*pendingChange
-	leading bool
-}
+// own transaction; the others commit (see writeGroup). A failed commit
+// fails the whole group, and each of its changes reports it.
+type pendingChange = groupcommit.Item[change]
 
-// pendingChange is one Apply waiting for its group's commit.
-type pendingChange struct {
+// change is what one Apply asks of its group.
+type change struct {
 	ctx  context.Context
 	c    *payresult.Change
 	seqs []int64
-	err  error
-	done chan struct{}
-}
-
-// apply writes c, alone or in a group, and returns its own outcome.
-func (g *groupCommit) apply(ctx context.Context, s *Store, c *payresult.Change, seqs []int64) error {
-	p := &pendingChange{ctx: ctx, c: c, seqs: seqs, done: make(chan struct{})}
-	g.mu.Lock()
-	g.queue = append(g.queue, p)
-	if g.leading {
-		g.mu.Unlock()
-		<-p.done // bounded by the leader's groups, each one transaction
-		return p.err
-	}
-	g.leading = true
-	g.mu.Unlock()
-	g.lead(s)
-	<-p.done
-	return p.err
-}
-
-// lead writes groups until the queue is empty, then gives up leading.
-func (g *groupCommit) lead(s *Store) {
-	for {
-		g.mu.Lock()
-		n := min(len(g.queue), maxGroup)
-		if n == 0 {
-			g.leading = false
-			g.mu.Unlock()
-			return
-		}
-		group := g.queue[:n:n]
-		g.queue = g.queue[n:]
-		g.mu.Unlock()
-		s.writeGroup(group)
-	}
 }
 
 // writeGroup writes one group in one transaction and answers each change.
 func (s *Store) writeGroup(group []*pendingChange) {
-	defer func() {
-		for _, p := range group {
-			close(p.done)
-		}
-	}()
 	if len(group) == 1 {
-		p := group[0]
-		p.err = s.write(p.ctx, "apply", func(tx *sql.Tx) error { return applyInTx(wtx{p.ctx, tx, s}, p.c, p.seqs) })
+		p := &group[0].Value
+		group[0].Err = s.write(p.ctx, "apply", func(tx *sql.Tx) error { return applyInTx(wtx{p.ctx, tx, s}, p.c, p.seqs) })
 		return
 	}
 	// The group outlives any one caller's context: a caller that gives up
 	// must not abort the others' commit.
-	ctx := context.WithoutCancel(group[0].ctx)
+	ctx := context.WithoutCancel(group[0].Value.ctx)
 	// Most groups have no refused change, so the group is first written
 	// without savepoints, which are a third of its statements. A refusal
 	// rolls that attempt back whole, and the group is written again with
@@ -94,14 +46,14 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	err := s.write(ctx, "apply", func(tx *sql.Tx) error { return s.applyAll(ctx, tx, group) })
 	if errors.Is(err, errRefusedInGroup) {
 		for _, p := range group {
-			p.err = nil
+			p.Err = nil
 		}
 		err = s.write(ctx, "apply", func(tx *sql.Tx) error { return s.applyEach(ctx, tx, group) })
 	}
 	if err != nil {
 		for _, p := range group {
-			if p.err == nil {
-				p.err = err
+			if p.Err == nil {
+				p.Err = err
 			}
 		}
 	}
@@ -116,11 +68,11 @@ var errRefusedInGroup = errors.New("sqlite: a change of the group was refused")
 func (s *Store) applyAll(ctx context.Context, tx *sql.Tx, group []*pendingChange) error {
 	w := wtx{ctx, tx, s}
 	for _, p := range group {
-		if err := p.ctx.Err(); err != nil {
-			p.err = err
+		if err := p.Value.ctx.Err(); err != nil {
+			p.Err = err
 			continue
 		}
-		if err := applyInTx(w, p.c, p.seqs); err != nil {
+		if err := applyInTx(w, p.Value.c, p.Value.seqs); err != nil {
 			return errRefusedInGroup
 		}
 	}
@@ -132,15 +84,15 @@ func (s *Store) applyAll(ctx context.Context, tx *sql.Tx, group []*pendingChange
 func (s *Store) applyEach(ctx context.Context, tx *sql.Tx, group []*pendingChange) error {
 	w := wtx{ctx, tx, s}
 	for _, p := range group {
-		if err := p.ctx.Err(); err != nil {
-			p.err = err
+		if err := p.Value.ctx.Err(); err != nil {
+			p.Err = err
 			continue
 		}
-		if err := inSavepoint(w, func() error { return applyInTx(w, p.c, p.seqs) }); err != nil {
+		if err := inSavepoint(w, func() error { return applyInTx(w, p.Value.c, p.Value.seqs) }); err != nil {
 			if isRollbackFailure(err) {
 				return err
 			}
-			p.err = classify(err, "sqlite: apply")
+			p.Err = classify(err, "sqlite: apply")
 		}
 	}
 	return nil

@@ -25,6 +25,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"payresult"
+	"payresult/internal/groupcommit"
 )
 
 // busyTimeoutMillis is how long a connection waits for another process's
@@ -37,7 +38,7 @@ type Store struct {
 	writer *sql.DB // exactly one connection: every write transaction
 	reader *sql.DB // read-only connections; the writer itself for :memory:
 	// commits groups concurrent Applies into shared transactions.
-	commits groupCommit
+	commits *groupcommit.Queue[change]
 	// writeStmts and readStmts are the hot statements, prepared once.
 	writeStmts, readStmts stmtCache
 }
@@ -52,6 +53,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, payresult.Errorf(payresult.KindInvalid, "sqlite: bad database path %q", path)
 	}
 	s := &Store{}
+	s.commits = groupcommit.New(maxGroup, s.writeGroup)
 	var err error
 	if path == ":memory:" {
 		// Every connection to ":memory:" is a separate database, so one
