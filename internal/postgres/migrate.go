@@ -4,12 +4,10 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
+
+	"payresult/internal/migration"
 )
 
 // migrations holds the schema, one numbered file per step
@@ -18,43 +16,12 @@ import (
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// migration is one numbered schema step.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// loadMigrations reads the embedded steps in version order.
-func loadMigrations() ([]migration, error) {
-	names, err := fs.Glob(migrations, "migrations/*.sql")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, name := range names {
-		base := strings.TrimPrefix(name, "migrations/")
-		num, _, _ := strings.Cut(base, "_")
-		v, err := strconv.Atoi(num)
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: no leading number", base)
-		}
-		b, err := migrations.ReadFile(name)
-		if err != nil {
-			return nil, err
-		}
-		ms = append(ms, migration{version: v, name: base, sql: string(b)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
-}
-
 // migrate applies the steps the database lacks in one transaction,
 // holding an advisory lock keyed on the schema so that instances starting
 // at once take turns: the second finds the steps applied. DDL is
 // transactional in PostgreSQL, so a failed step leaves nothing behind.
 func (s *Store) migrate(ctx context.Context) error {
-	ms, err := loadMigrations()
+	steps, err := migration.Load(migrations, "migrations")
 	if err != nil {
 		return err
 	}
@@ -74,18 +41,16 @@ func (s *Store) migrate(ctx context.Context) error {
 			`SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&newest); err != nil {
 			return err
 		}
-		if len(ms) > 0 && newest > ms[len(ms)-1].version {
-			return fmt.Errorf("database schema version %d is newer than this payresult (%d)", newest, ms[len(ms)-1].version)
+		pending, err := migration.Pending(steps, newest)
+		if err != nil {
+			return err
 		}
-		for _, m := range ms {
-			if m.version <= newest {
-				continue
-			}
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
-				return fmt.Errorf("migration %s: %w", m.name, err)
+		for _, m := range pending {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
+				return fmt.Errorf("migration %s: %w", m.Name, err)
 			}
 			if _, err := tx.Exec(ctx,
-				`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.version, m.name); err != nil {
+				`INSERT INTO schema_migrations (version, name) VALUES ($1, $2)`, m.Version, m.Name); err != nil {
 				return err
 			}
 		}
