@@ -2,12 +2,11 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // Apply stores one verified change in one transaction: the order's state
@@ -19,7 +18,7 @@ import (
 // Apply writes the order's state, never its terms: name, amount,
 // currency, URLs and created_at stay as CreateOrder stored them.
 func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
-	if err := validChange(c); err != nil {
+	if err := sqlstore.ValidChange(c, "postgres: apply"); err != nil {
 		return err
 	}
 	seqs := make([]int64, len(c.Events))
@@ -31,7 +30,7 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	}
 	for i := range c.Events {
 		c.Events[i].Seq = seqs[i]
-		c.Events[i].State = deliveryStateOr(c.Events[i].State)
+		c.Events[i].State = sqlstore.DeliveryStateOr(c.Events[i].State)
 	}
 	return nil
 }
@@ -164,7 +163,7 @@ func readEvents(br pgx.BatchResults, evs []payresult.Event, seqs []int64, first 
 // the version read beside it may be the one before that wait, which is
 // still proof that the order exists.
 func queueUpdateOrder(b *pgx.Batch, o *payresult.Order, from int64) error {
-	vbank, err := vbankJSON(o.Vbank)
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
 	if err != nil {
 		return payresult.WrapError(payresult.KindInvalid, err, "postgres: apply: virtual account")
 	}
@@ -175,7 +174,7 @@ func queueUpdateOrder(b *pgx.Batch, o *payresult.Order, from int64) error {
 		WHERE merchant_uid = $12 AND version = $13 RETURNING 1)
 		SELECT EXISTS (SELECT 1 FROM u), (SELECT version FROM orders WHERE merchant_uid = $12)`,
 		o.Status, o.ImpUID, o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(),
-		o.FailReason, vbank, o.ForgeryCancelled, ts(nowOr(o.UpdatedAt)),
+		o.FailReason, vbank, o.ForgeryCancelled, ts(sqlstore.NowOr(o.UpdatedAt)),
 		ts(o.PaidAt), ts(o.NextCheckAt), o.Checks,
 		o.MerchantUID, from)
 	return nil
@@ -197,7 +196,7 @@ func queueUpsertAttempt(b *pgx.Batch, a *payresult.Attempt) {
 		RETURNING imp_uid`,
 		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
 		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
-		ts(nowOr(a.CreatedAt)), ts(nowOr(a.UpdatedAt)))
+		ts(sqlstore.NowOr(a.CreatedAt)), ts(sqlstore.NowOr(a.UpdatedAt)))
 }
 
 // queueTakeSeqs queues the taking of n seqs for events.
@@ -217,8 +216,8 @@ func queueTakeSeqs(b *pgx.Batch, n int64) {
 // queueEvent queues the insert of e with the seq back places before the
 // last one queueTakeSeqs took.
 func queueEvent(b *pgx.Batch, e *payresult.Event, back int64) {
-	created := nowOr(e.CreatedAt)
-	state := deliveryStateOr(e.State)
+	created := sqlstore.NowOr(e.CreatedAt)
+	state := sqlstore.DeliveryStateOr(e.State)
 	next := e.NextAttempt
 	if next.IsZero() && state == payresult.DeliveryPending {
 		next = created // a pending event with no next attempt is due at once
@@ -228,74 +227,4 @@ func queueEvent(b *pgx.Batch, e *payresult.Event, back int64) {
 		SELECT last - $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM event_seq`,
 		back, e.ID, e.Type, e.MerchantUID, ts(created), []byte(e.Data), state,
 		e.Attempts, ts(next), e.LastError, ts(e.DeliveredAt))
-}
-
-// deliveryStateOr returns st, or pending when st is empty.
-func deliveryStateOr(st payresult.DeliveryState) payresult.DeliveryState {
-	if st == "" {
-		return payresult.DeliveryPending
-	}
-	return st
-}
-
-// validChange refuses a change that cannot be applied as a whole.
-func validChange(c *payresult.Change) error {
-	bad := func(format string, args ...any) error {
-		return payresult.Errorf(payresult.KindInvalid, "postgres: apply: "+format, args...)
-	}
-	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notices) == 0) {
-		return bad("empty change")
-	}
-	for _, n := range c.Notices {
-		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
-			return bad("timeline line without merchant_uid, source or kind")
-		}
-	}
-	uid := ""
-	if o := c.Order; o != nil {
-		switch {
-		case o.MerchantUID == "":
-			return bad("order without merchant_uid")
-		case !o.Status.Valid():
-			return bad("unknown status %q", o.Status)
-		case c.FromVersion < 1:
-			return bad("from version %d", c.FromVersion)
-		}
-		uid = o.MerchantUID
-	}
-	if a := c.Attempt; a != nil {
-		if a.ImpUID == "" || a.MerchantUID == "" || (uid != "" && a.MerchantUID != uid) {
-			return bad("attempt %q for order %q does not belong to order %q", a.ImpUID, a.MerchantUID, uid)
-		}
-	}
-	for _, e := range c.Events {
-		if err := validEvent(e, uid); err != nil {
-			return bad("%v", err)
-		}
-	}
-	return nil
-}
-
-// validEvent checks one event of a change to order uid ("" for any).
-func validEvent(e payresult.Event, uid string) error {
-	switch {
-	case e.ID == "" || e.Type == "" || e.MerchantUID == "":
-		return errors.New("event without id, type or merchant_uid")
-	case uid != "" && e.MerchantUID != uid:
-		return errors.New("event " + e.ID + " is for another order")
-	case !json.Valid(e.Data):
-		return errors.New("event " + e.ID + " data is not JSON")
-	case !validDeliveryState(deliveryStateOr(e.State)):
-		return errors.New("event " + e.ID + " has an unknown delivery state")
-	}
-	return nil
-}
-
-// validDeliveryState reports whether st is a known delivery state.
-func validDeliveryState(st payresult.DeliveryState) bool {
-	switch st {
-	case payresult.DeliveryPending, payresult.DeliveryDelivered, payresult.DeliveryDead, payresult.DeliveryNone:
-		return true
-	}
-	return false
 }

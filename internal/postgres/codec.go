@@ -1,12 +1,12 @@
 package postgres
 
 import (
-	"encoding/json"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 	"payresult/portone"
 )
 
@@ -19,51 +19,12 @@ func ts(t time.Time) any {
 	return t.Truncate(time.Microsecond)
 }
 
-// nowOr returns t, or the current time when t is zero, for NOT NULL times.
-func nowOr(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Now()
-	}
-	return t
-}
-
 // fromTS reads a nullable TIMESTAMPTZ in UTC.
 func fromTS(t *time.Time) time.Time {
 	if t == nil {
 		return time.Time{}
 	}
 	return t.UTC()
-}
-
-// roundTime keeps t to the microsecond in UTC, as the columns do.
-func roundTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.Truncate(time.Microsecond).UTC()
-}
-
-// vbankJSON encodes a virtual account; nil is NULL.
-func vbankJSON(v *payresult.VirtualAccount) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	return json.Marshal(v)
-}
-
-// parseVbank is the inverse of vbankJSON, keeping times to the microsecond
-// like every other time in the store.
-func parseVbank(b []byte) (*payresult.VirtualAccount, error) {
-	if b == nil {
-		return nil, nil
-	}
-	var v payresult.VirtualAccount
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, err
-	}
-	v.Deadline = roundTime(v.Deadline)
-	v.IssuedAt = roundTime(v.IssuedAt)
-	return &v, nil
 }
 
 // orderColumns lists the orders columns in the order scanOrder reads them.
@@ -93,7 +54,7 @@ func scanOrder(row pgx.Row) (*payresult.Order, error) {
 	o.CreatedAt, o.UpdatedAt = o.CreatedAt.UTC(), o.UpdatedAt.UTC()
 	o.PaidAt = fromTS(paidAt)
 	o.NextCheckAt = fromTS(nextCheck)
-	if o.Vbank, err = parseVbank(vbank); err != nil {
+	if o.Vbank, err = sqlstore.ParseVbank(vbank); err != nil {
 		return nil, err
 	}
 	return &o, nil

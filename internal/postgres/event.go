@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // Events returns up to limit events with Seq > after, in Seq order (limit
@@ -52,7 +53,7 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, limit int, lease
 
 // UpdateDelivery records the outcome of one delivery attempt.
 func (s *Store) UpdateDelivery(ctx context.Context, d *payresult.Delivery) error {
-	if d == nil || d.EventID == "" || !validDeliveryState(d.State) || d.Attempts < 0 {
+	if d == nil || d.EventID == "" || !sqlstore.ValidDeliveryState(d.State) || d.Attempts < 0 {
 		return payresult.Errorf(payresult.KindInvalid, "postgres: update delivery: bad delivery %+v", d)
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE events SET state = $1, attempts = $2,

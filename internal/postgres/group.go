@@ -12,6 +12,7 @@ import (
 
 	"payresult"
 	"payresult/internal/groupcommit"
+	"payresult/internal/sqlstore"
 )
 
 // maxGroup bounds how many changes share one transaction.
@@ -123,7 +124,7 @@ func applyAll(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
 	var g groupRows
 	for _, p := range group {
 		if err := g.add(p.Value.c); err != nil {
-			return err // validChange let it through: a bug, not a refusal
+			return err // ValidChange let it through: a bug, not a refusal
 		}
 	}
 	b := &pgx.Batch{}
@@ -180,7 +181,7 @@ func tsz(t time.Time) pgtype.Timestamptz {
 // add appends c's rows.
 func (g *groupRows) add(c *payresult.Change) error {
 	if o := c.Order; o != nil {
-		vbank, err := vbankJSON(o.Vbank)
+		vbank, err := sqlstore.VbankJSON(o.Vbank)
 		if err != nil {
 			return payresult.WrapError(payresult.KindInvalid, err, "postgres: apply: virtual account")
 		}
@@ -197,7 +198,7 @@ func (g *groupRows) add(c *payresult.Change) error {
 		g.oFail = append(g.oFail, o.FailReason)
 		g.oVbank = append(g.oVbank, vb)
 		g.oForgery = append(g.oForgery, o.ForgeryCancelled)
-		g.oUpdated = append(g.oUpdated, tsz(nowOr(o.UpdatedAt)))
+		g.oUpdated = append(g.oUpdated, tsz(sqlstore.NowOr(o.UpdatedAt)))
 		g.oPaidAt = append(g.oPaidAt, tsz(o.PaidAt))
 		g.oNextCheck = append(g.oNextCheck, tsz(o.NextCheckAt))
 		g.oChecks = append(g.oChecks, int32(o.Checks))
@@ -213,8 +214,8 @@ func (g *groupRows) add(c *payresult.Change) error {
 		g.aCurrency = append(g.aCurrency, a.Currency)
 		g.aSandbox = append(g.aSandbox, a.Sandbox)
 		g.aFail = append(g.aFail, a.FailReason)
-		g.aCreated = append(g.aCreated, tsz(nowOr(a.CreatedAt)))
-		g.aUpdated = append(g.aUpdated, tsz(nowOr(a.UpdatedAt)))
+		g.aCreated = append(g.aCreated, tsz(sqlstore.NowOr(a.CreatedAt)))
+		g.aUpdated = append(g.aUpdated, tsz(sqlstore.NowOr(a.UpdatedAt)))
 	}
 	for _, n := range c.Notices {
 		g.nUID = append(g.nUID, n.MerchantUID)
@@ -222,12 +223,12 @@ func (g *groupRows) add(c *payresult.Change) error {
 		g.nSource = append(g.nSource, string(n.Source))
 		g.nKind = append(g.nKind, n.Kind)
 		g.nDetail = append(g.nDetail, n.Detail)
-		g.nAt = append(g.nAt, tsz(nowOr(n.At)))
+		g.nAt = append(g.nAt, tsz(sqlstore.NowOr(n.At)))
 	}
 	for i := range c.Events {
 		e := &c.Events[i]
-		created := nowOr(e.CreatedAt)
-		state := deliveryStateOr(e.State)
+		created := sqlstore.NowOr(e.CreatedAt)
+		state := sqlstore.DeliveryStateOr(e.State)
 		next := e.NextAttempt
 		if next.IsZero() && state == payresult.DeliveryPending {
 			next = created // a pending event with no next attempt is due at once

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // RecordNotice appends n to its order's timeline and sets n.ID (and n.At
@@ -17,7 +18,7 @@ func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) err
 	if n == nil || n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
 		return payresult.Errorf(payresult.KindInvalid, "postgres: record notice: merchant_uid, source and kind are required")
 	}
-	at := nowOr(n.At)
+	at := sqlstore.NowOr(n.At)
 	var id int64
 	err := s.pool.QueryRow(ctx, `INSERT INTO notices
 			(merchant_uid, imp_uid, source, kind, detail, at)
@@ -26,7 +27,7 @@ func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) err
 	if err != nil {
 		return classify(err, "postgres: record notice %q", n.MerchantUID)
 	}
-	n.ID, n.At = id, roundTime(at)
+	n.ID, n.At = id, sqlstore.RoundTime(at)
 	return nil
 }
 
@@ -96,7 +97,7 @@ func queueNotices(b *pgx.Batch, ns []payresult.NoticeRecord) {
 		}
 		k := 6 * i
 		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6)
-		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, ts(nowOr(n.At)))
+		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, ts(sqlstore.NowOr(n.At)))
 	}
 	b.Queue(q.String(), args...)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // maxLimit caps every listing so that one request cannot read the table.
@@ -19,7 +20,7 @@ func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult
 	if err := validNewOrder(o); err != nil {
 		return nil, false, err
 	}
-	vbank, err := vbankJSON(o.Vbank)
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
 	if err != nil {
 		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "postgres: create order: virtual account")
 	}
@@ -34,8 +35,8 @@ func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult
 		RETURNING `+orderColumns,
 		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
 		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
-		o.ForgeryCancelled, o.SuccessURL, o.FailURL, ts(nowOr(o.CreatedAt)),
-		ts(nowOr(o.UpdatedAt)), ts(o.PaidAt), ts(o.NextCheckAt), o.Checks))
+		o.ForgeryCancelled, o.SuccessURL, o.FailURL, ts(sqlstore.NowOr(o.CreatedAt)),
+		ts(sqlstore.NowOr(o.UpdatedAt)), ts(o.PaidAt), ts(o.NextCheckAt), o.Checks))
 	if isNoRows(err) {
 		existing, err := s.Order(ctx, o.MerchantUID)
 		return existing, false, err

@@ -3,10 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // Apply stores one verified change in one transaction: the order's state
@@ -18,7 +18,7 @@ import (
 // Apply writes the order's state, never its terms: name, amount,
 // currency, URLs and created_at stay as CreateOrder stored them.
 func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
-	if err := validChange(c); err != nil {
+	if err := sqlstore.ValidChange(c, "sqlite: apply"); err != nil {
 		return err
 	}
 	seqs := make([]int64, len(c.Events))
@@ -30,7 +30,7 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	}
 	for i := range c.Events {
 		c.Events[i].Seq = seqs[i]
-		c.Events[i].State = deliveryStateOr(c.Events[i].State)
+		c.Events[i].State = sqlstore.DeliveryStateOr(c.Events[i].State)
 	}
 	return nil
 }
@@ -94,13 +94,13 @@ func applyStatements() []string {
 // version is from, and tells a lost race (KindConflict) from a missing
 // order (KindNotFound).
 func updateOrder(w wtx, o *payresult.Order, from int64) error {
-	vbank, err := vbankJSON(o.Vbank)
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
 	if err != nil {
 		return payresult.WrapError(payresult.KindInvalid, err, "sqlite: apply: virtual account")
 	}
 	res, err := w.exec(sqlUpdateOrder,
 		o.Status, o.ImpUID, o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(),
-		o.FailReason, vbank, o.ForgeryCancelled, nowOr(o.UpdatedAt).UnixMicro(),
+		o.FailReason, vbank, o.ForgeryCancelled, sqlstore.NowOr(o.UpdatedAt).UnixMicro(),
 		micros(o.PaidAt), micros(o.NextCheckAt), o.Checks,
 		o.MerchantUID, from)
 	if err != nil {
@@ -129,7 +129,7 @@ func upsertAttempt(w wtx, a *payresult.Attempt) error {
 	err := w.queryRow(sqlUpsertAttempt,
 		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
 		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
-		nowOr(a.CreatedAt).UnixMicro(), nowOr(a.UpdatedAt).UnixMicro()).Scan(&imp)
+		sqlstore.NowOr(a.CreatedAt).UnixMicro(), sqlstore.NowOr(a.UpdatedAt).UnixMicro()).Scan(&imp)
 	if errors.Is(err, sql.ErrNoRows) {
 		return payresult.Errorf(payresult.KindConflict,
 			"sqlite: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
@@ -143,8 +143,8 @@ func upsertAttempt(w wtx, a *payresult.Attempt) error {
 // insertEvent appends one event to the outbox and returns its seq. A
 // pending event with no next attempt is due at once (at its creation).
 func insertEvent(w wtx, e *payresult.Event) (int64, error) {
-	created := nowOr(e.CreatedAt)
-	state := deliveryStateOr(e.State)
+	created := sqlstore.NowOr(e.CreatedAt)
+	state := sqlstore.DeliveryStateOr(e.State)
 	next := e.NextAttempt
 	if next.IsZero() && state == payresult.DeliveryPending {
 		next = created
@@ -160,74 +160,4 @@ func insertEvent(w wtx, e *payresult.Event) (int64, error) {
 		return 0, notFound("order %q not found for event %q", e.MerchantUID, e.ID)
 	}
 	return seq, err
-}
-
-// deliveryStateOr returns st, or pending when st is empty.
-func deliveryStateOr(st payresult.DeliveryState) payresult.DeliveryState {
-	if st == "" {
-		return payresult.DeliveryPending
-	}
-	return st
-}
-
-// validChange refuses a change that cannot be applied as a whole.
-func validChange(c *payresult.Change) error {
-	bad := func(format string, args ...any) error {
-		return payresult.Errorf(payresult.KindInvalid, "sqlite: apply: "+format, args...)
-	}
-	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notices) == 0) {
-		return bad("empty change")
-	}
-	for _, n := range c.Notices {
-		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
-			return bad("timeline line without merchant_uid, source or kind")
-		}
-	}
-	uid := ""
-	if o := c.Order; o != nil {
-		switch {
-		case o.MerchantUID == "":
-			return bad("order without merchant_uid")
-		case !o.Status.Valid():
-			return bad("unknown status %q", o.Status)
-		case c.FromVersion < 1:
-			return bad("from version %d", c.FromVersion)
-		}
-		uid = o.MerchantUID
-	}
-	if a := c.Attempt; a != nil {
-		if a.ImpUID == "" || a.MerchantUID == "" || (uid != "" && a.MerchantUID != uid) {
-			return bad("attempt %q for order %q does not belong to order %q", a.ImpUID, a.MerchantUID, uid)
-		}
-	}
-	for _, e := range c.Events {
-		if err := validEvent(e, uid); err != nil {
-			return bad("%v", err)
-		}
-	}
-	return nil
-}
-
-// validEvent checks one event of a change to order uid ("" for any).
-func validEvent(e payresult.Event, uid string) error {
-	switch {
-	case e.ID == "" || e.Type == "" || e.MerchantUID == "":
-		return errors.New("event without id, type or merchant_uid")
-	case uid != "" && e.MerchantUID != uid:
-		return errors.New("event " + e.ID + " is for another order")
-	case !json.Valid(e.Data):
-		return errors.New("event " + e.ID + " data is not JSON")
-	case !validDeliveryState(deliveryStateOr(e.State)):
-		return errors.New("event " + e.ID + " has an unknown delivery state")
-	}
-	return nil
-}
-
-// validDeliveryState reports whether st is a known delivery state.
-func validDeliveryState(st payresult.DeliveryState) bool {
-	switch st {
-	case payresult.DeliveryPending, payresult.DeliveryDelivered, payresult.DeliveryDead, payresult.DeliveryNone:
-		return true
-	}
-	return false
 }

@@ -2,10 +2,10 @@ package sqlite
 
 import (
 	"database/sql"
-	"encoding/json"
 	"time"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 	"payresult/portone"
 )
 
@@ -26,45 +26,6 @@ func fromMicros(n sql.NullInt64) time.Time {
 		return time.Time{}
 	}
 	return time.UnixMicro(n.Int64).UTC()
-}
-
-// nowOr returns t, or the current time when t is zero, for NOT NULL times.
-func nowOr(t time.Time) time.Time {
-	if t.IsZero() {
-		return time.Now()
-	}
-	return t
-}
-
-// vbankJSON encodes a virtual account; nil is NULL.
-func vbankJSON(v *payresult.VirtualAccount) (any, error) {
-	if v == nil {
-		return nil, nil
-	}
-	return json.Marshal(v)
-}
-
-// parseVbank is the inverse of vbankJSON, keeping times to the microsecond
-// like every other time in the store.
-func parseVbank(b []byte) (*payresult.VirtualAccount, error) {
-	if b == nil {
-		return nil, nil
-	}
-	var v payresult.VirtualAccount
-	if err := json.Unmarshal(b, &v); err != nil {
-		return nil, err
-	}
-	v.Deadline = roundTime(v.Deadline)
-	v.IssuedAt = roundTime(v.IssuedAt)
-	return &v, nil
-}
-
-// roundTime keeps t to the microsecond in UTC, as the columns do.
-func roundTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.Truncate(time.Microsecond).UTC()
 }
 
 // orderColumns lists the orders columns in the order scanOrder reads them.
@@ -96,7 +57,7 @@ func scanOrder(row scanner) (*payresult.Order, error) {
 	o.UpdatedAt = time.UnixMicro(updated).UTC()
 	o.PaidAt = fromMicros(paidAt)
 	o.NextCheckAt = fromMicros(nextCheck)
-	if o.Vbank, err = parseVbank(vbank); err != nil {
+	if o.Vbank, err = sqlstore.ParseVbank(vbank); err != nil {
 		return nil, err
 	}
 	return &o, nil

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // Events returns up to limit events with Seq > after, in Seq order (limit
@@ -53,7 +54,7 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, limit int, lease
 
 // UpdateDelivery records the outcome of one delivery attempt.
 func (s *Store) UpdateDelivery(ctx context.Context, d *payresult.Delivery) error {
-	if d == nil || d.EventID == "" || !validDeliveryState(d.State) || d.Attempts < 0 {
+	if d == nil || d.EventID == "" || !sqlstore.ValidDeliveryState(d.State) || d.Attempts < 0 {
 		return payresult.Errorf(payresult.KindInvalid, "sqlite: update delivery: bad delivery %+v", d)
 	}
 	return s.write(ctx, "update delivery", func(tx *sql.Tx) error {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // RecordNotice appends n to its order's timeline and sets n.ID (and n.At
@@ -16,7 +17,7 @@ func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) err
 	if n == nil || n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
 		return payresult.Errorf(payresult.KindInvalid, "sqlite: record notice: merchant_uid, source and kind are required")
 	}
-	at := nowOr(n.At)
+	at := sqlstore.NowOr(n.At)
 	var id int64
 	err := s.write(ctx, "record notice", func(tx *sql.Tx) error {
 		return tx.QueryRowContext(ctx, `INSERT INTO notices
@@ -27,7 +28,7 @@ func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) err
 	if err != nil {
 		return err
 	}
-	n.ID, n.At = id, roundTime(at)
+	n.ID, n.At = id, sqlstore.RoundTime(at)
 	return nil
 }
 
@@ -108,7 +109,7 @@ func insertNotices(w wtx, ns []payresult.NoticeRecord) error {
 	}
 	args := make([]any, 0, 6*len(ns))
 	for _, n := range ns {
-		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, nowOr(n.At).UnixMicro())
+		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, sqlstore.NowOr(n.At).UnixMicro())
 	}
 	_, err := w.exec(insertNoticesSQL(len(ns)), args...)
 	return err

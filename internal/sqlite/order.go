@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // maxLimit caps every listing so that one request cannot read the table.
@@ -19,11 +20,11 @@ func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult
 	if err := validNewOrder(o); err != nil {
 		return nil, false, err
 	}
-	vbank, err := vbankJSON(o.Vbank)
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
 	if err != nil {
 		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "sqlite: create order: virtual account")
 	}
-	created := nowOr(o.CreatedAt)
+	created := sqlstore.NowOr(o.CreatedAt)
 	var got *payresult.Order
 	err = s.write(ctx, "create order", func(tx *sql.Tx) error {
 		row := tx.QueryRowContext(ctx, `INSERT INTO orders (
@@ -36,7 +37,7 @@ func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult
 			o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
 			o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
 			o.ForgeryCancelled, o.SuccessURL, o.FailURL, created.UnixMicro(),
-			nowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks)
+			sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks)
 		got, err = scanOrder(row)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // the merchant_uid exists: nothing inserted

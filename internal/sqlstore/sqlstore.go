@@ -1,0 +1,122 @@
+// Package sqlstore holds what payresult's SQL stores (internal/sqlite and
+// internal/postgres) do alike whatever their dialect: checking a change
+// before it is written, and the values they both keep the same way.
+package sqlstore
+
+import (
+	"encoding/json"
+	"errors"
+	"time"
+
+	"payresult"
+)
+
+// NowOr returns t, or the current time when t is zero, for NOT NULL times.
+func NowOr(t time.Time) time.Time {
+	if t.IsZero() {
+		return time.Now()
+	}
+	return t
+}
+
+// RoundTime keeps t to the microsecond in UTC, as the stores' columns do.
+func RoundTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Truncate(time.Microsecond).UTC()
+}
+
+// VbankJSON encodes a virtual account; nil is NULL.
+func VbankJSON(v *payresult.VirtualAccount) (any, error) {
+	if v == nil {
+		return nil, nil
+	}
+	return json.Marshal(v)
+}
+
+// ParseVbank is the inverse of VbankJSON, keeping times to the
+// microsecond like every other time in the stores.
+func ParseVbank(b []byte) (*payresult.VirtualAccount, error) {
+	if b == nil {
+		return nil, nil
+	}
+	var v payresult.VirtualAccount
+	if err := json.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	v.Deadline = RoundTime(v.Deadline)
+	v.IssuedAt = RoundTime(v.IssuedAt)
+	return &v, nil
+}
+
+// DeliveryStateOr returns st, or pending when st is empty.
+func DeliveryStateOr(st payresult.DeliveryState) payresult.DeliveryState {
+	if st == "" {
+		return payresult.DeliveryPending
+	}
+	return st
+}
+
+// ValidDeliveryState reports whether st is a known delivery state.
+func ValidDeliveryState(st payresult.DeliveryState) bool {
+	switch st {
+	case payresult.DeliveryPending, payresult.DeliveryDelivered, payresult.DeliveryDead, payresult.DeliveryNone:
+		return true
+	}
+	return false
+}
+
+// ValidChange refuses, with a KindInvalid error starting with prefix, a
+// change that cannot be applied as a whole.
+func ValidChange(c *payresult.Change, prefix string) error {
+	bad := func(format string, args ...any) error {
+		return payresult.Errorf(payresult.KindInvalid, prefix+": "+format, args...)
+	}
+	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notices) == 0) {
+		return bad("empty change")
+	}
+	for _, n := range c.Notices {
+		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
+			return bad("timeline line without merchant_uid, source or kind")
+		}
+	}
+	uid := ""
+	if o := c.Order; o != nil {
+		switch {
+		case o.MerchantUID == "":
+			return bad("order without merchant_uid")
+		case !o.Status.Valid():
+			return bad("unknown status %q", o.Status)
+		case c.FromVersion < 1:
+			return bad("from version %d", c.FromVersion)
+		}
+		uid = o.MerchantUID
+	}
+	if a := c.Attempt; a != nil {
+		if a.ImpUID == "" || a.MerchantUID == "" || (uid != "" && a.MerchantUID != uid) {
+			return bad("attempt %q for order %q does not belong to order %q", a.ImpUID, a.MerchantUID, uid)
+		}
+	}
+	for _, e := range c.Events {
+		if err := validEvent(e, uid); err != nil {
+			return bad("%v", err)
+		}
+	}
+	return nil
+}
+
+// validEvent checks one event of a change to order uid ("" for any).
+func validEvent(e payresult.Event, uid string) error {
+	switch {
+	case e.ID == "" || e.Type == "" || e.MerchantUID == "":
+		return errors.New("event without id, type or merchant_uid")
+	case uid != "" && e.MerchantUID != uid:
+		return errors.New("event " + e.ID + " is for another order")
+	case !json.Valid(e.Data):
+		return errors.New("event " + e.ID + " data is not JSON")
+	case !ValidDeliveryState(DeliveryStateOr(e.State)):
+		return errors.New("event " + e.ID + " has an unknown delivery state")
+	}
+	return nil
+}
