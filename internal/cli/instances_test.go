@@ -5,12 +5,16 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -23,7 +27,7 @@ import (
 	"payresult/portone/emulator"
 )
 
-// TestTwoInstancesOnePostgres runs two payresult serve instances on one
+// TestTwoInstancesOnePostgres runs two payresult serve processes on one
 // PostgreSQL database and one PortOne. Buyers have paid for every order;
 // PortOne's webhook for most payments reaches both instances at the same
 // moment, the rest get no webhook at all, and both instances' reconcilers
@@ -68,7 +72,8 @@ func TestTwoInstancesOnePostgres(t *testing.T) {
 			"PORTONE_API_URL": pg.URL,
 		}
 	}
-	instances := []*served{startServe(t, env()), startServe(t, env())}
+	bin := buildPayresult(t)
+	instances := []*served{startServeProcess(t, bin, env()), startServeProcess(t, bin, env())}
 	started := time.Now()
 	sendWebhooksToBoth(t, instances, payments[:withWebhook])
 
@@ -162,4 +167,62 @@ func postgresSchema(t *testing.T) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// buildPayresult builds the payresult command into a temporary directory,
+// so that a test can run it as separate processes.
+func buildPayresult(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "payresult")
+	out, err := exec.Command("go", "build", "-o", bin, "payresult/cmd/payresult").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startServeProcess runs "payresult serve" as a child process with env
+// added to this process's environment, until the test ends (then it is
+// sent SIGTERM and must exit cleanly).
+func startServeProcess(t *testing.T, bin string, env map[string]string) *served {
+	t.Helper()
+	if _, ok := env["PAYRESULT_ADDR"]; !ok {
+		env["PAYRESULT_ADDR"] = "127.0.0.1:0"
+	}
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = os.Environ()
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	s := &served{t: t, key: env["PAYRESULT_API_KEY"], stdout: &lockedBuffer{}, stderr: &lockedBuffer{}}
+	cmd.Stdout, cmd.Stderr = s.stdout, s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s serve: %v", bin, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var once sync.Once
+	var waitErr error
+	s.stop = func() error {
+		once.Do(func() {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case waitErr = <-done:
+			case <-time.After(15 * time.Second):
+				_ = cmd.Process.Kill()
+				waitErr = errors.New("serve did not exit within 15s of SIGTERM")
+			}
+		})
+		return waitErr
+	}
+	t.Cleanup(func() {
+		if err := s.stop(); err != nil {
+			t.Errorf("serve process exited with %v after SIGTERM, want a clean exit", err)
+		}
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", s.stderr)
+		}
+	})
+	s.url = s.waitListening(done)
+	return s
 }
