@@ -65,7 +65,6 @@ func testPay(s portone.Status, opts ...payOpt) *portone.Payment {
 	return p
 }
 
-func withImp(id string) payOpt { return func(p *portone.Payment) { p.ImpUID = id } }
 func withAmount(a portone.Amount) payOpt {
 	return func(p *portone.Payment) { p.Amount = a }
 }

@@ -125,13 +125,6 @@ func (in *instance) kill() bool {
 	return true
 }
 
-// running reports whether the process is up.
-func (in *instance) running() bool {
-	in.mu.Lock()
-	defer in.mu.Unlock()
-	return in.cmd != nil
-}
-
 // fleet is the serve instances of a run.
 type fleet struct {
 	instances []*instance

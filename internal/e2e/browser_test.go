@@ -109,10 +109,11 @@ func keepFailure(t *testing.T, ctx context.Context) {
 	}
 	dir := filepath.Join(os.TempDir(), "payresult-e2e")
 	path := filepath.Join(dir, strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+".png")
-	if err := os.MkdirAll(dir, 0o755); err == nil {
-		err = os.WriteFile(path, png, 0o644)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Logf("screenshot not saved: %v", err)
+		return
 	}
-	if err != nil {
+	if err := os.WriteFile(path, png, 0o644); err != nil {
 		t.Logf("screenshot not saved: %v", err)
 		return
 	}

@@ -42,12 +42,3 @@ func nextWait(schedule []time.Duration, attempts int) (time.Duration, bool) {
 	}
 	return d + rand.N(d/4+1), true
 }
-
-// total is the sum of a schedule: the least time an event is retried.
-func total(schedule []time.Duration) time.Duration {
-	var sum time.Duration
-	for _, d := range schedule {
-		sum += d
-	}
-	return sum
-}
