@@ -14,7 +14,7 @@ import (
 // 0 means 100). Seqs are handed out in commit order (see insertEvents), so
 // a reader that saw seq n never later finds a new event below n.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]payresult.Event, error) {
-	limit, err := listLimit(limit, 100)
+	limit, err := sqlstore.ListLimit(limit, 100, "postgres")
 	if err != nil {
 		return nil, err
 	}
@@ -46,7 +46,7 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, limit int, lease
 			FOR UPDATE SKIP LOCKED)
 		UPDATE events SET next_attempt_at = $3 FROM due WHERE seq = due_seq
 		RETURNING `+eventColumns,
-		ts(now), min(limit, maxLimit), ts(now.Add(lease)))
+		ts(now), min(limit, sqlstore.MaxListLimit), ts(now.Add(lease)))
 	sortBySeq(evs)
 	return evs, err
 }

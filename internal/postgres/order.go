@@ -10,9 +10,6 @@ import (
 	"payresult/internal/sqlstore"
 )
 
-// maxLimit caps every listing so that one request cannot read the table.
-const maxLimit = 1000
-
 // CreateOrder stores o as a new order with Version 1 (setting o.Version,
 // and o.Status to pending when empty). When the merchant_uid exists it
 // returns the stored order and created=false, changing nothing.
@@ -92,7 +89,7 @@ func (s *Store) OrderByImpUID(ctx context.Context, impUID string) (*payresult.Or
 // Orders lists orders newest first. Search matches a merchant_uid or any
 // imp_uid of the order exactly; Before pages past the given merchant_uid.
 func (s *Store) Orders(ctx context.Context, f payresult.OrderFilter) ([]*payresult.Order, error) {
-	limit, err := listLimit(f.Limit, 50)
+	limit, err := sqlstore.ListLimit(f.Limit, 50, "postgres")
 	if err != nil {
 		return nil, err
 	}
@@ -128,18 +125,6 @@ func queryOrders(ctx context.Context, q querier, what, query string, args ...any
 		out = append(out, o)
 	}
 	return out, classify(rows.Err(), "postgres: %s", what)
-}
-
-// listLimit checks a caller's limit: 0 means def, more than maxLimit is
-// capped, negative is refused.
-func listLimit(limit, def int) (int, error) {
-	switch {
-	case limit < 0:
-		return 0, payresult.Errorf(payresult.KindInvalid, "postgres: negative limit %d", limit)
-	case limit == 0:
-		return def, nil
-	}
-	return min(limit, maxLimit), nil
 }
 
 // CountByStatus counts all orders by status; every known status is present.
@@ -180,7 +165,7 @@ func (s *Store) DueOrders(ctx context.Context, now time.Time, limit int, lease t
 			FOR UPDATE SKIP LOCKED)
 		UPDATE orders SET next_check_at = $3 FROM due WHERE orders.id = due.id
 		RETURNING `+orderColumns,
-		ts(now), min(limit, maxLimit), ts(now.Add(lease)))
+		ts(now), min(limit, sqlstore.MaxListLimit), ts(now.Add(lease)))
 }
 
 // ScheduleCheck sets an order's next reconciler check (zero for none) and

@@ -25,13 +25,7 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	if err := s.commits.Do(change{ctx, c, seqs}); err != nil {
 		return err
 	}
-	if c.Order != nil {
-		c.Order.Version = c.FromVersion + 1
-	}
-	for i := range c.Events {
-		c.Events[i].Seq = seqs[i]
-		c.Events[i].State = sqlstore.DeliveryStateOr(c.Events[i].State)
-	}
+	sqlstore.Applied(c, seqs)
 	return nil
 }
 

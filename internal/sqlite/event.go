@@ -13,7 +13,7 @@ import (
 // 0 means 100). Seq is handed out by the single writer in commit order, so
 // a reader that saw seq n never later finds a new event below n.
 func (s *Store) Events(ctx context.Context, after int64, limit int) ([]payresult.Event, error) {
-	limit, err := listLimit(limit, 100)
+	limit, err := sqlstore.ListLimit(limit, 100, "sqlite")
 	if err != nil {
 		return nil, err
 	}
@@ -45,7 +45,7 @@ func (s *Store) ClaimEvents(ctx context.Context, now time.Time, limit int, lease
 				WHERE state = 'pending' AND next_attempt_at <= ?
 				ORDER BY next_attempt_at, seq LIMIT ?)
 			RETURNING `+eventColumns,
-			now.Add(lease).UnixMicro(), now.UnixMicro(), min(limit, maxLimit))
+			now.Add(lease).UnixMicro(), now.UnixMicro(), min(limit, sqlstore.MaxListLimit))
 		return err
 	})
 	sortBySeq(evs)

@@ -10,9 +10,6 @@ import (
 	"payresult/internal/sqlstore"
 )
 
-// maxLimit caps every listing so that one request cannot read the table.
-const maxLimit = 1000
-
 // CreateOrder stores o as a new order with Version 1 (setting o.Version,
 // and o.Status to pending when empty). When the merchant_uid exists it
 // returns the stored order and created=false, changing nothing.
@@ -104,7 +101,7 @@ func (s *Store) OrderByImpUID(ctx context.Context, impUID string) (*payresult.Or
 // Orders lists orders newest first. Search matches a merchant_uid or any
 // imp_uid of the order exactly; Before pages past the given merchant_uid.
 func (s *Store) Orders(ctx context.Context, f payresult.OrderFilter) ([]*payresult.Order, error) {
-	limit, err := listLimit(f.Limit, 50)
+	limit, err := sqlstore.ListLimit(f.Limit, 50, "sqlite")
 	if err != nil {
 		return nil, err
 	}
@@ -130,18 +127,6 @@ func (s *Store) Orders(ctx context.Context, f payresult.OrderFilter) ([]*payresu
 		out = append(out, o)
 	}
 	return out, classify(rows.Err(), "sqlite: orders")
-}
-
-// listLimit checks a caller's limit: 0 means def, more than maxLimit is
-// capped, negative is refused.
-func listLimit(limit, def int) (int, error) {
-	switch {
-	case limit < 0:
-		return 0, payresult.Errorf(payresult.KindInvalid, "sqlite: negative limit %d", limit)
-	case limit == 0:
-		return def, nil
-	}
-	return min(limit, maxLimit), nil
 }
 
 // CountByStatus counts all orders by status; every known status is present.
@@ -181,7 +166,7 @@ func (s *Store) DueOrders(ctx context.Context, now time.Time, limit int, lease t
 				WHERE next_check_at IS NOT NULL AND next_check_at <= ?
 				ORDER BY next_check_at, id LIMIT ?)
 			RETURNING `+orderColumns,
-			now.Add(lease).UnixMicro(), now.UnixMicro(), min(limit, maxLimit))
+			now.Add(lease).UnixMicro(), now.UnixMicro(), min(limit, sqlstore.MaxListLimit))
 		if err != nil {
 			return err
 		}

@@ -120,3 +120,31 @@ func validEvent(e payresult.Event, uid string) error {
 	}
 	return nil
 }
+
+// MaxListLimit caps every listing of the stores, so that one request
+// cannot read a whole table.
+const MaxListLimit = 1000
+
+// ListLimit checks a caller's limit: 0 means def, more than MaxListLimit
+// is capped, negative is refused. prefix names the store in the error.
+func ListLimit(limit, def int, prefix string) (int, error) {
+	switch {
+	case limit < 0:
+		return 0, payresult.Errorf(payresult.KindInvalid, "%s: negative limit %d", prefix, limit)
+	case limit == 0:
+		return def, nil
+	}
+	return min(limit, MaxListLimit), nil
+}
+
+// Applied tells c what its commit gave it: the order's new version, and
+// each event's feed position (seqs, in order) and delivery state.
+func Applied(c *payresult.Change, seqs []int64) {
+	if c.Order != nil {
+		c.Order.Version = c.FromVersion + 1
+	}
+	for i := range c.Events {
+		c.Events[i].Seq = seqs[i]
+		c.Events[i].State = DeliveryStateOr(c.Events[i].State)
+	}
+}
