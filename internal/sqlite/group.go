@@ -33,12 +33,17 @@ type change struct {
 func (s *Store) writeGroup(group []*pendingChange) {
 	if len(group) == 1 {
 		p := &group[0].Value
-		group[0].Err = s.write(p.ctx, "apply", func(tx *sql.Tx) error { return applyInTx(wtx{p.ctx, tx, s}, p.c, p.seqs) })
+		if err := p.ctx.Err(); err != nil {
+			group[0].Err = err
+			return
+		}
+		ctx := uncancelled(p.ctx)
+		group[0].Err = s.write(ctx, "apply", func(tx *sql.Tx) error { return applyInTx(wtx{ctx, tx, s}, p.c, p.seqs) })
 		return
 	}
 	// The group outlives any one caller's context: a caller that gives up
 	// must not abort the others' commit.
-	ctx := context.WithoutCancel(group[0].Value.ctx)
+	ctx := uncancelled(group[0].Value.ctx)
 	// Most groups have no refused change, so the group is first written
 	// without savepoints, which are a third of its statements. A refusal
 	// rolls that attempt back whole, and the group is written again with

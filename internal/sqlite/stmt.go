@@ -80,11 +80,32 @@ func (w wtx) queryRow(query string, args ...any) *sql.Row {
 	return w.tx.QueryRowContext(w.ctx, query, args...)
 }
 
-// readRow runs a read of one row on the readers, prepared.
+// readRow runs a read of one row on the readers, prepared. It is for
+// Confirm's reads by key, which take microseconds: ctx is checked before
+// the read, not during it (see uncancelled).
 func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if ctx.Err() != nil {
+		return s.reader.QueryRowContext(ctx, query, args...) // reports ctx's error
+	}
+	ctx = uncancelled(ctx)
 	st := s.readStmts.get(query)
 	if st == nil {
 		return s.reader.QueryRowContext(ctx, query, args...)
 	}
 	return st.QueryRowContext(ctx, args...)
+}
+
+// uncancelled returns ctx without its cancellation, for the statements of
+// the hot paths. With a context that can end, database/sql starts a
+// goroutine per transaction and the driver one per statement, each only
+// to watch for the end; on Confirm's path that is several goroutine
+// starts and wake-ups for statements that take microseconds, and most of
+// a commit's time is its fsync, which no interrupt can cut short. Callers
+// check ctx before they start; waits for another process's lock are
+// bounded by the busy timeout.
+func uncancelled(ctx context.Context) context.Context {
+	if ctx.Done() == nil {
+		return ctx
+	}
+	return context.WithoutCancel(ctx)
 }
