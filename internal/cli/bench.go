@@ -37,6 +37,16 @@ func runBench(ctx context.Context, env Env) error {
 		}
 		defer stop()
 	}
+	if fl.phaseProfiles != "" {
+		cfg.ProfilePhase = func(name string) func() {
+			stop, err := startCPUProfile(fl.phaseProfiles + "-" + name + ".pprof")
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "payresult bench: no profile of %s: %v\n", name, err)
+				return func() {}
+			}
+			return stop
+		}
+	}
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
@@ -53,6 +63,9 @@ func runBench(ctx context.Context, env Env) error {
 type benchFlags struct {
 	bench.Config
 	profile string // CPU profile file, for finding what to make faster
+	// phaseProfiles is the file name prefix of one CPU profile per
+	// confirming phase.
+	phaseProfiles string
 }
 
 // parseBenchFlags reads bench's flags.
@@ -75,6 +88,7 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	fs.BoolVar(&child, "serve-child", false, "run the service as a `payresult serve` child process and report its own peak RSS")
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the whole run (bench, emulator and service) to `file`")
+	fs.StringVar(&cfg.phaseProfiles, "phase-profiles", "", "write a CPU profile of each timed confirming phase alone to `prefix`-c<level>-<path>.pprof (not with --cpuprofile)")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, false, err
@@ -105,6 +119,9 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 		return bad("--service-url and --emulator-url go together")
 	case cfg.ServiceURL != "" && (cfg.APIKey == "" || cfg.DB == ""):
 		return bad("--service-url needs --api-key and --db (the service's own database, for the commit floor)")
+	}
+	if cfg.profile != "" && cfg.phaseProfiles != "" {
+		return bad("--cpuprofile and --phase-profiles exclude each other: one CPU profile runs at a time")
 	}
 	if child {
 		if cfg.ServiceURL != "" {
@@ -147,7 +164,8 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 	if err != nil {
 		return "", nil, err
 	}
-	store, err := openStore(ctx, cfg)
+	log := newLogger(cfg.LogFormat, io.Discard)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return "", nil, err
 	}
@@ -156,7 +174,7 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		store.Close()
 		return "", nil, err
 	}
-	svc := newService(cfg, store, ln.Addr().(*net.TCPAddr), newLogger(cfg.LogFormat, io.Discard))
+	svc := newService(cfg, store, ln.Addr().(*net.TCPAddr), log)
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- svc.serve(sctx, ln) }()
