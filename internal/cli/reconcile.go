@@ -193,7 +193,7 @@ func loadToolConfig(ctx context.Context, env Env, name string, usage func(io.Wri
 // reached over loopback at the address PAYRESULT_ADDR names.
 func openTool(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*toolConfig, error) {
 	log := newLogger(cfg.LogFormat, stderr)
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return nil, err
 	}

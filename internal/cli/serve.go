@@ -19,6 +19,7 @@ import (
 	"payresult/internal/postgres"
 	"payresult/internal/reconcile"
 	"payresult/internal/sqlite"
+	"payresult/internal/timeline"
 	"payresult/internal/web"
 	"payresult/portone"
 	"payresult/portone/emulator"
@@ -33,7 +34,7 @@ func runServe(ctx context.Context, env Env) error {
 		return err
 	}
 	log := newLogger(cfg.LogFormat, env.Stderr)
-	store, err := openStore(ctx, cfg)
+	store, err := openStore(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
@@ -253,20 +254,20 @@ func (s *service) close() {
 	}
 }
 
-// openStore opens the database PAYRESULT_DB names.
-func openStore(ctx context.Context, cfg *serveConfig) (payresult.Store, error) {
+// openStore opens the database PAYRESULT_DB names. Timeline lines are
+// written in batches beside the changes (see package timeline); closing
+// the store writes those still waiting.
+func openStore(ctx context.Context, cfg *serveConfig, log *slog.Logger) (payresult.Store, error) {
+	var st payresult.Store
+	var err error
 	if cfg.IsPostgres() {
-		st, err := postgres.Open(ctx, cfg.DB)
-		if err != nil {
+		if st, err = postgres.Open(ctx, cfg.DB); err != nil {
 			return nil, fmt.Errorf("opening PostgreSQL (PAYRESULT_DB): %w", err)
 		}
-		return st, nil
-	}
-	st, err := sqlite.Open(ctx, cfg.DB)
-	if err != nil {
+	} else if st, err = sqlite.Open(ctx, cfg.DB); err != nil {
 		return nil, fmt.Errorf("opening SQLite file %s (PAYRESULT_DB): %w", cfg.DB, err)
 	}
-	return st, nil
+	return timeline.Batched(st, timeline.Options{Logger: log.With("component", "timeline")}), nil
 }
 
 func dbKind(cfg *serveConfig) string {
