@@ -62,7 +62,7 @@ func (s *Store) Timeline(ctx context.Context, merchantUID string) ([]payresult.N
 // Attempts lists the payment attempts of an order, oldest first.
 func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
 	rows, err := s.reader.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
-		WHERE merchant_uid = ? ORDER BY created_at, rowid`, merchantUID)
+		WHERE merchant_uid = ? ORDER BY created_at, imp_uid`, merchantUID)
 	if err != nil {
 		return nil, classify(err, "sqlite: attempts %q", merchantUID)
 	}

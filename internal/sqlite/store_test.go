@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"payresult"
+	"payresult/internal/migration"
 )
 
 func TestOpenInvalidPath(t *testing.T) {
@@ -63,9 +64,55 @@ func TestReopen(t *testing.T) {
 	if _, err := s.Order(ctx, "m-1"); err != nil {
 		t.Errorf("Order after reopening: %v", err)
 	}
+	steps, err := migration.Load(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var n int
-	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
-		t.Errorf("schema_migrations holds %d rows (%v), want 1", n, err)
+	if err := s.reader.QueryRowContext(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != len(steps) {
+		t.Errorf("schema_migrations holds %d rows (%v), want %d", n, err, len(steps))
+	}
+}
+
+// TestAttemptsKeptByMigration2 opens a file at schema version 1 holding
+// an order with two attempts, and checks that the second step keeps them,
+// in order and bound to their order, in a table without rowids.
+func TestAttemptsKeptByMigration2(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "payresult.db")
+	ctx := context.Background()
+	steps, err := migration.Load(migrations, "migrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{steps[0].SQL,
+		`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+		`INSERT INTO schema_migrations VALUES (1, '0001_init', 0)`,
+		`INSERT INTO orders (merchant_uid, name, amount, currency, status, created_at, updated_at, version)
+			VALUES ('m-1', 'n', 10000000, 'KRW', 'paid', 1, 1, 2)`,
+		`INSERT INTO attempts (imp_uid, merchant_uid, status, amount, currency, created_at, updated_at)
+			VALUES ('imp_b', 'm-1', 'failed', 10000000, 'KRW', 1, 1), ('imp_a', 'm-1', 'paid', 10000000, 'KRW', 2, 2)`,
+	} {
+		if _, err := db.ExecContext(ctx, q); err != nil {
+			t.Fatalf("building a version 1 file: %v", err)
+		}
+	}
+	db.Close()
+
+	s := open(t, path)
+	got, err := s.Attempts(ctx, "m-1")
+	if err != nil || len(got) != 2 || got[0].ImpUID != "imp_b" || got[1].ImpUID != "imp_a" ||
+		got[1].Status != "paid" || got[1].Amount.Scaled() != 10000000 {
+		t.Fatalf("Attempts after migrating = %+v, %v; want imp_b (failed) then imp_a (paid, 1000 KRW)", got, err)
+	}
+	if o, err := s.OrderByImpUID(ctx, "imp_a"); err != nil || o.MerchantUID != "m-1" {
+		t.Errorf("OrderByImpUID(imp_a) = %v, %v; want m-1", o, err)
+	}
+	if _, err := s.reader.ExecContext(ctx, "SELECT rowid FROM attempts"); err == nil {
+		t.Error("attempts still has rowids after migrating")
 	}
 }
 
