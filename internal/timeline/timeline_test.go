@@ -119,16 +119,19 @@ func TestBatchesInOrderAndRetried(t *testing.T) {
 	f := &fakeStore{}
 	s := timeline.Batched(f, timeline.Options{Interval: time.Hour, BatchLines: 100, MaxPending: 10000})
 	ctx := context.Background()
+	// Full batches wake the background writer, whose writes fail too and
+	// put their lines back.
+	f.failAlways(errors.New("disk on fire"))
 	for i := range 250 {
 		l := line("m-1", i)
 		if err := s.RecordNotice(ctx, &l); err != nil {
 			t.Fatal(err)
 		}
 	}
-	f.failNext(errors.New("disk on fire"))
 	if err := s.Flush(ctx); err == nil {
 		t.Fatal("Flush with a failing store succeeded")
 	}
+	f.failAlways(nil)
 	l := line("m-1", 250)
 	if err := s.RecordNotice(ctx, &l); err != nil {
 		t.Fatal(err)
@@ -227,7 +230,6 @@ type fakeStore struct {
 	sizes   []int
 	n       int
 	fail    error
-	once    bool
 	closed  bool
 }
 
@@ -236,11 +238,7 @@ func (f *fakeStore) Apply(_ context.Context, c *payresult.Change) error {
 	defer f.mu.Unlock()
 	f.n++
 	if f.fail != nil {
-		err := f.fail
-		if f.once {
-			f.fail = nil
-		}
-		return payresult.WrapError(payresult.KindTransient, err, "fake")
+		return payresult.WrapError(payresult.KindTransient, f.fail, "fake")
 	}
 	f.written = append(f.written, c.Notices...)
 	f.sizes = append(f.sizes, len(c.Notices))
@@ -249,8 +247,7 @@ func (f *fakeStore) Apply(_ context.Context, c *payresult.Change) error {
 
 func (f *fakeStore) Close() error { f.closed = true; return nil }
 
-func (f *fakeStore) failNext(err error)   { f.mu.Lock(); f.fail, f.once = err, true; f.mu.Unlock() }
-func (f *fakeStore) failAlways(err error) { f.mu.Lock(); f.fail, f.once = err, false; f.mu.Unlock() }
+func (f *fakeStore) failAlways(err error) { f.mu.Lock(); f.fail = err; f.mu.Unlock() }
 func (f *fakeStore) applies() int         { f.mu.Lock(); defer f.mu.Unlock(); return f.n }
 func (f *fakeStore) lines() []payresult.NoticeRecord {
 	f.mu.Lock()
