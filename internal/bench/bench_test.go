@@ -89,6 +89,10 @@ func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config
 				t.Errorf("c=%d %s = %+v; want %d operations, no errors, positive rate, p99 >= p50 > 0", lv.Concurrency, name, st, cfg.Orders)
 			}
 		}
+		if lv.Webhook.CPUMicrosPerOp <= 0 || lv.Redirect.CPUMicrosPerOp <= 0 {
+			t.Errorf("c=%d CPU per confirm = %v µs (webhook), %v µs (redirect); want both measured", lv.Concurrency,
+				lv.Webhook.CPUMicrosPerOp, lv.Redirect.CPUMicrosPerOp)
+		}
 		if lv.Webhook.Paid != cfg.Orders || lv.Redirect.Paid != cfg.Orders {
 			t.Errorf("c=%d paid after webhook %d, after redirect %d; want %d each", lv.Concurrency, lv.Webhook.Paid, lv.Redirect.Paid, cfg.Orders)
 		}

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // startChild starts bin serve as a child process on db, in live mode
@@ -43,6 +44,44 @@ func (e *env) startChild(ctx context.Context, bin string, spec ServiceSpec) (str
 	}
 	e.childPID = cmd.Process.Pid
 	return addr, stop, nil
+}
+
+// processCPU is the CPU time, user and system, this process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// childCPU is the CPU time the serve child has used, zero when the
+// service runs in process or the child's stat cannot be read. Linux
+// counts it in ticks of 1/100 s (USER_HZ), so only a phase's total is
+// meaningful, not a single request's.
+func (e *env) childCPU() time.Duration {
+	if e.childPID == 0 {
+		return 0
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", e.childPID))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces:
+	// fields are counted after its closing one. utime and stime are
+	// fields 14 and 15.
+	_, rest, ok := strings.Cut(string(b), ") ")
+	f := strings.Fields(rest)
+	if !ok || len(f) < 13 {
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	const userHZ = 100
+	return time.Duration(utime+stime) * time.Second / userHZ
 }
 
 // childPeakRSSMiB is the serve child's peak resident set (VmHWM), zero

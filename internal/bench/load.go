@@ -24,6 +24,14 @@ type Stats struct {
 	PerSec  float64 `json:"per_sec"`
 	P50Ms   float64 `json:"p50_ms"`
 	P99Ms   float64 `json:"p99_ms"`
+	// CPUMicrosPerOp is the CPU time (user and system) this process spent
+	// during the phase, per operation: the bench driver and the emulator,
+	// and the service too when it runs in process. On a machine whose
+	// cores are shared by all of them, it says which one ran out.
+	CPUMicrosPerOp float64 `json:"cpu_us_per_op"`
+	// ServiceCPUMicrosPerOp is the serve child's CPU time per operation,
+	// when the service runs as a child process.
+	ServiceCPUMicrosPerOp float64 `json:"service_cpu_us_per_op,omitempty"`
 }
 
 // measure runs op for 0..n-1 on c goroutines, each taking the next index
@@ -36,6 +44,7 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	var first sync.Once
 	var firstErr string
 	deadline := time.Now().Add(e.cfg.MaxLevelTime)
+	cpu0, child0 := processCPU(), e.childCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range min(c, n) {
@@ -62,6 +71,7 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
+	cpu, child := processCPU()-cpu0, e.childCPU()-child0
 	done := min(int(next.Load()), n)
 	ran := lat[:done]
 	st := Stats{Count: done, FirstError: firstErr, Seconds: elapsed.Seconds()}
@@ -74,6 +84,10 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 		return st
 	}
 	st.PerSec = float64(st.Count) / elapsed.Seconds()
+	st.CPUMicrosPerOp = float64(cpu.Microseconds()) / float64(st.Count)
+	if e.childPID != 0 {
+		st.ServiceCPUMicrosPerOp = float64(child.Microseconds()) / float64(st.Count)
+	}
 	slices.Sort(ran)
 	st.P50Ms = ms(percentile(ran, 0.50))
 	st.P99Ms = ms(percentile(ran, 0.99))

@@ -91,14 +91,23 @@ func (r *Report) WriteText(w io.Writer) error {
 	b := &strings.Builder{}
 	fmt.Fprintf(b, "payresult bench: store %s, %d orders per path and level, PortOne latency %s, %d CPUs, %s\n\n",
 		r.Store, r.Orders, fmtMs(r.PortOneLatencyMs), r.CPUs, r.GoVersion)
-	fmt.Fprintf(b, "%-5s %-9s %7s %9s %9s %9s %7s\n", "conc", "phase", "count", "per sec", "p50 ms", "p99 ms", "errors")
+	child := r.ServiceRSSMiB > 0
+	cpuHead := "cpu µs/op"
+	if child {
+		cpuHead = "bench+emu µs/op  serve µs/op"
+	}
+	fmt.Fprintf(b, "%-5s %-9s %7s %9s %9s %9s %7s  %s\n", "conc", "phase", "count", "per sec", "p50 ms", "p99 ms", "errors", cpuHead)
 	for _, lv := range r.Levels {
 		for _, ph := range []struct {
 			name string
 			st   Stats
 		}{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"webhook", lv.Webhook}, {"redirect", lv.Redirect}} {
-			fmt.Fprintf(b, "%-5d %-9s %7d %9.0f %9.2f %9.2f %7d\n",
-				lv.Concurrency, ph.name, ph.st.Count, ph.st.PerSec, ph.st.P50Ms, ph.st.P99Ms, ph.st.Errors)
+			fmt.Fprintf(b, "%-5d %-9s %7d %9.0f %9.2f %9.2f %7d  %9.0f",
+				lv.Concurrency, ph.name, ph.st.Count, ph.st.PerSec, ph.st.P50Ms, ph.st.P99Ms, ph.st.Errors, ph.st.CPUMicrosPerOp)
+			if child {
+				fmt.Fprintf(b, " %19.0f", ph.st.ServiceCPUMicrosPerOp)
+			}
+			b.WriteString("\n")
 		}
 	}
 	b.WriteString("\nratios (same run):\n")
