@@ -260,3 +260,42 @@ func TestConfirmConcurrent(t *testing.T) {
 		}
 	})
 }
+
+// blockingOrders is a store whose order reads wait for release.
+type blockingOrders struct {
+	payresult.Store
+	started chan struct{}
+	release chan struct{}
+}
+
+func (s *blockingOrders) Order(ctx context.Context, uid string) (*payresult.Order, error) {
+	s.started <- struct{}{}
+	<-s.release
+	return s.Store.Order(ctx, uid)
+}
+
+// TestConfirmOutlivesItsOrderRead checks that Confirm, which reads the
+// order while PortOne answers, returns only once that read is done, even
+// when PortOne fails first: no read of Confirm's may reach a store its
+// caller has closed.
+func TestConfirmOutlivesItsOrderRead(t *testing.T) {
+	pg := newFakePortOne()
+	pg.down = true
+	st := &blockingOrders{Store: storetest.OpenSQLite(t), started: make(chan struct{}, 1), release: make(chan struct{})}
+	p := &payresult.Processor{Store: st, PortOne: pg}
+	done := make(chan error, 1)
+	go func() {
+		_, err := p.Confirm(context.Background(), payresult.Notice{Source: payresult.SourceWebhook, ImpUID: "imp_1", MerchantUID: "m-1"})
+		done <- err
+	}()
+	<-st.started
+	select {
+	case err := <-done:
+		t.Fatalf("Confirm returned (%v) while its order read was still running", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	close(st.release)
+	if err := <-done; !payresult.IsTransient(err) {
+		t.Errorf("Confirm with PortOne down = %v, want a transient error", err)
+	}
+}

@@ -125,6 +125,7 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 	// The order is read while PortOne is asked: the two are independent,
 	// and at low load Confirm's latency is their sum otherwise.
 	pre := p.readOrder(ctx, n.MerchantUID)
+	defer pre.finish() // no read outlives Confirm, and so the store's Close
 	pay, err := p.lookup(ctx, n)
 	if err != nil {
 		p.note(ctx, n.MerchantUID, n.ImpUID, n.Source, lineError, "PortOne look-up failed: %v", err)
@@ -302,6 +303,13 @@ func (p *Processor) readOrder(ctx context.Context, merchantUID string) *orderRea
 		r.o, r.err = p.Store.Order(ctx, merchantUID)
 	}()
 	return r
+}
+
+// finish waits until the read is done, whatever became of it.
+func (r *orderRead) finish() {
+	if r != nil {
+		<-r.done
+	}
 }
 
 // wait returns the order read, once it is done. It has Store.Order's
