@@ -2,8 +2,10 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"payresult"
 	"payresult/internal/sqlstore"
@@ -23,10 +25,25 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	}
 	seqs := make([]int64, len(c.Events))
 	if err := s.commits.Do(change{ctx, c, seqs}); err != nil {
-		return err
+		return applyError(err)
 	}
 	sqlstore.Applied(c, seqs)
 	return nil
+}
+
+// applyError reports a change PostgreSQL aborted to break a deadlock (or
+// for a serialization failure) as the lost race it is, KindConflict:
+// nothing of the change was written, and its caller computes it again
+// from the order as it is now, as after a lost compare-and-set. Two
+// instances' groups can deadlock when one is written change by change
+// (see pendingChange); as a transient error the change would have failed
+// its notice with a 503 instead.
+func applyError(err error) error {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") {
+		return payresult.WrapError(payresult.KindConflict, err, "postgres: apply: lost a lock race with another writer; nothing was written")
+	}
+	return err
 }
 
 // applyBatch writes c in tx with one round trip: every statement goes in

@@ -43,3 +43,34 @@ func TestKindOf(t *testing.T) {
 		t.Errorf("classify wrapped a *payresult.Error: %v", got)
 	}
 }
+
+// TestDeadlockedApplyIsALostRace checks that Apply reports a change
+// PostgreSQL aborted to break a deadlock, or for a serialization failure,
+// as a lost race (KindConflict, which Confirm computes again), and that
+// other failures keep their kind.
+func TestDeadlockedApplyIsALostRace(t *testing.T) {
+	tests := []struct {
+		code string
+		want payresult.ErrorKind
+	}{
+		{"40P01", payresult.KindConflict},
+		{"40001", payresult.KindConflict},
+		{"57P01", payresult.KindTransient},
+		{"23505", payresult.KindConflict},
+		{"42601", payresult.KindInternal},
+	}
+	for _, tt := range tests {
+		err := &pgconn.PgError{Code: tt.code, Message: "from the server"}
+		got := applyError(classify(fmt.Errorf("batch: %w", err), "postgres: apply"))
+		if payresult.KindOf(got) != tt.want {
+			t.Errorf("SQLSTATE %s = %v (kind %q), want kind %q", tt.code, got, payresult.KindOf(got), tt.want)
+		}
+		var pg *pgconn.PgError
+		if !errors.As(got, &pg) || pg.Code != tt.code {
+			t.Errorf("SQLSTATE %s: the server's error is no longer in the chain of %v", tt.code, got)
+		}
+	}
+	if applyError(nil) != nil {
+		t.Error("applyError(nil) is not nil")
+	}
+}

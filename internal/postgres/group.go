@@ -39,8 +39,8 @@ const maxGroup = 64
 // The rare group written again change by change takes event_seq before
 // its later changes' rows; should that meet another instance's group
 // holding one of those rows, PostgreSQL's deadlock check ends the wait
-// after deadlock_timeout and the change it aborts reports a transient
-// error, which its caller retries.
+// after deadlock_timeout, and the change it aborts reports a KindConflict
+// (see applyError), which Confirm answers by computing it again.
 type pendingChange = groupcommit.Item[change]
 
 // change is what one Apply asks of its group.
