@@ -58,7 +58,7 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 	for try := 0; ; try++ {
 		if !needsMoneyBack(pay) {
 			// Cancelled in full now, or never paid: nothing left to cancel.
-			return p.settle(ctx, src, pay, nil, nil)
+			return p.settle(ctx, src, pay, nil)
 		}
 		if try == maxCancelTries {
 			return nil, WrapError(KindTransient, lastErr, "PortOne has not cancelled forged payment %s", pay.ImpUID)
@@ -76,7 +76,7 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 				// cancels: never send a second cancel on top of it.
 				return nil, Errorf(KindTransient, "PortOne accepted the cancel of %s but reports cancel_amount %s of %s", pay.ImpUID, got.CancelAmount, got.Amount)
 			}
-			return p.settle(ctx, src, got, nil, nil)
+			return p.settle(ctx, src, got, nil)
 		}
 		if err == nil {
 			err = Errorf(KindTransient, "PortOne answered the cancel of %s without its payment", pay.ImpUID)

@@ -38,7 +38,7 @@ func (p *Processor) Preview(ctx context.Context, n Notice) (*Result, error) {
 		why := fmt.Sprintf("payment %s belongs to %s, not to %s", pay.ImpUID, pay.MerchantUID, n.MerchantUID)
 		return &Result{Payment: pay, Outcome: OutcomeRefused, Reason: why}, Errorf(KindMismatch, "%s", why)
 	}
-	res, d, err := p.evaluate(ctx, p.Store.Order, pay, p.now(), true)
+	res, d, err := p.evaluate(ctx, pay, p.now(), true)
 	if err != nil {
 		return res, err
 	}

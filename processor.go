@@ -122,24 +122,20 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 	if err := n.validate(); err != nil {
 		return nil, err
 	}
-	// The order is read while PortOne is asked: the two are independent,
-	// and at low load Confirm's latency is their sum otherwise.
-	pre := p.readOrder(ctx, n.MerchantUID)
-	defer pre.finish() // no read outlives Confirm, and so the store's Close
 	pay, err := p.lookup(ctx, n)
 	if err != nil {
 		p.note(ctx, n.MerchantUID, n.ImpUID, n.Source, lineError, "PortOne look-up failed: %v", err)
 		return nil, err
 	}
 	if pay == nil {
-		return p.noPayment(ctx, n, pre)
+		return p.noPayment(ctx, n)
 	}
 	lines := p.receivedLines(n, pay)
 	if n.MerchantUID != "" && n.MerchantUID != pay.MerchantUID {
 		p.record(ctx, lines)
 		return p.refuseForeign(ctx, n, pay)
 	}
-	res, err = p.settle(ctx, n.Source, pay, lines, pre)
+	res, err = p.settle(ctx, n.Source, pay, lines)
 	if err != nil {
 		return res, err
 	}
@@ -206,12 +202,8 @@ func gatewayError(err error, format string, args ...any) error {
 
 // noPayment answers a merchant_uid-only notice for which PortOne has no
 // payment: the buyer never got as far as a payment window.
-func (p *Processor) noPayment(ctx context.Context, n Notice, pre *orderRead) (*Result, error) {
-	load := p.Store.Order
-	if pre != nil {
-		load = pre.wait
-	}
-	o, err := load(ctx, n.MerchantUID)
+func (p *Processor) noPayment(ctx context.Context, n Notice) (*Result, error) {
+	o, err := p.Store.Order(ctx, n.MerchantUID)
 	if IsNotFound(err) {
 		return nil, Errorf(KindNotFound, "no order %q", n.MerchantUID)
 	}
@@ -240,12 +232,7 @@ func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Pa
 // compare-and-set, again from the top when another writer got there
 // first. The timeline lines gathered so far, and the decision's, are
 // stored with the change; without a change they are written on their own.
-//
-// pre, when not nil, is a read of the order started before PortOne
-// answered; the first try uses it when it is of pay's order. It may be
-// older than the order is now: the compare-and-set then fails and the
-// next try reads the order again.
-func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, lines []NoticeRecord, pre *orderRead) (*Result, error) {
+func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, lines []NoticeRecord) (*Result, error) {
 	for try := range maxApplyTries {
 		now := p.now()
 		// The first try leaves the imp_uid's binding to Apply, which refuses
@@ -253,11 +240,7 @@ func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.P
 		// transaction; the retry then looks the binding up and tells that
 		// refusal apart from a lost compare-and-set. So the common case
 		// costs no read for it.
-		load := p.Store.Order
-		if try == 0 && pre != nil && pre.merchantUID == pay.MerchantUID {
-			load = pre.wait
-		}
-		res, d, err := p.evaluate(ctx, load, pay, now, try > 0)
+		res, d, err := p.evaluate(ctx, pay, now, try > 0)
 		if err != nil {
 			if res != nil {
 				lines = append(lines, p.line(pay.MerchantUID, pay.ImpUID, src, lineError, "refused: %s", d.reason))
@@ -282,53 +265,12 @@ func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.P
 	return nil, Errorf(KindTransient, "order %s kept changing under Confirm; try again", pay.MerchantUID)
 }
 
-// orderRead is a read of one order running beside Confirm's PortOne
-// look-up.
-type orderRead struct {
-	merchantUID string
-	done        chan struct{}
-	o           *Order
-	err         error
-}
-
-// readOrder starts reading the order merchantUID names, or returns nil
-// when there is none to read.
-func (p *Processor) readOrder(ctx context.Context, merchantUID string) *orderRead {
-	if merchantUID == "" {
-		return nil
-	}
-	r := &orderRead{merchantUID: merchantUID, done: make(chan struct{})}
-	go func() {
-		defer close(r.done)
-		r.o, r.err = p.Store.Order(ctx, merchantUID)
-	}()
-	return r
-}
-
-// finish waits until the read is done, whatever became of it.
-func (r *orderRead) finish() {
-	if r != nil {
-		<-r.done
-	}
-}
-
-// wait returns the order read, once it is done. It has Store.Order's
-// signature, so that evaluate takes either.
-func (r *orderRead) wait(ctx context.Context, _ string) (*Order, error) {
-	select {
-	case <-r.done:
-		return r.o, r.err
-	case <-ctx.Done():
-		return nil, WrapError(KindTransient, ctx.Err(), "reading order %s", r.merchantUID)
-	}
-}
-
-// evaluate loads the order pay belongs to (through load), checks that pay may decide it,
+// evaluate loads the order pay belongs to, checks that pay may decide it,
 // and decides. A refusal comes back as a Result (the order unchanged), a
 // decision with the reason, and a KindMismatch error. Without checkBound
 // the binding of pay's imp_uid to another order is left to Apply.
-func (p *Processor) evaluate(ctx context.Context, load func(context.Context, string) (*Order, error), pay *portone.Payment, now time.Time, checkBound bool) (*Result, decision, error) {
-	o, err := load(ctx, pay.MerchantUID)
+func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time.Time, checkBound bool) (*Result, decision, error) {
+	o, err := p.Store.Order(ctx, pay.MerchantUID)
 	if IsNotFound(err) {
 		return nil, decision{}, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
 	}

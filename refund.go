@@ -57,7 +57,7 @@ func (p *Processor) Refund(ctx context.Context, merchantUID string, amount porto
 	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, lineRefund, "refund of %s requested (refundable %s): %s", *req.Amount, *req.Checksum, reason)
 	got, err := p.PortOne.Cancel(ctx, req)
 	if err == nil {
-		res, err := p.settle(ctx, SourceApp, got, nil, nil)
+		res, err := p.settle(ctx, SourceApp, got, nil)
 		if err != nil {
 			return nil, err
 		}
@@ -110,7 +110,7 @@ func (p *Processor) refundRefused(ctx context.Context, o *Order, req *portone.Ca
 	if fresh, err = checkPayment(fresh, o.ImpUID); err != nil {
 		return nil, err
 	}
-	res, err := p.settle(ctx, SourceApp, fresh, nil, nil)
+	res, err := p.settle(ctx, SourceApp, fresh, nil)
 	if err != nil {
 		return nil, err
 	}
