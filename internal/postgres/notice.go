@@ -15,8 +15,8 @@ import (
 // when zero). The order need not exist: a notice for an unknown
 // merchant_uid is history worth keeping.
 func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) error {
-	if n == nil || n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
-		return payresult.Errorf(payresult.KindInvalid, "postgres: record notice: merchant_uid, source and kind are required")
+	if err := sqlstore.ValidNotice(n, "postgres: record notice"); err != nil {
+		return err
 	}
 	at := sqlstore.NowOr(n.At)
 	var id int64

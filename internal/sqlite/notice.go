@@ -14,8 +14,8 @@ import (
 // when zero). The order need not exist: a notice for an unknown
 // merchant_uid is history worth keeping.
 func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) error {
-	if n == nil || n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
-		return payresult.Errorf(payresult.KindInvalid, "sqlite: record notice: merchant_uid, source and kind are required")
+	if err := sqlstore.ValidNotice(n, "sqlite: record notice"); err != nil {
+		return err
 	}
 	at := sqlstore.NowOr(n.At)
 	var id int64

@@ -67,6 +67,16 @@ func ValidDeliveryState(st payresult.DeliveryState) bool {
 	return false
 }
 
+// ValidNotice refuses, with a KindInvalid error starting with prefix, a
+// timeline line no store can keep: one without merchant_uid, source or
+// kind.
+func ValidNotice(n *payresult.NoticeRecord, prefix string) error {
+	if n == nil || n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
+		return payresult.Errorf(payresult.KindInvalid, "%s: timeline line without merchant_uid, source or kind", prefix)
+	}
+	return nil
+}
+
 // ValidChange refuses, with a KindInvalid error starting with prefix, a
 // change that cannot be applied as a whole.
 func ValidChange(c *payresult.Change, prefix string) error {
@@ -76,9 +86,9 @@ func ValidChange(c *payresult.Change, prefix string) error {
 	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notices) == 0) {
 		return bad("empty change")
 	}
-	for _, n := range c.Notices {
-		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
-			return bad("timeline line without merchant_uid, source or kind")
+	for i := range c.Notices {
+		if err := ValidNotice(&c.Notices[i], prefix); err != nil {
+			return err
 		}
 	}
 	uid := ""

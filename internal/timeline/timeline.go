@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/internal/sqlstore"
 )
 
 // Defaults of Options.
@@ -118,10 +119,7 @@ func (t *Store) Apply(ctx context.Context, c *payresult.Change) error {
 // RecordNotice queues n. n.At is set when zero; n.ID stays zero: the
 // line has no id until it is written.
 func (t *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) error {
-	if n == nil {
-		return payresult.Errorf(payresult.KindInvalid, "timeline: record notice: no line")
-	}
-	if err := validLines([]payresult.NoticeRecord{*n}); err != nil {
+	if err := sqlstore.ValidNotice(n, "timeline: record notice"); err != nil {
 		return err
 	}
 	if n.At.IsZero() {
@@ -251,9 +249,9 @@ func (t *Store) waiting() int {
 // validLines refuses lines no store would take, before they are queued:
 // a bad line must fail its caller, not a later batch of good ones.
 func validLines(lines []payresult.NoticeRecord) error {
-	for _, n := range lines {
-		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
-			return payresult.Errorf(payresult.KindInvalid, "timeline: a line needs a merchant_uid, a source and a kind")
+	for i := range lines {
+		if err := sqlstore.ValidNotice(&lines[i], "timeline"); err != nil {
+			return err
 		}
 	}
 	return nil

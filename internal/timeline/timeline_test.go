@@ -33,14 +33,7 @@ func details(lines []payresult.NoticeRecord) []string {
 // through the wrapper sees them at once.
 func TestChangeCommitsWithoutItsLines(t *testing.T) {
 	ctx := context.Background()
-	inner := storetest.OpenSQLite(t)
-	s := timeline.Batched(inner, timeline.Options{Interval: time.Hour})
-	t.Cleanup(func() { s.Close() })
-	o, _, err := s.CreateOrder(ctx, &payresult.Order{MerchantUID: "m-1", Name: "n", Amount: portone.Won(1000),
-		Currency: "KRW", Status: payresult.StatusPending})
-	if err != nil {
-		t.Fatal(err)
-	}
+	inner, s, o := pendingOrder(t)
 	next := *o
 	next.Status = payresult.StatusFailed
 	c := &payresult.Change{FromVersion: o.Version, Order: &next, Notices: []payresult.NoticeRecord{line("m-1", 1), line("m-1", 2)}}
@@ -66,18 +59,26 @@ func TestChangeCommitsWithoutItsLines(t *testing.T) {
 	}
 }
 
+// pendingOrder opens a SQLite store, wraps it with a writer that only
+// writes when asked, and creates the pending order m-1 through it.
+func pendingOrder(t *testing.T) (inner payresult.Store, s *timeline.Store, o *payresult.Order) {
+	t.Helper()
+	inner = storetest.OpenSQLite(t)
+	s = timeline.Batched(inner, timeline.Options{Interval: time.Hour})
+	t.Cleanup(func() { s.Close() })
+	o, _, err := s.CreateOrder(context.Background(), &payresult.Order{MerchantUID: "m-1", Name: "n",
+		Amount: portone.Won(1000), Currency: "KRW", Status: payresult.StatusPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return inner, s, o
+}
+
 // TestRefusedChangeQueuesNoLine checks that the lines of a change the
 // store refused are never written.
 func TestRefusedChangeQueuesNoLine(t *testing.T) {
 	ctx := context.Background()
-	inner := storetest.OpenSQLite(t)
-	s := timeline.Batched(inner, timeline.Options{Interval: time.Hour})
-	t.Cleanup(func() { s.Close() })
-	o, _, err := s.CreateOrder(ctx, &payresult.Order{MerchantUID: "m-1", Name: "n", Amount: portone.Won(1000),
-		Currency: "KRW", Status: payresult.StatusPending})
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, s, o := pendingOrder(t)
 	next := *o
 	next.Status = payresult.StatusFailed
 	c := &payresult.Change{FromVersion: o.Version + 5, Order: &next, Notices: []payresult.NoticeRecord{line("m-1", 1)}}
