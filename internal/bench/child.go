@@ -46,15 +46,6 @@ func (e *env) startChild(ctx context.Context, bin string, spec ServiceSpec) (str
 	return addr, stop, nil
 }
 
-// processCPU is the CPU time, user and system, this process has used.
-func processCPU() time.Duration {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // childCPU is the CPU time the serve child has used, zero when the
 // service runs in process or the child's stat cannot be read. Linux
 // counts it in ticks of 1/100 s (USER_HZ), so only a phase's total is

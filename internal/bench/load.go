@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"payresult/internal/cputime"
 )
 
 // Stats is how one phase went: how many operations finished in how long,
@@ -44,7 +46,7 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	var first sync.Once
 	var firstErr string
 	deadline := time.Now().Add(e.cfg.MaxLevelTime)
-	cpu0, child0 := processCPU(), e.childCPU()
+	cpu0, child0 := cputime.Self(), e.childCPU()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range min(c, n) {
@@ -71,7 +73,7 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	}
 	wg.Wait()
 	elapsed := time.Since(start)
-	cpu, child := processCPU()-cpu0, e.childCPU()-child0
+	cpu, child := cputime.Self()-cpu0, e.childCPU()-child0
 	done := min(int(next.Load()), n)
 	ran := lat[:done]
 	st := Stats{Count: done, FirstError: firstErr, Seconds: elapsed.Seconds()}

@@ -14,3 +14,7 @@ func TestStore(t *testing.T) {
 func BenchmarkApply(b *testing.B) {
 	storetest.BenchApply(b, storetest.OpenPostgres(b))
 }
+
+func BenchmarkApplyParallel(b *testing.B) {
+	storetest.BenchApplyParallel(b, storetest.OpenPostgres(b))
+}

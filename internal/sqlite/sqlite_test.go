@@ -29,3 +29,7 @@ func TestMemory(t *testing.T) {
 func BenchmarkApply(b *testing.B) {
 	storetest.BenchApply(b, storetest.OpenSQLite(b))
 }
+
+func BenchmarkApplyParallel(b *testing.B) {
+	storetest.BenchApplyParallel(b, storetest.OpenSQLite(b))
+}
