@@ -156,7 +156,9 @@ func event(t *testing.T, s payresult.Store, id string) payresult.Event {
 }
 
 func newWorker(s payresult.Store, c *clock, url string) *outbox.Worker {
-	return &outbox.Worker{Store: s, URL: url, Secret: secret, Now: c.Now, Timeout: 200 * time.Millisecond, Lease: time.Minute}
+	// The timeout is generous: with the clock fake, a delivery that timed
+	// out on a loaded machine would wait for a backoff that never comes.
+	return &outbox.Worker{Store: s, URL: url, Secret: secret, Now: c.Now, Timeout: 10 * time.Second, Lease: time.Minute}
 }
 
 // step runs one round and checks how many events it attempted.
