@@ -171,6 +171,8 @@ func (e *env) level(ctx context.Context, c int) (Level, error) {
 	lv.Lookup = e.measure(ctx, c, e.cfg.Orders, e.lookup)
 	e.progress("c=%d: commit floor", c)
 	lv.Commit = e.measure(ctx, c, e.cfg.Orders, e.floor.commit)
+	e.progress("c=%d: service round trip", c)
+	lv.Hop = e.measure(ctx, c, e.cfg.Orders, e.hop)
 	for _, p := range []path{pathWebhook, pathRedirect} {
 		st, err := e.confirmPath(ctx, p, c)
 		if err != nil {

@@ -34,8 +34,12 @@ type Level struct {
 	Concurrency int   `json:"concurrency"`
 	Lookup      Stats `json:"lookup"`
 	Commit      Stats `json:"commit"`
-	Webhook     Stats `json:"webhook"`
-	Redirect    Stats `json:"redirect"`
+	// Hop is the round trip from the bench to the service and back
+	// (GET /healthz): the part of a confirm's latency that neither floor
+	// holds.
+	Hop      Stats `json:"hop"`
+	Webhook  Stats `json:"webhook"`
+	Redirect Stats `json:"redirect"`
 	// FloorPerSec is the lower of the two floors' throughputs.
 	FloorPerSec float64 `json:"floor_per_sec"`
 	// WebhookShare and RedirectShare are each path's throughput over
@@ -46,6 +50,15 @@ type Level struct {
 	// latency over (look-up p50 + commit p50).
 	WebhookOverFloorP50  float64 `json:"webhook_over_floor_p50"`
 	RedirectOverFloorP50 float64 `json:"redirect_over_floor_p50"`
+	// WebhookOverPartsP50 is the webhook path's p50 over (hop + look-up +
+	// commit p50): what a confirm costs beyond the three parts it cannot
+	// do without. (hop + look-up + commit) / (look-up + commit) is the
+	// least WebhookOverFloorP50 could be.
+	WebhookOverPartsP50 float64 `json:"webhook_over_parts_p50"`
+	// CPUCapPerSec is the throughput at which the webhook path would use
+	// every CPU: CPUs over the CPU time a confirm took in the phase (bench
+	// driver, emulator and service together). No level gets past it.
+	CPUCapPerSec float64 `json:"cpu_cap_per_sec"`
 	// HiddenPerSec is concurrency / (PortOne latency + commit p50 at the
 	// run's lowest level): the throughput if PortOne's latency hid
 	// entirely behind concurrency. Zero without simulated latency.
@@ -71,6 +84,10 @@ func (r *Report) compute() {
 		floorP50 := lv.Lookup.P50Ms + lv.Commit.P50Ms
 		lv.WebhookOverFloorP50 = ratio(lv.Webhook.P50Ms, floorP50)
 		lv.RedirectOverFloorP50 = ratio(lv.Redirect.P50Ms, floorP50)
+		lv.WebhookOverPartsP50 = ratio(lv.Webhook.P50Ms, floorP50+lv.Hop.P50Ms)
+		if cpu := lv.Webhook.CPUMicrosPerOp + lv.Webhook.ServiceCPUMicrosPerOp; cpu > 0 {
+			lv.CPUCapPerSec = float64(r.CPUs) * 1e6 / cpu
+		}
 		if r.PortOneLatencyMs > 0 {
 			lv.HiddenPerSec = float64(lv.Concurrency) / ((r.PortOneLatencyMs + commit) / 1000)
 			lv.WebhookHidden = ratio(lv.Webhook.PerSec, lv.HiddenPerSec)
@@ -101,7 +118,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, ph := range []struct {
 			name string
 			st   Stats
-		}{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"webhook", lv.Webhook}, {"redirect", lv.Redirect}} {
+		}{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"hop", lv.Hop}, {"webhook", lv.Webhook}, {"redirect", lv.Redirect}} {
 			fmt.Fprintf(b, "%-5d %-9s %7d %9.0f %9.2f %9.2f %7d  %9.0f",
 				lv.Concurrency, ph.name, ph.st.Count, ph.st.PerSec, ph.st.P50Ms, ph.st.P99Ms, ph.st.Errors, ph.st.CPUMicrosPerOp)
 			if child {
@@ -111,14 +128,16 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	b.WriteString("\nratios (same run):\n")
-	fmt.Fprintf(b, "%-5s %10s %15s %15s %16s %16s", "conc", "floor/s", "webhook/floor", "redirect/floor", "webhook p50/flr", "redirect p50/flr")
+	fmt.Fprintf(b, "%-5s %10s %15s %15s %16s %16s %18s %10s", "conc", "floor/s", "webhook/floor", "redirect/floor",
+		"webhook p50/flr", "redirect p50/flr", "webhook p50/parts", "cpu cap/s")
 	if r.PortOneLatencyMs > 0 {
 		fmt.Fprintf(b, " %10s %15s %15s", "hidden/s", "webhook/hidden", "redirect/hidden")
 	}
 	b.WriteString("\n")
 	for _, lv := range r.Levels {
-		fmt.Fprintf(b, "%-5d %10.0f %15.2f %15.2f %16.2f %16.2f", lv.Concurrency, lv.FloorPerSec,
-			lv.WebhookShare, lv.RedirectShare, lv.WebhookOverFloorP50, lv.RedirectOverFloorP50)
+		fmt.Fprintf(b, "%-5d %10.0f %15.2f %15.2f %16.2f %16.2f %18.2f %10.0f", lv.Concurrency, lv.FloorPerSec,
+			lv.WebhookShare, lv.RedirectShare, lv.WebhookOverFloorP50, lv.RedirectOverFloorP50,
+			lv.WebhookOverPartsP50, lv.CPUCapPerSec)
 		if r.PortOneLatencyMs > 0 {
 			fmt.Fprintf(b, " %10.0f %15.2f %15.2f", lv.HiddenPerSec, lv.WebhookHidden, lv.RedirectHidden)
 		}
@@ -133,7 +152,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(b, "serve start-up to /readyz: p50 %.1f ms, max %.1f ms over %d runs\n", r.Startup.P50Ms, r.Startup.MaxMs, r.Startup.Runs)
 	}
 	for _, lv := range r.Levels {
-		for _, st := range []Stats{lv.Lookup, lv.Commit, lv.Webhook, lv.Redirect} {
+		for _, st := range []Stats{lv.Lookup, lv.Commit, lv.Hop, lv.Webhook, lv.Redirect} {
 			if st.FirstError != "" {
 				fmt.Fprintf(b, "c=%d: first error: %s\n", lv.Concurrency, st.FirstError)
 			}
