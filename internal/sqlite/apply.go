@@ -67,11 +67,10 @@ const (
 			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
 			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
 			updated_at = excluded.updated_at
-		WHERE attempts.merchant_uid = excluded.merchant_uid
-		RETURNING imp_uid`
+		WHERE attempts.merchant_uid = excluded.merchant_uid`
 	sqlInsertEvent = `INSERT INTO events (id, type, merchant_uid, created_at,
 			data, state, attempts, next_attempt_at, last_error, delivered_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq`
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
 // applyStatements are the statements a write transaction of Apply runs.
@@ -117,21 +116,25 @@ func updateOrder(w wtx, o *payresult.Order, from int64) error {
 
 // upsertAttempt inserts or updates an attempt. The conflict clause updates
 // only a row of the same order, so an imp_uid bound to another order
-// returns no row and becomes a KindConflict.
+// changes no row and becomes a KindConflict. Both statements of Apply
+// that add a row run as plain executions, not queries: a query's rows
+// cost database/sql and the driver a result set per call.
 func upsertAttempt(w wtx, a *payresult.Attempt) error {
-	var imp string
-	err := w.queryRow(sqlUpsertAttempt,
+	res, err := w.exec(sqlUpsertAttempt,
 		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
 		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
-		sqlstore.NowOr(a.CreatedAt).UnixMicro(), sqlstore.NowOr(a.UpdatedAt).UnixMicro()).Scan(&imp)
-	if errors.Is(err, sql.ErrNoRows) {
-		return payresult.Errorf(payresult.KindConflict,
-			"sqlite: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
-	}
+		sqlstore.NowOr(a.CreatedAt).UnixMicro(), sqlstore.NowOr(a.UpdatedAt).UnixMicro())
 	if payresult.KindOf(classify(err, "")) == payresult.KindNotFound {
 		return notFound("order %q not found for imp_uid %q", a.MerchantUID, a.ImpUID)
 	}
-	return err
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return payresult.Errorf(payresult.KindConflict,
+		"sqlite: imp_uid %q is bound to another order than %q", a.ImpUID, a.MerchantUID)
 }
 
 // insertEvent appends one event to the outbox and returns its seq. A
@@ -143,15 +146,18 @@ func insertEvent(w wtx, e *payresult.Event) (int64, error) {
 	if next.IsZero() && state == payresult.DeliveryPending {
 		next = created
 	}
-	var seq int64
-	err := w.queryRow(sqlInsertEvent,
+	res, err := w.exec(sqlInsertEvent,
 		e.ID, e.Type, e.MerchantUID, created.UnixMicro(), []byte(e.Data), state,
-		e.Attempts, micros(next), e.LastError, micros(e.DeliveredAt)).Scan(&seq)
+		e.Attempts, micros(next), e.LastError, micros(e.DeliveredAt))
 	switch payresult.KindOf(classify(err, "")) {
 	case payresult.KindConflict:
 		return 0, payresult.WrapError(payresult.KindConflict, err, "sqlite: event %q exists", e.ID)
 	case payresult.KindNotFound:
 		return 0, notFound("order %q not found for event %q", e.MerchantUID, e.ID)
 	}
-	return seq, err
+	if err != nil {
+		return 0, err
+	}
+	// seq is the rowid, so the row's id is its seq.
+	return res.LastInsertId()
 }
