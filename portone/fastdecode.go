@@ -250,32 +250,19 @@ func sliceValue[E any](d *fastDecoder, dst *[]E, elem func(*fastDecoder, *E) boo
 		*dst = nil
 		return d.literal("null")
 	case '[':
-		d.pos++
 	default:
 		return false
 	}
-	d.skipSpace()
 	out := []E{}
-	if d.consume(']') {
-		*dst = out
-		return true
-	}
-	for {
+	ok := d.list('[', ']', func() bool {
 		var zero E // each element starts from zero, as in a new slice
 		out = append(out, zero)
-		if !elem(d, &out[len(out)-1]) {
-			return false
-		}
-		d.skipSpace()
-		if d.consume(']') {
-			*dst = out
-			return true
-		}
-		if !d.consume(',') {
-			return false
-		}
-		d.skipSpace()
+		return elem(d, &out[len(out)-1])
+	})
+	if ok {
+		*dst = out
 	}
+	return ok
 }
 
 // maxFieldName is the longest json name of the tables (checked by a
@@ -308,20 +295,29 @@ func (d *fastDecoder) unknownMember(key []byte, names map[string]int) bool {
 // object reads an object, calling member for each key with d.pos at its
 // value, which member must read.
 func (d *fastDecoder) object(member func(key []byte) bool) bool {
-	if !d.consume('{') {
+	return d.list('{', '}', func() bool {
+		key, ok := d.key()
+		return ok && member(key)
+	})
+}
+
+// list reads start, items separated by commas, and end, with space
+// around them: the shape of both objects and arrays. item reads one item
+// from its first byte.
+func (d *fastDecoder) list(start, end byte, item func() bool) bool {
+	if !d.consume(start) {
 		return false
 	}
 	d.skipSpace()
-	if d.consume('}') {
+	if d.consume(end) {
 		return true
 	}
 	for {
-		key, ok := d.key()
-		if !ok || !member(key) {
+		if !item() {
 			return false
 		}
 		d.skipSpace()
-		if d.consume('}') {
+		if d.consume(end) {
 			return true
 		}
 		if !d.consume(',') {
@@ -632,12 +628,7 @@ func (d *fastDecoder) skipValue(depth int) bool {
 }
 
 func (d *fastDecoder) skipObject(depth int) bool {
-	d.pos++ // {
-	d.skipSpace()
-	if d.consume('}') {
-		return true
-	}
-	for {
+	return d.list('{', '}', func() bool {
 		if d.peek() != '"' {
 			return false
 		}
@@ -649,39 +640,12 @@ func (d *fastDecoder) skipObject(depth int) bool {
 			return false
 		}
 		d.skipSpace()
-		if !d.skipValue(depth) {
-			return false
-		}
-		d.skipSpace()
-		if d.consume('}') {
-			return true
-		}
-		if !d.consume(',') {
-			return false
-		}
-		d.skipSpace()
-	}
+		return d.skipValue(depth)
+	})
 }
 
 func (d *fastDecoder) skipArray(depth int) bool {
-	d.pos++ // [
-	d.skipSpace()
-	if d.consume(']') {
-		return true
-	}
-	for {
-		if !d.skipValue(depth) {
-			return false
-		}
-		d.skipSpace()
-		if d.consume(']') {
-			return true
-		}
-		if !d.consume(',') {
-			return false
-		}
-		d.skipSpace()
-	}
+	return d.list('[', ']', func() bool { return d.skipValue(depth) })
 }
 
 // str reads a string and returns its bytes, quotes included. It checks

@@ -606,20 +606,3 @@ func FuzzFastDecodePayment(f *testing.F) {
 		checkDecode(t, body)
 	})
 }
-
-// BenchmarkDecodePaymentEncodingJSON is BenchmarkDecodePayment on the
-// encoding/json path, as decode ran before the fast path: compare the two
-// in one run with -bench DecodePayment.
-func BenchmarkDecodePaymentEncodingJSON(b *testing.B) {
-	body := fixture(b, "payment_cancelled_kcp.json")
-	r := &call{method: "GET", path: "/payments/imp_803037736674"}
-	resp := &response{status: 200, body: body}
-	b.SetBytes(int64(len(body)))
-	b.ReportAllocs()
-	for b.Loop() {
-		var p *Payment
-		if err := decodeBefore(r, resp, &p); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -100,16 +100,26 @@ func (e *env) confirm(ctx context.Context, p path, o order) error {
 	if err != nil {
 		return err
 	}
-	resp, err := e.http.Do(req)
+	status, err := e.send(req)
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK && resp.StatusCode != http.StatusSeeOther {
-		return fmt.Errorf("%s of %s: HTTP %d", p, o.impUID, resp.StatusCode)
+	if status != http.StatusOK && status != http.StatusSeeOther {
+		return fmt.Errorf("%s of %s: HTTP %d", p, o.impUID, status)
 	}
 	return nil
+}
+
+// send sends req and reads the answer's body to its end, so that the
+// connection is reused, and returns its status.
+func (e *env) send(req *http.Request) (int, error) {
+	resp, err := e.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
 }
 
 // hop is one operation of the service round trip: the service's cheapest
@@ -120,14 +130,12 @@ func (e *env) hop(ctx context.Context, _ int) error {
 	if err != nil {
 		return err
 	}
-	resp, err := e.http.Do(req)
+	status, err := e.send(req)
 	if err != nil {
 		return err
 	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("GET /healthz: HTTP %d", resp.StatusCode)
+	if status != http.StatusOK {
+		return fmt.Errorf("GET /healthz: HTTP %d", status)
 	}
 	return nil
 }
