@@ -38,8 +38,8 @@ const (
 	DefaultRetryWait       = 250 * time.Millisecond
 	DefaultMaxRetryWait    = 5 * time.Second
 	DefaultRefreshBuffer   = 60 * time.Second
+	DefaultAttemptTimeout  = 30 * time.Second
 	maxResponseBytes       = 32 << 20 // a 1000-payment page is a few MB
-	defaultRequestTimeout  = 30 * time.Second
 	defaultTokenCallTimout = 30 * time.Second
 )
 
@@ -51,9 +51,15 @@ type Client struct {
 	// BaseURL defaults to DefaultBaseURL. Point it at the emulator or an
 	// httptest server in tests.
 	BaseURL string
-	// HTTPClient defaults to a shared client with a 30 s timeout and
-	// keep-alive with up to 512 idle connections per host.
+	// HTTPClient defaults to a shared client with keep-alive and up to 512
+	// idle connections per host.
 	HTTPClient *http.Client
+	// AttemptTimeout bounds one HTTP exchange with PortOne, from sending
+	// the request to reading the whole answer (default
+	// DefaultAttemptTimeout); a retry gets a new one. It is a deadline on
+	// the request's context rather than http.Client.Timeout, which for a
+	// wrapped transport (metrics, logging) costs a goroutine per request.
+	AttemptTimeout time.Duration
 	// Key and Secret are the REST API key and secret (imp_key, imp_secret).
 	Key, Secret string
 	// Now defaults to time.Now. It decides when the cached token expires.
@@ -91,7 +97,8 @@ var defaultHTTPClient = sync.OnceValue(func() *http.Client {
 	t.TLSHandshakeTimeout = 10 * time.Second
 	t.ResponseHeaderTimeout = 25 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &http.Client{Transport: t, Timeout: defaultRequestTimeout}
+	// No Client.Timeout: Client.attempt bounds each exchange itself.
+	return &http.Client{Transport: t}
 })
 
 func (c *Client) baseURL() string {
@@ -232,6 +239,8 @@ type attemptResult struct {
 }
 
 func (c *Client) attempt(ctx context.Context, r *call, body []byte) (*attemptResult, error) {
+	ctx, cancel := c.attemptContext(ctx)
+	defer cancel()
 	u := c.baseURL() + r.path
 	if len(r.query) > 0 {
 		u += "?" + encodeQuery(r.query)
@@ -272,6 +281,19 @@ func (c *Client) attempt(ctx context.Context, r *call, body []byte) (*attemptRes
 	}
 	res.status, res.body, res.retryAfter = hres.StatusCode, b, hres.Header.Get("Retry-After")
 	return res, nil
+}
+
+// attemptContext bounds one attempt by AttemptTimeout, unless ctx already
+// ends sooner.
+func (c *Client) attemptContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	timeout := c.AttemptTimeout
+	if timeout <= 0 {
+		timeout = DefaultAttemptTimeout
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl) <= timeout {
+		return ctx, func() {}
+	}
+	return context.WithTimeout(ctx, timeout)
 }
 
 // encodeQuery is url.Values.Encode that leaves the brackets of PHP-style

@@ -231,3 +231,42 @@ func TestIsTransient(t *testing.T) {
 		}
 	}
 }
+
+// roundTripFunc is a transport wrapper of the kind metrics and logging
+// put around the client's own.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestEachAttemptIsBounded checks that an answer that never comes fails
+// the attempt after AttemptTimeout, even through a wrapped transport and
+// with a caller's context that never ends, and that the retry gets a
+// timeout of its own.
+func TestEachAttemptIsBounded(t *testing.T) {
+	t.Parallel()
+	f := newFake(t)
+	var attempts atomic.Int32
+	f.handle(paymentPath, func(w http.ResponseWriter, r *http.Request) {
+		attempts.Add(1)
+		<-r.Context().Done() // PortOne hangs until the client gives up
+	})
+	c := f.client()
+	c.MaxRetries = 1
+	c.AttemptTimeout = 100 * time.Millisecond
+	base := DefaultHTTPClient().Transport
+	c.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return base.RoundTrip(r)
+	})}
+	start := time.Now()
+	_, err := c.Payment(context.Background(), "imp_123456789012", false)
+	took := time.Since(start)
+	if err == nil || !IsTransient(err) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v, want a transient deadline error", err)
+	}
+	if n := attempts.Load(); n != 2 {
+		t.Errorf("attempts = %d, want 2 (the first and one retry)", n)
+	}
+	if took < 200*time.Millisecond || took > 5*time.Second {
+		t.Errorf("returned after %v, want two timeouts of 100ms", took)
+	}
+}
