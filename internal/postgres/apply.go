@@ -55,7 +55,7 @@ func applyError(err error) error {
 // last, as the
 // event_seq lock they take must be held as briefly as possible: from
 // this batch to the commit.
-func applyBatch(ctx context.Context, tx pgx.Tx, c *payresult.Change, seqs []int64) error {
+func applyBatch(ctx context.Context, tx batcher, c *payresult.Change, seqs []int64) error {
 	b := &pgx.Batch{}
 	if err := queueChange(b, c); err != nil {
 		return err

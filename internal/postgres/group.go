@@ -54,7 +54,7 @@ type change struct {
 func (s *Store) writeGroup(group []*pendingChange) {
 	if len(group) == 1 {
 		p := &group[0].Value
-		group[0].Err = s.inTx(p.ctx, "apply", func(tx pgx.Tx) error { return applyBatch(p.ctx, tx, p.c, p.seqs) })
+		group[0].Err = s.inBatchTx(p.ctx, "apply", func(tx batcher) error { return applyBatch(p.ctx, tx, p.c, p.seqs) })
 		return
 	}
 	live := make([]*pendingChange, 0, len(group))
@@ -77,7 +77,7 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	// back whole, and the group is written again with a savepoint around
 	// each change, so that only the refused one fails. A failed commit is
 	// never retried: it may have committed.
-	err := s.inTx(ctx, "apply", func(tx pgx.Tx) error { return applyAll(ctx, tx, live) })
+	err := s.inBatchTx(ctx, "apply", func(tx batcher) error { return applyAll(ctx, tx, live) })
 	if errors.Is(err, errRefusedInGroup) {
 		err = s.inTx(ctx, "apply", func(tx pgx.Tx) error { return applyEach(ctx, tx, live) })
 	}
@@ -120,7 +120,7 @@ var errRefusedInGroup = errors.New("postgres: a change of the group was refused"
 // exists, a missing order) fails it with errRefusedInGroup; the group is
 // then written again change by change (applyEach), which tells each
 // change its own outcome.
-func applyAll(ctx context.Context, tx pgx.Tx, group []*pendingChange) error {
+func applyAll(ctx context.Context, tx batcher, group []*pendingChange) error {
 	var g groupRows
 	for _, p := range group {
 		if err := g.add(p.Value.c); err != nil {

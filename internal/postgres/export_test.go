@@ -1,0 +1,15 @@
+package postgres
+
+import (
+	"context"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// InBatchTx exposes inBatchTx to the external tests: fn gets the function
+// that sends its batches.
+func (s *Store) InBatchTx(ctx context.Context, fn func(send func(*pgx.Batch) pgx.BatchResults) error) error {
+	return s.inBatchTx(ctx, "test", func(b batcher) error {
+		return fn(func(batch *pgx.Batch) pgx.BatchResults { return b.SendBatch(ctx, batch) })
+	})
+}
