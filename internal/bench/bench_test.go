@@ -79,6 +79,14 @@ func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config
 	if rep.PeakRSSMiB <= 0 {
 		t.Errorf("peak RSS = %v MiB, want > 0", rep.PeakRSSMiB)
 	}
+	// Levels 1 and 8 without latency measure one goal, on SQLite only.
+	wantGoals := 0
+	if store == "sqlite" {
+		wantGoals = 1
+	}
+	if len(rep.Goals) != wantGoals {
+		t.Errorf("goals = %+v, want %d", rep.Goals, wantGoals)
+	}
 	for i, lv := range rep.Levels {
 		if lv.Concurrency != cfg.Concurrency[i] {
 			t.Errorf("level %d concurrency = %d, want %d", i, lv.Concurrency, cfg.Concurrency[i])

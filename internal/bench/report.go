@@ -26,6 +26,9 @@ type Report struct {
 	// service ran as a child process (Config.ServeChild).
 	ServiceRSSMiB float64  `json:"service_rss_mib,omitempty"`
 	Startup       *Startup `json:"startup,omitempty"`
+	// Goals are the project's performance goals this run measured, each
+	// judged on the run's own figures.
+	Goals []Goal `json:"goals,omitempty"`
 }
 
 // Level is one concurrency level: the two floors, the two paths, and how
@@ -94,6 +97,7 @@ func (r *Report) compute() {
 			lv.RedirectHidden = ratio(lv.Redirect.PerSec, lv.HiddenPerSec)
 		}
 	}
+	r.Goals = r.goals()
 }
 
 func ratio(a, b float64) float64 {
@@ -150,6 +154,16 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	if r.Startup != nil {
 		fmt.Fprintf(b, "serve start-up to /readyz: p50 %.1f ms, max %.1f ms over %d runs\n", r.Startup.P50Ms, r.Startup.MaxMs, r.Startup.Runs)
+	}
+	if len(r.Goals) > 0 {
+		b.WriteString("\ngoals (same run):\n")
+		for _, g := range r.Goals {
+			verdict := "met"
+			if !g.Met {
+				verdict = "NOT met"
+			}
+			fmt.Fprintf(b, "  %-62s %-28s %s\n", g.Goal, g.Figure, verdict)
+		}
 	}
 	for _, lv := range r.Levels {
 		for _, st := range []Stats{lv.Lookup, lv.Commit, lv.Hop, lv.Webhook, lv.Redirect} {

@@ -1,0 +1,59 @@
+package bench
+
+import "fmt"
+
+// The project's performance goals, judged on one run's own figures.
+const (
+	goalLatencyRatio = 1.5  // c=1: end-to-end p50 / (look-up p50 + commit p50), at most
+	goalShareSQLite  = 0.70 // c=32: throughput / floor, at least
+	goalSharePG      = 0.60
+	goalHidden       = 0.80 // with PortOne latency, c=128: throughput / (128 / (latency + commit))
+	goalServiceRSS   = 150  // MiB, the serve child's peak
+	goalStartupMs    = 300  // serve to /readyz, slowest of the runs
+)
+
+// Goal is one of the project's performance goals as this run measured
+// it. A run judges only the goals its levels and options measure.
+type Goal struct {
+	Goal   string `json:"goal"`
+	Figure string `json:"figure"`
+	Met    bool   `json:"met"`
+}
+
+// goals judges the goals the run measured. Each path must meet a goal
+// for the goal to be met.
+func (r *Report) goals() []Goal {
+	var gs []Goal
+	add := func(goal string, met bool, format string, args ...any) {
+		gs = append(gs, Goal{Goal: goal, Figure: fmt.Sprintf(format, args...), Met: met})
+	}
+	for _, lv := range r.Levels {
+		switch {
+		case lv.Concurrency == 1 && r.Store == "sqlite" && r.PortOneLatencyMs == 0:
+			add(fmt.Sprintf("c=1: e2e p50 ≤ %.1f × (look-up + commit)", goalLatencyRatio),
+				lv.WebhookOverFloorP50 <= goalLatencyRatio && lv.RedirectOverFloorP50 <= goalLatencyRatio,
+				"webhook %.2f, redirect %.2f", lv.WebhookOverFloorP50, lv.RedirectOverFloorP50)
+		case lv.Concurrency == 32 && r.PortOneLatencyMs == 0:
+			want := goalShareSQLite
+			if r.Store == "postgres" {
+				want = goalSharePG
+			}
+			add(fmt.Sprintf("c=32, %s: throughput ≥ %.2f × floor", r.Store, want),
+				lv.WebhookShare >= want && lv.RedirectShare >= want,
+				"webhook %.2f, redirect %.2f", lv.WebhookShare, lv.RedirectShare)
+		case lv.Concurrency == 128 && r.PortOneLatencyMs > 0:
+			add(fmt.Sprintf("c=128, PortOne %s: throughput ≥ %.2f × 128/(latency + commit)", fmtMs(r.PortOneLatencyMs), goalHidden),
+				lv.WebhookHidden >= goalHidden && lv.RedirectHidden >= goalHidden,
+				"webhook %.2f, redirect %.2f", lv.WebhookHidden, lv.RedirectHidden)
+		}
+	}
+	if r.ServiceRSSMiB > 0 {
+		add(fmt.Sprintf("serve child's peak RSS < %d MiB", goalServiceRSS), r.ServiceRSSMiB < goalServiceRSS,
+			"%.1f MiB", r.ServiceRSSMiB)
+	}
+	if r.Startup != nil {
+		add(fmt.Sprintf("serve start-up < %d ms", goalStartupMs), r.Startup.MaxMs < goalStartupMs,
+			"max %.1f ms over %d runs", r.Startup.MaxMs, r.Startup.Runs)
+	}
+	return gs
+}
