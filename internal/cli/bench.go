@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"strconv"
 	"strings"
 
@@ -37,16 +38,7 @@ func runBench(ctx context.Context, env Env) error {
 		}
 		defer stop()
 	}
-	if fl.phaseProfiles != "" {
-		cfg.ProfilePhase = func(name string) func() {
-			stop, err := startCPUProfile(fl.phaseProfiles + "-" + name + ".pprof")
-			if err != nil {
-				fmt.Fprintf(env.Stderr, "payresult bench: no profile of %s: %v\n", name, err)
-				return func() {}
-			}
-			return stop
-		}
-	}
+	cfg.ProfilePhase = phaseRecorders(env, fl)
 	rep, err := bench.Run(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("bench: %w", err)
@@ -63,9 +55,44 @@ func runBench(ctx context.Context, env Env) error {
 type benchFlags struct {
 	bench.Config
 	profile string // CPU profile file, for finding what to make faster
-	// phaseProfiles is the file name prefix of one CPU profile per
-	// confirming phase.
-	phaseProfiles string
+	// phaseProfiles and phaseTraces are the file name prefixes of one CPU
+	// profile and one execution trace per confirming phase.
+	phaseProfiles, phaseTraces string
+}
+
+// phaseRecorders returns the hook that records each confirming phase as
+// the flags ask (a CPU profile, an execution trace), or nil for none.
+func phaseRecorders(env Env, fl benchFlags) func(name string) (stop func()) {
+	type recorder struct {
+		prefix, ext string
+		start       func(path string) (func(), error)
+	}
+	var rs []recorder
+	if fl.phaseProfiles != "" {
+		rs = append(rs, recorder{fl.phaseProfiles, ".pprof", startCPUProfile})
+	}
+	if fl.phaseTraces != "" {
+		rs = append(rs, recorder{fl.phaseTraces, ".trace", startTrace})
+	}
+	if len(rs) == 0 {
+		return nil
+	}
+	return func(name string) func() {
+		var stops []func()
+		for _, r := range rs {
+			stop, err := r.start(r.prefix + "-" + name + r.ext)
+			if err != nil {
+				fmt.Fprintf(env.Stderr, "payresult bench: no %s of %s: %v\n", r.ext, name, err)
+				continue
+			}
+			stops = append(stops, stop)
+		}
+		return func() {
+			for _, stop := range stops {
+				stop()
+			}
+		}
+	}
 }
 
 // parseBenchFlags reads bench's flags.
@@ -89,6 +116,7 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	fs.BoolVar(&asJSON, "json", false, "print the report as JSON")
 	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the whole run (bench, emulator and service) to `file`")
 	fs.StringVar(&cfg.phaseProfiles, "phase-profiles", "", "write a CPU profile of each timed confirming phase alone to `prefix`-c<level>-<path>.pprof (not with --cpuprofile)")
+	fs.StringVar(&cfg.phaseTraces, "phase-traces", "", "write an execution trace of each timed confirming phase to `prefix`-c<level>-<path>.trace (read with go tool trace, e.g. -pprof=sched)")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return cfg, false, err
@@ -184,6 +212,19 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		svc.close()
 		return errors.Join(err, store.Close())
 	}, nil
+}
+
+// startTrace traces this process into path until stop is called.
+func startTrace(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := trace.Start(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { trace.Stop(); f.Close() }, nil
 }
 
 // startCPUProfile profiles this process into path until stop is called.
