@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 )
@@ -25,6 +26,8 @@ const (
 	// setupConcurrency is how many orders are registered and paid at once
 	// while preparing a batch; that part is never timed.
 	setupConcurrency = 16
+	// commitAloneRuns bounds the commits timed apart for Report.CommitAlone.
+	commitAloneRuns = 500
 )
 
 // DefaultConcurrency is the concurrency levels measured when
@@ -138,6 +141,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	if err := env.warmUp(ctx); err != nil {
 		return nil, err
+	}
+	if cfg.PortOneLatency > 0 && slices.Min(cfg.Concurrency) > 1 {
+		env.progress("commit alone (the latency target's one commit)")
+		st := env.measure(ctx, 1, min(cfg.Orders, commitAloneRuns), env.floor.commit)
+		rep.CommitAlone = &st
 	}
 	for _, c := range cfg.Concurrency {
 		lv, err := env.level(ctx, c)

@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"payresult"
 	"payresult/internal/bench"
@@ -114,6 +116,35 @@ func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config
 		if lv.HiddenPerSec != 0 {
 			t.Errorf("c=%d hidden-latency target = %v without simulated latency, want 0", lv.Concurrency, lv.HiddenPerSec)
 		}
+		// These phases are too short for the machine's CPU ticks; a
+		// phase the machine could not time has no figure, and then the
+		// level has no parts cap (TestMeasureCountsMachineCPU times one).
+		measured := lv.Hop.MachineCPUMicrosPerOp > 0 && lv.Lookup.MachineCPUMicrosPerOp > 0 && lv.Commit.MachineCPUMicrosPerOp > 0
+		if measured != (lv.PartsCapPerSec > 0) {
+			t.Errorf("c=%d parts cap = %v/s with machine CPU per op hop %v, look-up %v, commit %v", lv.Concurrency,
+				lv.PartsCapPerSec, lv.Hop.MachineCPUMicrosPerOp, lv.Lookup.MachineCPUMicrosPerOp, lv.Commit.MachineCPUMicrosPerOp)
+		}
+	}
+	if rep.CommitAlone != nil {
+		t.Errorf("commit measured apart (%+v) in a run without PortOne latency", rep.CommitAlone)
+	}
+}
+
+// TestRunMeasuresCommitAlone checks that a run with PortOne latency and
+// no level 1 times one commit alone for its hidden-latency target.
+func TestRunMeasuresCommitAlone(t *testing.T) {
+	cfg := bench.Config{Orders: 4, Concurrency: []int{2}, PortOneLatency: time.Millisecond, StartService: startService}
+	rep, err := bench.Run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	ca := rep.CommitAlone
+	if ca == nil || ca.Count != cfg.Orders || ca.Errors != 0 || ca.P50Ms <= 0 {
+		t.Fatalf("commit alone = %+v, want %d commits timed", ca, cfg.Orders)
+	}
+	lv := rep.Levels[0]
+	if want := 2 / ((1 + ca.P50Ms) / 1000); math.Abs(lv.HiddenPerSec-want) > 1e-6*want {
+		t.Errorf("hidden target = %v/s, want 2 / (1 ms + %v ms) = %v/s", lv.HiddenPerSec, ca.P50Ms, want)
 	}
 }
 

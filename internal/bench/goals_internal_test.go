@@ -81,3 +81,86 @@ func TestComputeFillsGoals(t *testing.T) {
 		t.Errorf("text report lacks the goals:\n%s", b.String())
 	}
 }
+
+// TestGoalReach checks the best figure each goal's parts allow, and that
+// the parts are said to miss a goal only when that figure misses it.
+func TestGoalReach(t *testing.T) {
+	r := Report{Store: "postgres", CPUs: 2, Levels: []Level{
+		{Concurrency: 32,
+			Lookup:  Stats{PerSec: 10000, MachineCPUMicrosPerOp: 170},
+			Hop:     Stats{PerSec: 20000, MachineCPUMicrosPerOp: 90},
+			Commit:  Stats{PerSec: 8000, MachineCPUMicrosPerOp: 240},
+			Webhook: Stats{PerSec: 2000}, Redirect: Stats{PerSec: 2000}},
+	}}
+	r.compute()
+	// 2 CPUs / 500 µs = 4,000/s, half the 8,000/s floor: below 0.60.
+	lv := r.Levels[0]
+	if lv.PartsCapPerSec != 4000 {
+		t.Fatalf("parts cap = %v/s, want 4000", lv.PartsCapPerSec)
+	}
+	if g := r.Goals[0]; g.Met || g.Reach != 0.5 || !g.PartsMiss {
+		t.Errorf("goal = %+v, want not met, reach 0.5, missed by the parts too", g)
+	}
+	r.Levels[0].Commit.MachineCPUMicrosPerOp = 60 // 2e6/320 = 6,250/s: 0.78 of the floor
+	r.compute()
+	if g := r.Goals[0]; g.Met || g.PartsMiss || g.Reach < 0.78 || g.Reach > 0.79 {
+		t.Errorf("goal = %+v, want not met, reach 0.78, not missed by the parts", g)
+	}
+	r.Levels[0].Commit.MachineCPUMicrosPerOp = 0 // the machine did not say
+	r.compute()
+	if g := r.Goals[0]; g.Reach != 0 || g.PartsMiss || r.Levels[0].PartsCapPerSec != 0 {
+		t.Errorf("goal = %+v, parts cap %v; want no reach without the machine's CPU", g, r.Levels[0].PartsCapPerSec)
+	}
+
+	lat := Report{Store: "sqlite", Levels: []Level{
+		{Concurrency: 1, Hop: Stats{P50Ms: 0.1}, Lookup: Stats{P50Ms: 0.1}, Commit: Stats{P50Ms: 0.3},
+			Webhook: Stats{P50Ms: 1}, Redirect: Stats{P50Ms: 1}},
+	}}
+	lat.compute()
+	// (0.1 + 0.1 + 0.3) / (0.1 + 0.3) = 1.25, under the goal.
+	if g := lat.Goals[0]; g.Met || g.PartsMiss || g.Reach < 1.249 || g.Reach > 1.251 {
+		t.Errorf("latency goal = %+v, want not met, reach 1.25, not missed by the parts", g)
+	}
+	lat.Levels[0].Hop.P50Ms = 0.4
+	lat.compute()
+	if g := lat.Goals[0]; !g.PartsMiss {
+		t.Errorf("latency goal = %+v, want the parts to miss it with a hop as long as look-up + commit", g)
+	}
+
+	// With PortOne latency, the look-up floor bounds the confirms.
+	hid := Report{Store: "sqlite", PortOneLatencyMs: 30, CommitAlone: &Stats{P50Ms: 2}, Levels: []Level{
+		{Concurrency: 128, Lookup: Stats{PerSec: 3000, P50Ms: 40}, Commit: Stats{P50Ms: 30, PerSec: 3000},
+			Webhook: Stats{PerSec: 2500}, Redirect: Stats{PerSec: 2500}},
+	}}
+	hid.compute()
+	// 128 / 32 ms = 4,000/s: confirms reach 0.625, the look-up floor 0.75.
+	if g := hid.Goals[0]; g.Met || !g.PartsMiss || g.Reach != 0.75 || g.Figure != "webhook 0.62, redirect 0.62" {
+		t.Errorf("hidden goal = %+v, want not met at 0.62, reach 0.75, missed by the parts too", g)
+	}
+	var b strings.Builder
+	if err := hid.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "parts allow 0.75") || !strings.Contains(b.String(), "nor by the parts alone") {
+		t.Errorf("text report lacks the reach:\n%s", b.String())
+	}
+}
+
+// TestHiddenTargetTakesCommitAlone checks that the hidden-latency target
+// takes one commit as it costs alone: level 1's when the run has one,
+// else the commit measured apart, never a queued level's.
+func TestHiddenTargetTakesCommitAlone(t *testing.T) {
+	r := Report{Store: "sqlite", PortOneLatencyMs: 30, CommitAlone: &Stats{P50Ms: 2}, Levels: []Level{
+		{Concurrency: 128, Commit: Stats{P50Ms: 34, PerSec: 3000}},
+	}}
+	r.compute()
+	if got := r.Levels[0].HiddenPerSec; got != 4000 {
+		t.Errorf("hidden target = %v/s, want 128 / 32 ms = 4000", got)
+	}
+	r.Levels = append([]Level{{Concurrency: 1, Commit: Stats{P50Ms: 2.0}}}, r.Levels...)
+	r.CommitAlone = nil
+	r.compute()
+	if got := r.Levels[1].HiddenPerSec; got != 4000 {
+		t.Errorf("hidden target with level 1 = %v/s, want 4000", got)
+	}
+}

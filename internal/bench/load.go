@@ -34,6 +34,10 @@ type Stats struct {
 	// ServiceCPUMicrosPerOp is the serve child's CPU time per operation,
 	// when the service runs as a child process.
 	ServiceCPUMicrosPerOp float64 `json:"service_cpu_us_per_op,omitempty"`
+	// MachineCPUMicrosPerOp is the busy CPU time of the whole machine per
+	// operation: every process, PostgreSQL's included. Zero where the
+	// machine does not say (no /proc/stat).
+	MachineCPUMicrosPerOp float64 `json:"machine_cpu_us_per_op,omitempty"`
 }
 
 // measure runs op for 0..n-1 on c goroutines, each taking the next index
@@ -47,6 +51,7 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	var firstErr string
 	deadline := time.Now().Add(e.cfg.MaxLevelTime)
 	cpu0, child0 := cputime.Self(), e.childCPU()
+	machine0, machineOK := cputime.Machine()
 	start := time.Now()
 	var wg sync.WaitGroup
 	for range min(c, n) {
@@ -74,6 +79,7 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	wg.Wait()
 	elapsed := time.Since(start)
 	cpu, child := cputime.Self()-cpu0, e.childCPU()-child0
+	machine1, machineOK1 := cputime.Machine()
 	done := min(int(next.Load()), n)
 	ran := lat[:done]
 	st := Stats{Count: done, FirstError: firstErr, Seconds: elapsed.Seconds()}
@@ -89,6 +95,9 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	st.CPUMicrosPerOp = float64(cpu.Microseconds()) / float64(st.Count)
 	if e.childPID != 0 {
 		st.ServiceCPUMicrosPerOp = float64(child.Microseconds()) / float64(st.Count)
+	}
+	if machineOK && machineOK1 {
+		st.MachineCPUMicrosPerOp = float64(machine1.BusySince(machine0, elapsed).Microseconds()) / float64(st.Count)
 	}
 	slices.Sort(ran)
 	st.P50Ms = ms(percentile(ran, 0.50))

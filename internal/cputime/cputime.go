@@ -1,5 +1,6 @@
-// Package cputime reads how much CPU this process has used, for the
-// benchmarks that report CPU per operation beside time per operation.
+// Package cputime reads how much CPU this process, and the whole machine,
+// have used, for the benchmarks that report CPU per operation beside time
+// per operation.
 package cputime
 
 import (
