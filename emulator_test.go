@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -221,7 +222,7 @@ func TestSandboxHonestFlows(t *testing.T) {
 	if err != nil || res.Order.Status != payresult.StatusPartiallyRefunded || res.Order.RefundedAmount != portone.Won(4000) {
 		t.Fatalf("after a console cancel of 4000: %+v, %v; want partially_refunded 4000", res, err)
 	}
-	o, err := p.Refund(ctx, "card-1", portone.Amount{}, "")
+	o, err := p.Refund(ctx, payresult.RefundRequest{MerchantUID: "card-1"})
 	if err != nil || o.Status != payresult.StatusRefunded || o.RefundedAmount != portone.Won(10000) {
 		t.Fatalf("Refund(rest) = %+v, %v; want refunded 10000", o, err)
 	}
@@ -258,5 +259,66 @@ func TestSandboxHonestFlows(t *testing.T) {
 	}
 	if diff := cmp.Diff([]payresult.EventType{payresult.EventVbankIssued, payresult.EventPaid}, types); diff != "" {
 		t.Errorf("vbank events (-want +got):\n%s", diff)
+	}
+}
+
+// TestSandboxVirtualAccountRefund refunds a deposited virtual-account
+// payment through the emulator, which, as PortOne does, refuses such a
+// cancel without the buyer's refund account.
+func TestSandboxVirtualAccountRefund(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	p := s.processor(nil)
+	ctx := context.Background()
+	s.order(t, p, "vbank-r")
+	vb, err := s.em.Pay(emulator.PaymentRequest{MerchantUID: "vbank-r", Name: "coffee beans", Amount: portone.Won(10000), PayMethod: portone.PayMethodVbank, RedirectURL: "https://shop.example/back"}, emulator.OutcomeVbankIssued)
+	if err != nil {
+		t.Fatalf("Pay(vbank): %v", err)
+	}
+	vb.Release()
+	if _, err := s.em.Deposit(vb.Payment.ImpUID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Confirm(ctx, payresult.Notice{Source: payresult.SourceWebhook, ImpUID: vb.Payment.ImpUID, MerchantUID: "vbank-r"})
+	if err != nil || res.Order.Status != payresult.StatusPaid || res.Order.Vbank == nil {
+		t.Fatalf("Confirm(deposit) = %+v, %v; want paid into a virtual account", res, err)
+	}
+
+	_, err = p.Refund(ctx, payresult.RefundRequest{MerchantUID: "vbank-r", Amount: portone.Won(3000)})
+	wantKind(t, err, payresult.KindInvalid)
+	if err == nil || !strings.Contains(err.Error(), "refund_account") {
+		t.Errorf("refund without an account: %v, want an error naming refund_account", err)
+	}
+	if got := s.em.CancelCalls(vb.Payment.ImpUID); got != 0 {
+		t.Fatalf("PortOne got %d cancels for a refund payresult refused, want 0", got)
+	}
+
+	acct := &payresult.RefundAccount{Holder: "홍길동", Bank: "88", Number: "110-123-456789"}
+	o, err := p.Refund(ctx, payresult.RefundRequest{MerchantUID: "vbank-r", Amount: portone.Won(3000), Account: acct})
+	if err != nil || o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount != portone.Won(3000) {
+		t.Fatalf("Refund(3000 to an account) = %+v, %v; want partially_refunded 3000", o, err)
+	}
+	o, err = p.Refund(ctx, payresult.RefundRequest{MerchantUID: "vbank-r", Account: acct})
+	if err != nil || o.Status != payresult.StatusRefunded || o.RefundedAmount != portone.Won(10000) {
+		t.Fatalf("Refund(rest to an account) = %+v, %v; want refunded 10000", o, err)
+	}
+	if got := s.em.CancelCalls(vb.Payment.ImpUID); got != 2 {
+		t.Errorf("PortOne got %d cancels, want the two refunds'", got)
+	}
+	lines, err := s.store.Timeline(ctx, "vbank-r")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var toAccount int
+	for _, l := range lines {
+		if strings.Contains(l.Detail, "110-123") || strings.Contains(l.Detail, "123456789") {
+			t.Errorf("timeline line %q holds the account number", l.Detail)
+		}
+		if strings.Contains(l.Detail, "bank 88, account ending 6789") {
+			toAccount++
+		}
+	}
+	if toAccount != 2 {
+		t.Errorf("%d timeline lines name the refund account by its last digits, want 2", toAccount)
 	}
 }

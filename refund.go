@@ -3,6 +3,9 @@ package payresult
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"payresult/portone"
@@ -15,7 +18,94 @@ const DefaultRefundReason = "payresult: refund requested by the merchant"
 // maxReasonLen is PortOne's limit for a cancel reason, in characters.
 const maxReasonLen = 256
 
-// Refund cancels amount of a paid order's payment at PortOne (zero means
+// RefundRequest asks Refund for a refund of one order.
+type RefundRequest struct {
+	MerchantUID string
+	// Amount to refund; zero means all that remains.
+	Amount portone.Amount
+	// Reason is sent to PortOne (some PGs require one); DefaultRefundReason
+	// when empty.
+	Reason string
+	// Account is the buyer's bank account the PG pays the refund into. A
+	// payment deposited into a virtual account has no card to reverse:
+	// PortOne refuses its refund without one (and the PG pays it out
+	// about a business day later). Other payments leave it nil.
+	Account *RefundAccount
+}
+
+// RefundAccount is a buyer's bank account for a refund, in PortOne's
+// refund_* fields.
+type RefundAccount struct {
+	Holder string // refund_holder: the account holder's name
+	// Bank is refund_bank, the bank's code in the PG's own code set (KG
+	// Inicis "88" and KCP "BK88" are both Shinhan, for example).
+	Bank   string
+	Number string // refund_account: the account number
+	Tel    string // refund_tel: the holder's phone, which some PGs (Smartro) require
+}
+
+// Bounds of a refund account's fields. PortOne's older documentation
+// limits holder and number to 16 characters and the bank code to 4; the
+// bounds here are looser, so that only what cannot be an account is
+// refused before PortOne sees it.
+const (
+	maxRefundHolderLen = 32
+	maxRefundBankLen   = 8
+	maxRefundNumberLen = 32
+	maxRefundTelLen    = 20
+)
+
+// check refuses an account that cannot be one, saying which field is wrong.
+func (a *RefundAccount) check() error {
+	switch {
+	case a.Holder == "" || a.Bank == "" || a.Number == "":
+		return Errorf(KindInvalid, "a refund account needs refund_holder, refund_bank and refund_account")
+	case !utf8.ValidString(a.Holder) || utf8.RuneCountInString(a.Holder) > maxRefundHolderLen ||
+		strings.IndexFunc(a.Holder, unicode.IsControl) >= 0 || strings.TrimSpace(a.Holder) != a.Holder:
+		return Errorf(KindInvalid, "refund_holder must be a name of at most %d characters", maxRefundHolderLen)
+	case len(a.Bank) > maxRefundBankLen || strings.IndexFunc(a.Bank, notAlnum) >= 0:
+		return Errorf(KindInvalid, "refund_bank must be the PG's bank code: at most %d ASCII letters and digits", maxRefundBankLen)
+	case len(a.Number) > maxRefundNumberLen || !phoneLike(a.Number, false):
+		return Errorf(KindInvalid, "refund_account must be an account number: at most %d digits and hyphens", maxRefundNumberLen)
+	case len(a.Tel) > maxRefundTelLen || (a.Tel != "" && !phoneLike(a.Tel, true)):
+		return Errorf(KindInvalid, "refund_tel must be a phone number: at most %d digits and hyphens", maxRefundTelLen)
+	}
+	return nil
+}
+
+func notAlnum(r rune) bool {
+	return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')
+}
+
+// phoneLike reports whether s is digits with hyphens between them (and a
+// leading '+' when plus is set).
+func phoneLike(s string, plus bool) bool {
+	if plus {
+		s = strings.TrimPrefix(s, "+")
+	}
+	if s == "" || s[0] == '-' || s[len(s)-1] == '-' {
+		return false
+	}
+	digits := 0
+	for _, r := range s {
+		switch {
+		case '0' <= r && r <= '9':
+			digits++
+		case r != '-':
+			return false
+		}
+	}
+	return digits > 0
+}
+
+// masked describes the account for the timeline without its number: the
+// bank code and the number's last four digits.
+func (a *RefundAccount) masked() string {
+	digits := strings.ReplaceAll(a.Number, "-", "")
+	return fmt.Sprintf("bank %s, account ending %s", a.Bank, digits[max(len(digits)-4, 0):])
+}
+
+// Refund cancels r.Amount of a paid order's payment at PortOne (zero means
 // all that remains) and applies the result like Confirm does: the order
 // becomes partially_refunded or refunded, with its event.
 //
@@ -27,34 +117,49 @@ const maxReasonLen = 256
 // KindTransient error and changes nothing locally, so that retrying the
 // same request stays safe.
 //
-// Errors: KindInvalid for a bad amount or reason, KindNotFound for an
-// unknown order, KindConflict when the order is not refundable or PortOne's
-// balance changed under the request (read the order and decide again).
-func (p *Processor) Refund(ctx context.Context, merchantUID string, amount portone.Amount, reason string) (*Order, error) {
-	if merchantUID == "" {
+// An order paid into a virtual account is refunded only with r.Account;
+// the account's number is sent to PortOne and never stored (the timeline
+// keeps its last four digits).
+//
+// Errors: KindInvalid for a bad amount, reason or account, or a virtual
+// account's refund without an account; KindNotFound for an unknown order;
+// KindConflict when the order is not refundable or PortOne's balance
+// changed under the request (read the order and decide again).
+func (p *Processor) Refund(ctx context.Context, r RefundRequest) (*Order, error) {
+	if r.MerchantUID == "" {
 		return nil, Errorf(KindInvalid, "merchant_uid is required")
 	}
-	if err := checkNoticeID("merchant_uid", merchantUID, maxMerchantUIDLen); err != nil {
+	if err := checkNoticeID("merchant_uid", r.MerchantUID, maxMerchantUIDLen); err != nil {
 		return nil, err
 	}
+	reason := r.Reason
 	if reason == "" {
 		reason = DefaultRefundReason
 	}
 	if !utf8.ValidString(reason) || utf8.RuneCountInString(reason) > maxReasonLen {
 		return nil, Errorf(KindInvalid, "reason must be at most %d characters of valid UTF-8", maxReasonLen)
 	}
-	o, err := p.Store.Order(ctx, merchantUID)
+	if r.Account != nil {
+		if err := r.Account.check(); err != nil {
+			return nil, err
+		}
+	}
+	o, err := p.Store.Order(ctx, r.MerchantUID)
 	if IsNotFound(err) {
-		return nil, Errorf(KindNotFound, "no order %q", merchantUID)
+		return nil, Errorf(KindNotFound, "no order %q", r.MerchantUID)
 	}
 	if err != nil {
 		return nil, err
 	}
-	req, err := refundRequest(o, amount, reason)
+	req, err := refundRequest(o, r.Amount, reason, r.Account)
 	if err != nil {
 		return nil, err
 	}
-	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, lineRefund, "refund of %s requested (refundable %s): %s", *req.Amount, *req.Checksum, reason)
+	to := ""
+	if r.Account != nil {
+		to = " to " + r.Account.masked()
+	}
+	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, lineRefund, "refund of %s requested (refundable %s)%s: %s", *req.Amount, *req.Checksum, to, reason)
 	got, err := p.PortOne.Cancel(ctx, req)
 	if err == nil {
 		res, err := p.settle(ctx, SourceApp, got, nil)
@@ -67,7 +172,7 @@ func (p *Processor) Refund(ctx context.Context, merchantUID string, amount porto
 }
 
 // refundRequest builds the cancel for a refund of amount from o.
-func refundRequest(o *Order, amount portone.Amount, reason string) (*portone.CancelRequest, error) {
+func refundRequest(o *Order, amount portone.Amount, reason string, to *RefundAccount) (*portone.CancelRequest, error) {
 	if o.Status != StatusPaid && o.Status != StatusPartiallyRefunded {
 		return nil, Errorf(KindConflict, "order %s is %s; only a paid order can be refunded", o.MerchantUID, o.Status)
 	}
@@ -83,12 +188,19 @@ func refundRequest(o *Order, amount portone.Amount, reason string) (*portone.Can
 	case amount.Cmp(remaining) > 0:
 		return nil, Errorf(KindInvalid, "refund amount %s is more than the refundable %s", amount, remaining)
 	}
-	return &portone.CancelRequest{
+	if o.Vbank != nil && to == nil {
+		return nil, Errorf(KindInvalid, "order %s was paid into a virtual account: its refund needs the buyer's refund_holder, refund_bank and refund_account", o.MerchantUID)
+	}
+	req := &portone.CancelRequest{
 		ImpUID:   o.ImpUID,
 		Amount:   portone.AmountPtr(amount),
 		Checksum: portone.AmountPtr(remaining),
 		Reason:   reason,
-	}, nil
+	}
+	if to != nil {
+		req.RefundHolder, req.RefundBank, req.RefundAccount, req.RefundTel = to.Holder, to.Bank, to.Number, to.Tel
+	}
+	return req, nil
 }
 
 // refundRefused handles a cancel that PortOne refused or did not answer.

@@ -2,6 +2,7 @@ package payresult_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -24,14 +25,14 @@ func TestRefundPartThenRest(t *testing.T) {
 	paidOrder(t, e)
 	ctx := context.Background()
 
-	o, err := e.p.Refund(ctx, "order-1", portone.Won(3000), "")
+	o, err := e.p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-1", Amount: portone.Won(3000)})
 	if err != nil {
 		t.Fatalf("Refund(3000): %v", err)
 	}
 	if o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount != portone.Won(3000) {
 		t.Errorf("after refunding 3000: %s, refunded %s; want partially_refunded, 3000", o.Status, o.RefundedAmount)
 	}
-	o, err = e.p.Refund(ctx, "order-1", portone.Amount{}, "고객 요청")
+	o, err = e.p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-1", Reason: "고객 요청"})
 	if err != nil {
 		t.Fatalf("Refund(rest): %v", err)
 	}
@@ -56,14 +57,14 @@ func TestRefundRetryAfterLostAnswer(t *testing.T) {
 	ctx := context.Background()
 
 	e.pg.set(func(f *fakePortOne) { f.loseCancelAnswer = true })
-	_, err := e.p.Refund(ctx, "order-1", portone.Won(3000), "")
+	_, err := e.p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-1", Amount: portone.Won(3000)})
 	wantKind(t, err, payresult.KindTransient)
 	if got := e.stored(t, "order-1"); got.Status != payresult.StatusPaid {
 		t.Errorf("after an unanswered refund the order is %s, want it left paid", got.Status)
 	}
 
 	e.pg.set(func(f *fakePortOne) { f.loseCancelAnswer = false })
-	o, err := e.p.Refund(ctx, "order-1", portone.Won(3000), "")
+	o, err := e.p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-1", Amount: portone.Won(3000)})
 	if err != nil {
 		t.Fatalf("retried Refund: %v", err)
 	}
@@ -83,7 +84,7 @@ func TestRefundBalanceChanged(t *testing.T) {
 	paidOrder(t, e)
 	consoleCancel("imp_1", 2000)(e)
 
-	_, err := e.p.Refund(context.Background(), "order-1", portone.Won(3000), "")
+	_, err := e.p.Refund(context.Background(), payresult.RefundRequest{MerchantUID: "order-1", Amount: portone.Won(3000)})
 	wantKind(t, err, payresult.KindConflict)
 	got := e.stored(t, "order-1")
 	if got.Status != payresult.StatusPartiallyRefunded || got.RefundedAmount != portone.Won(2000) {
@@ -100,24 +101,46 @@ func TestRefundRefused(t *testing.T) {
 	paidOrder(t, e)
 	e.order(t, "order-2")
 	long := string(make([]rune, 257))
+	good := payresult.RefundAccount{Holder: "홍길동", Bank: "88", Number: "110-123-456789", Tel: "010-1234-5678"}
+	with := func(f func(a *payresult.RefundAccount)) *payresult.RefundAccount {
+		a := good
+		f(&a)
+		return &a
+	}
 	tests := []struct {
-		name   string
-		m      string
-		amount portone.Amount
-		reason string
-		want   payresult.ErrorKind
+		name    string
+		m       string
+		amount  portone.Amount
+		reason  string
+		account *payresult.RefundAccount
+		want    payresult.ErrorKind
+		says    string
 	}{
-		{"more than paid", "order-1", portone.Won(10001), "", payresult.KindInvalid},
-		{"negative", "order-1", portone.Won(-1), "", payresult.KindInvalid},
-		{"reason too long", "order-1", portone.Won(1), long, payresult.KindInvalid},
-		{"no merchant_uid", "", portone.Won(1), "", payresult.KindInvalid},
-		{"unknown order", "ghost", portone.Won(1), "", payresult.KindNotFound},
-		{"order not paid", "order-2", portone.Won(1), "", payresult.KindConflict},
+		{"more than paid", "order-1", portone.Won(10001), "", nil, payresult.KindInvalid, "more than the refundable"},
+		{"negative", "order-1", portone.Won(-1), "", nil, payresult.KindInvalid, "negative"},
+		{"reason too long", "order-1", portone.Won(1), long, nil, payresult.KindInvalid, "reason"},
+		{"no merchant_uid", "", portone.Won(1), "", nil, payresult.KindInvalid, "merchant_uid"},
+		{"unknown order", "ghost", portone.Won(1), "", nil, payresult.KindNotFound, "ghost"},
+		{"order not paid", "order-2", portone.Won(1), "", nil, payresult.KindConflict, "only a paid order"},
+		{"account without holder", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Holder = "" }), payresult.KindInvalid, "needs refund_holder"},
+		{"account without number", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Number = "" }), payresult.KindInvalid, "needs refund_holder"},
+		{"holder with a newline", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Holder = "홍\n길동" }), payresult.KindInvalid, "refund_holder"},
+		{"holder padded", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Holder = " 홍길동" }), payresult.KindInvalid, "refund_holder"},
+		{"holder too long", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Holder = string(make([]rune, 33)) }), payresult.KindInvalid, "refund_holder"},
+		{"bank name instead of code", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Bank = "신한" }), payresult.KindInvalid, "refund_bank"},
+		{"bank code too long", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Bank = "BK8888888" }), payresult.KindInvalid, "refund_bank"},
+		{"number with letters", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Number = "110-12a" }), payresult.KindInvalid, "refund_account"},
+		{"number of hyphens", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Number = "---" }), payresult.KindInvalid, "refund_account"},
+		{"number ending in a hyphen", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Number = "110-" }), payresult.KindInvalid, "refund_account"},
+		{"tel with letters", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Tel = "010-CALL-ME" }), payresult.KindInvalid, "refund_tel"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := e.p.Refund(context.Background(), tt.m, tt.amount, tt.reason)
+			_, err := e.p.Refund(context.Background(), payresult.RefundRequest{MerchantUID: tt.m, Amount: tt.amount, Reason: tt.reason, Account: tt.account})
 			wantKind(t, err, tt.want)
+			if err != nil && !strings.Contains(err.Error(), tt.says) {
+				t.Errorf("error %q does not say %q", err, tt.says)
+			}
 		})
 	}
 	if got := e.pg.callCount("Cancel"); got != 0 {

@@ -112,7 +112,7 @@ func TestRefundsEndToEnd(t *testing.T) {
 				if o := s.waitRefunded(t, "order-r", 4000); o.Status != payresult.StatusPartiallyRefunded {
 					t.Errorf("after a console cancel of 4000: %s, want partially_refunded", o.Status)
 				}
-				o, err := s.proc.Refund(context.Background(), "order-r", portone.Won(1000), "the buyer returned one cup")
+				o, err := s.proc.Refund(context.Background(), payresult.RefundRequest{MerchantUID: "order-r", Amount: portone.Won(1000), Reason: "the buyer returned one cup"})
 				if err != nil || o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount != portone.Won(5000) {
 					t.Fatalf("Refund(1000) = %+v, %v; want partially_refunded with 5000 refunded", o, err)
 				}
@@ -220,14 +220,14 @@ func TestRefundRetriedAfterTimeoutRefundsOnce(t *testing.T) {
 				imp := s.paidOrder(t, "order-t", 10000)
 				ctx := context.Background()
 
-				_, err := s.proc.Refund(ctx, "order-t", portone.Won(tt.amount), "retry test")
+				_, err := s.proc.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-t", Amount: portone.Won(tt.amount), Reason: "retry test"})
 				if !payresult.IsTransient(err) {
 					t.Fatalf("Refund with the answer lost = %v, want a transient error", err)
 				}
 				if lost.lost != 1 {
 					t.Fatalf("the cancel answer was lost %d times, want once", lost.lost)
 				}
-				o, err := s.proc.Refund(ctx, "order-t", portone.Won(tt.amount), "retry test")
+				o, err := s.proc.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-t", Amount: portone.Won(tt.amount), Reason: "retry test"})
 				if err != nil {
 					t.Fatalf("retried Refund: %v", err)
 				}

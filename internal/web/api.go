@@ -110,11 +110,25 @@ func (s *Server) orderDetail(r *http.Request, mu string) (*orderDetail, error) {
 }
 
 // refundRequest is the body of POST /api/orders/{merchant_uid}/refund.
-// Both are optional: without an amount everything that remains is
-// refunded; without a reason payresult sends a default one.
+// Every field is optional: without an amount everything that remains is
+// refunded; without a reason payresult sends a default one. The refund_*
+// fields, PortOne's own names, are the buyer's bank account, which the
+// refund of a virtual-account payment needs.
 type refundRequest struct {
-	Amount *portone.Amount `json:"amount"`
-	Reason string          `json:"reason"`
+	Amount        *portone.Amount `json:"amount"`
+	Reason        string          `json:"reason"`
+	RefundHolder  string          `json:"refund_holder"`
+	RefundBank    string          `json:"refund_bank"`
+	RefundAccount string          `json:"refund_account"`
+	RefundTel     string          `json:"refund_tel"`
+}
+
+// account returns the refund account the request gives, nil if none.
+func (r *refundRequest) account() *payresult.RefundAccount {
+	if r.RefundHolder == "" && r.RefundBank == "" && r.RefundAccount == "" && r.RefundTel == "" {
+		return nil
+	}
+	return &payresult.RefundAccount{Holder: r.RefundHolder, Bank: r.RefundBank, Number: r.RefundAccount, Tel: r.RefundTel}
 }
 
 // refundOrder refunds all or part of a paid order. The processor sends
@@ -138,7 +152,9 @@ func (s *Server) refundOrder(w http.ResponseWriter, r *http.Request) {
 		}
 		amount = *req.Amount
 	}
-	o, err := s.cfg.Processor.Refund(r.Context(), mu, amount, req.Reason)
+	o, err := s.cfg.Processor.Refund(r.Context(), payresult.RefundRequest{
+		MerchantUID: mu, Amount: amount, Reason: req.Reason, Account: req.account(),
+	})
 	if err != nil {
 		s.fail(w, r, err)
 		return

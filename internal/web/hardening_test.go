@@ -24,6 +24,7 @@ const hardAPIKey = "hardening-api-key-0123456789"
 // with one paid order, hard-paid, that every attack must leave alone.
 type hardEnv struct {
 	store   payresult.Store
+	proc    *payresult.Processor
 	em      *emulator.Emulator
 	handler *Server
 	paidImp string
@@ -40,7 +41,7 @@ func newHardEnv(t testing.TB) *hardEnv {
 		PortOne: &portone.Client{BaseURL: emSrv.URL, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}}
 	h := New(Config{Processor: proc, Store: store, APIKey: hardAPIKey, ResultKey: []byte("result-key"),
 		PublicURL: "https://shop.example", Logger: slog.New(slog.DiscardHandler)})
-	e := &hardEnv{store: store, em: em, handler: h}
+	e := &hardEnv{store: store, proc: proc, em: em, handler: h}
 	e.seedPaidOrder(t, proc)
 	return e
 }
@@ -156,6 +157,9 @@ func TestHardeningAPI(t *testing.T) {
 		{"negative amount", "POST", "/api/orders", "application/json", `{"merchant_uid":"o1","name":"n","amount":-1000}`, false, 400, "invalid"},
 		{"refund of a negative amount", "POST", "/api/orders/hard-paid/refund", "application/json", `{"amount":-1}`, false, 400, "invalid"},
 		{"refund with malformed JSON", "POST", "/api/orders/hard-paid/refund", "application/json", `{"amount":`, false, 400, "invalid"},
+		{"refund account with letters", "POST", "/api/orders/hard-paid/refund", "application/json", `{"refund_holder":"홍길동","refund_bank":"88","refund_account":"110-abc"}`, false, 400, "invalid"},
+		{"refund account without a bank", "POST", "/api/orders/hard-paid/refund", "application/json", `{"refund_holder":"홍길동","refund_account":"110123456"}`, false, 400, "invalid"},
+		{"refund account as an object", "POST", "/api/orders/hard-paid/refund", "application/json", `{"refund_account":{"number":"110"}}`, false, 400, "invalid"},
 		{"SQL-looking merchant_uid", "POST", "/api/orders", "application/json", `{"merchant_uid":"x' OR '1'='1","name":"n","amount":1000}`, false, 400, "invalid"},
 		{"SQL-looking merchant_uid in the path", "GET", "/api/orders/x'%20OR%20'1'='1", "", "", false, 400, "invalid"},
 		{"SQL-looking refund path", "POST", "/api/orders/hard-paid'%3B%20DROP%20TABLE%20orders%3B--/refund", "application/json", `{}`, false, 400, "invalid"},

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"payresult"
+	"payresult/portone"
+	"payresult/portone/emulator"
+)
+
+// TestRefundToAccountOverHTTP refunds an order paid into a virtual account
+// through the app API: refused with a clear error without the buyer's
+// account, refunded with it.
+func TestRefundToAccountOverHTTP(t *testing.T) {
+	e := newHardEnv(t)
+	ctx := context.Background()
+	if _, _, err := e.proc.CreateOrder(ctx, payresult.NewOrder{MerchantUID: "vb-1", Name: "beans", Amount: portone.Won(10000)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.em.Pay(emulator.PaymentRequest{MerchantUID: "vb-1", Amount: portone.Won(10000), PayMethod: portone.PayMethodVbank}, emulator.OutcomeVbankIssued)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Release()
+	if _, err := e.em.Deposit(res.Payment.ImpUID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.proc.Confirm(ctx, payresult.Notice{Source: payresult.SourceApp, ImpUID: res.Payment.ImpUID}); err != nil {
+		t.Fatal(err)
+	}
+	refund := func(body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("POST", "/api/orders/vb-1/refund", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer "+hardAPIKey)
+		rec := httptest.NewRecorder()
+		e.handler.ServeHTTP(rec, req)
+		return rec
+	}
+
+	rec := refund(`{"amount":4000}`)
+	var fail errorBody
+	if rec.Code != http.StatusBadRequest || json.Unmarshal(rec.Body.Bytes(), &fail) != nil ||
+		fail.Error.Code != "invalid" || !strings.Contains(fail.Error.Message, "refund_account") {
+		t.Fatalf("refund without an account: %d %s; want 400 invalid naming refund_account", rec.Code, rec.Body)
+	}
+
+	rec = refund(`{"amount":4000,"refund_holder":"홍길동","refund_bank":"88","refund_account":"110-123-456789"}`)
+	var o payresult.Order
+	if rec.Code != http.StatusOK || json.Unmarshal(rec.Body.Bytes(), &o) != nil {
+		t.Fatalf("refund to an account: %d %s; want 200 and the order", rec.Code, rec.Body)
+	}
+	if o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount != portone.Won(4000) {
+		t.Errorf("order after the refund: %s, refunded %s; want partially_refunded, 4000", o.Status, o.RefundedAmount)
+	}
+	if got := e.em.CancelCalls(res.Payment.ImpUID); got != 1 {
+		t.Errorf("PortOne got %d cancels, want 1", got)
+	}
+}
