@@ -18,3 +18,7 @@ func BenchmarkApply(b *testing.B) {
 func BenchmarkApplyParallel(b *testing.B) {
 	storetest.BenchApplyParallel(b, storetest.OpenPostgres(b))
 }
+
+func BenchmarkCreateOrderParallel(b *testing.B) {
+	storetest.BenchCreateOrderParallel(b, storetest.OpenPostgres(b))
+}

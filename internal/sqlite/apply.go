@@ -22,7 +22,7 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 		return err
 	}
 	seqs := make([]int64, len(c.Events))
-	if err := s.commits.Do(change{ctx, c, seqs}); err != nil {
+	if err := s.commits.Do(change{ctx: ctx, c: c, seqs: seqs}); err != nil {
 		return err
 	}
 	sqlstore.Applied(c, seqs)
@@ -73,9 +73,9 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 )
 
-// applyStatements are the statements a write transaction of Apply runs.
+// applyStatements are the statements the writes of Apply and CreateOrder run.
 func applyStatements() []string {
-	qs := []string{sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
+	qs := []string{sqlCreateOrder, sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
 		sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
 	for n := 1; n <= maxPreparedNotices; n++ {
 		qs = append(qs, insertNoticesSQL(n))

@@ -12,21 +12,46 @@ import (
 // maxGroup bounds how many changes share one transaction.
 const maxGroup = 64
 
-// pendingChange is one Apply waiting for its group's commit. Concurrent
-// Applies share one transaction through a groupcommit.Queue, and so one
-// fsync: on one SQLite file every write waits for the single writer, and
-// the commit's fsync, not the statements, is most of a write's time. A
-// refused change (a lost compare-and-set, an imp_uid bound elsewhere) is
-// rolled back alone and gets its own error, exactly as if it had had its
-// own transaction; the others commit (see writeGroup). A failed commit
-// fails the whole group, and each of its changes reports it.
+// pendingChange is one Apply or CreateOrder waiting for its group's
+// commit. Concurrent writes share one transaction through a
+// groupcommit.Queue, and so one fsync: on one SQLite file every write
+// waits for the single writer, and the commit's fsync, not the
+// statements, is most of a write's time. A refused change (a lost
+// compare-and-set, an imp_uid bound elsewhere) is rolled back alone and
+// gets its own error, exactly as if it had had its own transaction; the
+// others commit (see writeGroup). A failed commit fails the whole group,
+// and each of its changes reports it.
 type pendingChange = groupcommit.Item[change]
 
-// change is what one Apply asks of its group.
+// change is what one Apply (c, with seqs for its events' seqs) or one
+// CreateOrder (create) asks of its group.
 type change struct {
-	ctx  context.Context
-	c    *payresult.Change
-	seqs []int64
+	ctx    context.Context
+	c      *payresult.Change
+	seqs   []int64
+	create *newOrder
+}
+
+// newOrder is one CreateOrder's order and, once written, the order as
+// stored: nil when its merchant_uid existed and nothing was inserted.
+type newOrder struct {
+	o, stored *payresult.Order
+}
+
+// write writes the change in w.
+func (ch *change) write(w wtx) error {
+	if ch.create != nil {
+		return insertOrder(w, ch.create)
+	}
+	return applyInTx(w, ch.c, ch.seqs)
+}
+
+// what names the change in errors.
+func (ch *change) what() string {
+	if ch.create != nil {
+		return "create order"
+	}
+	return "apply"
 }
 
 // writeGroup writes one group in one transaction and answers each change.
@@ -38,7 +63,7 @@ func (s *Store) writeGroup(group []*pendingChange) {
 			return
 		}
 		ctx := uncancelled(p.ctx)
-		group[0].Err = s.write(ctx, "apply", func(tx *sql.Tx) error { return applyInTx(wtx{ctx, tx, s}, p.c, p.seqs) })
+		group[0].Err = s.write(ctx, p.what(), func(tx *sql.Tx) error { return p.write(wtx{ctx, tx, s}) })
 		return
 	}
 	// The group outlives any one caller's context: a caller that gives up
@@ -48,12 +73,12 @@ func (s *Store) writeGroup(group []*pendingChange) {
 	// without savepoints, which are a third of its statements. A refusal
 	// rolls that attempt back whole, and the group is written again with
 	// a savepoint around each change, so that only the refused one fails.
-	err := s.write(ctx, "apply", func(tx *sql.Tx) error { return s.applyAll(ctx, tx, group) })
+	err := s.write(ctx, "group write", func(tx *sql.Tx) error { return s.applyAll(ctx, tx, group) })
 	if errors.Is(err, errRefusedInGroup) {
 		for _, p := range group {
 			p.Err = nil
 		}
-		err = s.write(ctx, "apply", func(tx *sql.Tx) error { return s.applyEach(ctx, tx, group) })
+		err = s.write(ctx, "group write", func(tx *sql.Tx) error { return s.applyEach(ctx, tx, group) })
 	}
 	if err != nil {
 		for _, p := range group {
@@ -77,7 +102,7 @@ func (s *Store) applyAll(ctx context.Context, tx *sql.Tx, group []*pendingChange
 			p.Err = err
 			continue
 		}
-		if err := applyInTx(w, p.Value.c, p.Value.seqs); err != nil {
+		if err := p.Value.write(w); err != nil {
 			return errRefusedInGroup
 		}
 	}
@@ -93,11 +118,11 @@ func (s *Store) applyEach(ctx context.Context, tx *sql.Tx, group []*pendingChang
 			p.Err = err
 			continue
 		}
-		if err := inSavepoint(w, func() error { return applyInTx(w, p.Value.c, p.Value.seqs) }); err != nil {
+		if err := inSavepoint(w, func() error { return p.Value.write(w) }); err != nil {
 			if isRollbackFailure(err) {
 				return err
 			}
-			p.Err = classify(err, "sqlite: apply")
+			p.Err = classify(err, "sqlite: %s", p.Value.what())
 		}
 	}
 	return nil

@@ -13,43 +13,61 @@ import (
 // CreateOrder stores o as a new order with Version 1 (setting o.Version,
 // and o.Status to pending when empty). When the merchant_uid exists it
 // returns the stored order and created=false, changing nothing.
+//
+// Concurrent CreateOrders and Applies share transactions and fsyncs (see
+// pendingChange): an app registering its buyers' orders under load costs
+// the writer a share of a commit per order, not a commit each.
 func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult.Order, bool, error) {
 	if err := validNewOrder(o); err != nil {
 		return nil, false, err
 	}
-	vbank, err := sqlstore.VbankJSON(o.Vbank)
-	if err != nil {
+	if _, err := sqlstore.VbankJSON(o.Vbank); err != nil {
 		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "sqlite: create order: virtual account")
 	}
-	created := sqlstore.NowOr(o.CreatedAt)
-	var got *payresult.Order
-	err = s.write(ctx, "create order", func(tx *sql.Tx) error {
-		row := tx.QueryRowContext(ctx, `INSERT INTO orders (
-				merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
-				refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-				fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-			ON CONFLICT (merchant_uid) DO NOTHING
-			RETURNING `+orderColumns,
-			o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
-			o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
-			o.ForgeryCancelled, o.SuccessURL, o.FailURL, created.UnixMicro(),
-			sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks)
-		got, err = scanOrder(row)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // the merchant_uid exists: nothing inserted
-		}
-		return err
-	})
-	switch {
-	case err != nil:
+	n := &newOrder{o: o}
+	if err := s.commits.Do(change{ctx: ctx, create: n}); err != nil {
 		return nil, false, err
-	case got == nil:
+	}
+	if n.stored == nil {
 		existing, err := s.Order(ctx, o.MerchantUID)
 		return existing, false, err
 	}
-	o.Version, o.Status = 1, got.Status
-	return got, true, nil
+	o.Version, o.Status = 1, n.stored.Status
+	return n.stored, true, nil
+}
+
+// sqlCreateOrder inserts a new order, or nothing when its merchant_uid
+// exists; prepared when the store opens.
+const sqlCreateOrder = `INSERT INTO orders (
+		merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
+		refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
+		fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+	ON CONFLICT (merchant_uid) DO NOTHING
+	RETURNING ` + orderColumns
+
+// insertOrder writes n's order in w and sets n.stored to the order as
+// stored, or to nil when its merchant_uid exists.
+func insertOrder(w wtx, n *newOrder) error {
+	o := n.o
+	n.stored = nil
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
+	if err != nil {
+		return payresult.WrapError(payresult.KindInvalid, err, "sqlite: create order: virtual account")
+	}
+	got, err := scanOrder(w.queryRow(sqlCreateOrder,
+		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
+		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
+		o.ForgeryCancelled, o.SuccessURL, o.FailURL, sqlstore.NowOr(o.CreatedAt).UnixMicro(),
+		sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // the merchant_uid exists: nothing inserted
+	}
+	if err != nil {
+		return err
+	}
+	n.stored = got
+	return nil
 }
 
 // validNewOrder refuses an order that cannot be stored.

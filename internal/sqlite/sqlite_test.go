@@ -33,3 +33,7 @@ func BenchmarkApply(b *testing.B) {
 func BenchmarkApplyParallel(b *testing.B) {
 	storetest.BenchApplyParallel(b, storetest.OpenSQLite(b))
 }
+
+func BenchmarkCreateOrderParallel(b *testing.B) {
+	storetest.BenchCreateOrderParallel(b, storetest.OpenSQLite(b))
+}

@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -37,8 +38,10 @@ const busyTimeoutMillis = 5000
 type Store struct {
 	writer *sql.DB // exactly one connection: every write transaction
 	reader *sql.DB // read-only connections; the writer itself for :memory:
-	// commits groups concurrent Applies into shared transactions.
+	// commits groups concurrent Applies and CreateOrders into shared
+	// transactions.
 	commits *groupcommit.Queue[change]
+	writes  atomic.Int64 // write transactions begun, for tests
 	// writeStmts and readStmts are the hot statements, prepared once.
 	writeStmts, readStmts stmtCache
 }
@@ -140,6 +143,7 @@ func (s *Store) Close() error {
 // write runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
 // when fn returns nil.
 func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
+	s.writes.Add(1)
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(err, "sqlite: %s: begin", what)

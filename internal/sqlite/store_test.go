@@ -3,12 +3,14 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"sync"
 	"testing"
 
 	"payresult"
 	"payresult/internal/migration"
+	"payresult/portone"
 )
 
 func TestOpenInvalidPath(t *testing.T) {
@@ -176,4 +178,61 @@ func open(t *testing.T, path string) *Store {
 	}
 	t.Cleanup(func() { s.Close() })
 	return s
+}
+
+// TestCreatesShareCommitsWithApplies registers orders and confirms others
+// all at once: the creates join the applies' groups (fewer transactions
+// than creates), and each write still gets its own answer, a duplicate
+// merchant_uid among them.
+func TestCreatesShareCommitsWithApplies(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "payresult.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 32
+	order := func(m string) *payresult.Order {
+		return &payresult.Order{MerchantUID: m, Name: "beans", Amount: portone.Won(1000), Currency: "KRW"}
+	}
+	changes := make([]*payresult.Change, n)
+	for i := range n {
+		o, _, err := s.CreateOrder(ctx, order(fmt.Sprintf("paid-%d", i)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		next := *o
+		next.Status, next.ImpUID, next.PaidAmount = payresult.StatusPaid, fmt.Sprintf("imp_%d", i), o.Amount
+		changes[i] = &payresult.Change{FromVersion: o.Version, Order: &next}
+	}
+	before := s.writes.Load()
+	var wg sync.WaitGroup
+	created := make([]bool, n+1)
+	errs := make([]error, 2*n+1)
+	for i := range n {
+		wg.Go(func() { errs[i] = s.Apply(ctx, changes[i]) })
+		wg.Go(func() { _, created[i], errs[n+i] = s.CreateOrder(ctx, order(fmt.Sprintf("new-%d", i))) })
+	}
+	wg.Go(func() { _, created[n], errs[2*n] = s.CreateOrder(ctx, order("paid-0")) }) // exists
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	for i := range n {
+		if !created[i] {
+			t.Errorf("new-%d not created", i)
+		}
+		if o, err := s.Order(ctx, fmt.Sprintf("paid-%d", i)); err != nil || o.Status != payresult.StatusPaid {
+			t.Errorf("paid-%d = %+v, %v; want paid", i, o, err)
+		}
+	}
+	if created[n] {
+		t.Error("CreateOrder of an existing merchant_uid reported it created")
+	}
+	// Written one by one, the 33 creates alone would take 33 transactions.
+	if txs := s.writes.Load() - before; txs < 1 || txs > n {
+		t.Errorf("%d writes in %d transactions, want at most %d: shared", 2*n+1, txs, n)
+	}
 }

@@ -45,6 +45,32 @@ func BenchApplyParallel(b *testing.B, s payresult.Store) {
 	b.ReportMetric(float64((cputime.Self()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
 }
 
+// BenchCreateOrderParallel measures Store.CreateOrder from 32 goroutines
+// per core at once, each registering a new order, as an app registers its
+// buyers' orders under load. It reports the process's CPU time per order
+// (cpu-µs/op) beside the time.
+func BenchCreateOrderParallel(b *testing.B, s payresult.Store) {
+	b.Helper()
+	orders := make([]*payresult.Order, b.N)
+	for i := range orders {
+		orders[i] = newOrder(uid(i))
+	}
+	var next atomic.Int64
+	b.SetParallelism(32)
+	b.ResetTimer()
+	cpu0 := cputime.Self()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			o := orders[next.Add(1)-1]
+			if _, created, err := s.CreateOrder(b.Context(), o); err != nil || !created {
+				b.Errorf("CreateOrder(%s) = created %t, %v", o.MerchantUID, created, err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64((cputime.Self()-cpu0).Microseconds())/float64(b.N), "cpu-µs/op")
+}
+
 // paidChanges creates b.N pending orders and returns the change that
 // makes each paid.
 func paidChanges(b *testing.B, s payresult.Store) []*payresult.Change {
