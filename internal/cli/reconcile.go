@@ -36,17 +36,26 @@ func runReconcile(ctx context.Context, env Env) error {
 	total := openOrders(ctx, tc.store)
 	bar := newProgress(env.Stderr, total)
 	rec := &reconcile.Reconciler{
-		Store: tc.store, Processor: tc.proc, PortOne: tc.gateway, Logger: tc.log,
+		Store: tc.store, Processor: tc.proc, PortOne: tc.gateway, Cancels: tc.gateway, Logger: tc.log,
 		OnProgress: bar.update,
 	}
 	sum, passErr := rec.Pass(ctx)
+	if passErr == nil {
+		// Refunds whose cancelled webhooks were lost, over the lookback
+		// serve's first sweep uses.
+		now, passed := time.Now(), sum
+		rec.OnProgress = func(s reconcile.Summary) { bar.update(passed.Add(s)) }
+		var sweep reconcile.Summary
+		sweep, passErr = rec.SweepCancels(ctx, now.Add(-reconcile.DefaultCancelLookback), now)
+		sum = sum.Add(sweep)
+	}
 	bar.finish(sum)
 	if asJSON {
 		b, _ := json.Marshal(sum)
 		fmt.Fprintf(env.Stdout, "%s\n", b)
 	} else {
-		fmt.Fprintf(env.Stdout, "checked    %d\nchanged    %d\npaid late  %d\nexpired    %d\nerrors     %d\n",
-			sum.Checked, sum.Changed, sum.PaidLate, sum.Expired, sum.Errors)
+		fmt.Fprintf(env.Stdout, "checked    %d\nchanged    %d\npaid late  %d\nexpired    %d\nrefunded   %d\nerrors     %d\n",
+			sum.Checked, sum.Changed, sum.PaidLate, sum.Expired, sum.Refunded, sum.Errors)
 	}
 	switch {
 	case payresult.IsTransient(passErr):
@@ -248,13 +257,16 @@ Runs one reconciler pass, as payresult serve does in the background: every
 order whose next check is due (pending, virtual account issued, forged but
 not yet cancelled at PortOne) is looked up at PortOne and run through
 Confirm. Paid payments whose redirect and webhook were lost become paid,
-virtual accounts past their deadline become expired. Safe to run beside
-payresult serve: orders are claimed, and every change goes through the
-same compare-and-set.
+virtual accounts past their deadline become expired. Then it lists the
+payments PortOne cancelled in the last 72 hours and applies each refund
+payresult has not seen (made in PortOne's console or by the PG, its
+cancelled webhook lost), as serve does every 10 minutes. Safe to run
+beside payresult serve: orders are claimed, and every change goes through
+the same compare-and-set.
 
 Shows progress on stderr (a bar on a terminal) and prints a summary:
-checked, changed, paid late, expired, errors. Exits 1 when PortOne failed
-(the rest stays due) or some orders could not be checked.
+checked, changed, paid late, expired, refunded, errors. Exits 1 when
+PortOne failed (the rest stays due) or some orders could not be checked.
 
 It reads the same configuration as payresult serve (see payresult serve
 --help); in sandbox mode it talks to the emulator of the running serve.

@@ -119,26 +119,37 @@ func TestReconcileCommand(t *testing.T) {
 	e.put(t, portone.Payment{MerchantUID: "vbank", Amount: portone.Won(1000), Status: portone.StatusReady,
 		PayMethod: portone.PayMethodVbank, VbankNum: portone.NewNullString("79959078731512"),
 		VbankName: portone.NewNullString("KB국민은행"), VbankDate: portone.TimeOf(time.Now().Add(-time.Minute))})
+	// Paid and confirmed, then refunded in PortOne's console; the
+	// cancelled webhook is lost.
+	e.order(t, "refunded", 1000)
+	p := e.paid(t, "refunded", 1000)
+	if _, err := e.proc.Confirm(context.Background(), payresult.Notice{Source: payresult.SourceWebhook, ImpUID: p.ImpUID}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.emu.ConsoleCancel(p.ImpUID, portone.Won(1000)); err != nil {
+		t.Fatal(err)
+	}
 
 	stdout, stderr, err := e.run(t, "reconcile")
 	if err != nil {
 		t.Fatalf("reconcile: %v\nstderr:\n%s", err, stderr)
 	}
-	want := "checked    5\nchanged    4\npaid late  3\nexpired    1\nerrors     0\n"
+	want := "checked    6\nchanged    5\npaid late  3\nexpired    1\nrefunded   1\nerrors     0\n"
 	if stdout != want {
 		t.Errorf("summary:\n%s\nwant:\n%s", stdout, want)
 	}
-	if !strings.Contains(stderr, "reconcile: done, checked 5 orders (4 changed, 0 errors)") {
+	if !strings.Contains(stderr, "reconcile: done, checked 6 orders (5 changed, 0 errors)") {
 		t.Errorf("stderr has no plain progress line:\n%s", stderr)
 	}
-	for m, want := range map[string]payresult.Status{"paid-1": payresult.StatusPaid, "abandoned": payresult.StatusPending, "vbank": payresult.StatusExpired} {
+	for m, want := range map[string]payresult.Status{"paid-1": payresult.StatusPaid, "abandoned": payresult.StatusPending,
+		"vbank": payresult.StatusExpired, "refunded": payresult.StatusRefunded} {
 		if got := e.status(t, m); got != want {
 			t.Errorf("order %s is %s, want %s", m, got, want)
 		}
 	}
 
 	stdout, _, err = e.run(t, "reconcile", "--json")
-	if err != nil || stdout != `{"checked":0,"changed":0,"paid_late":0,"expired":0,"errors":0}`+"\n" {
+	if err != nil || stdout != `{"checked":0,"changed":0,"paid_late":0,"expired":0,"refunded":0,"errors":0}`+"\n" {
 		t.Errorf("second reconcile = %q, %v; want nothing due", stdout, err)
 	}
 }

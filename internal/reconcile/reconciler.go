@@ -103,6 +103,15 @@ type Reconciler struct {
 	// OnProgress, when set, is called after each order with the running
 	// summary (from several goroutines, one call at a time).
 	OnProgress func(Summary)
+
+	// Cancels, when set, lets Run sweep PortOne's cancelled payments every
+	// CancelSweepInterval (see SweepCancels), so that a refund whose
+	// cancelled webhook was lost still reaches the order. The first sweep
+	// after a start looks CancelLookback back. Zero values mean the
+	// defaults; a negative interval turns the sweep off.
+	Cancels             CancelLister
+	CancelSweepInterval time.Duration
+	CancelLookback      time.Duration
 }
 
 // Summary counts what one pass did.
@@ -111,6 +120,7 @@ type Summary struct {
 	Changed  int `json:"changed"`   // orders whose state the pass changed
 	PaidLate int `json:"paid_late"` // orders found paid by the pass
 	Expired  int `json:"expired"`   // virtual accounts expired by the pass
+	Refunded int `json:"refunded"`  // orders found refunded by a cancel sweep
 	Errors   int `json:"errors"`    // orders whose check failed
 }
 
@@ -121,6 +131,7 @@ func (s Summary) Add(t Summary) Summary {
 		Changed:  s.Changed + t.Changed,
 		PaidLate: s.PaidLate + t.PaidLate,
 		Expired:  s.Expired + t.Expired,
+		Refunded: s.Refunded + t.Refunded,
 		Errors:   s.Errors + t.Errors,
 	}
 }
@@ -132,11 +143,13 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		return err
 	}
 	wait := r.interval()
+	sweep := cancelSweep{r: r}
 	for {
 		sum, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
+		sweep.maybe(ctx)
 		switch {
 		case payresult.IsTransient(err):
 			wait = min(2*wait, r.maxBackoff())
@@ -214,7 +227,10 @@ func (r *Reconciler) expiryGrace() time.Duration { return positive(r.ExpiryGrace
 func (r *Reconciler) checkTimeout() time.Duration {
 	return positive(r.CheckTimeout, DefaultCheckTimeout)
 }
-func (r *Reconciler) interval() time.Duration   { return positive(r.Interval, DefaultInterval) }
+func (r *Reconciler) interval() time.Duration { return positive(r.Interval, DefaultInterval) }
+func (r *Reconciler) cancelLookback() time.Duration {
+	return positive(r.CancelLookback, DefaultCancelLookback)
+}
 func (r *Reconciler) maxBackoff() time.Duration { return positive(r.MaxBackoff, DefaultMaxBackoff) }
 
 func positive[T int | time.Duration](v, def T) T {
