@@ -181,6 +181,10 @@ func (e *env) level(ctx context.Context, c int) (Level, error) {
 	lv.Commit = e.measure(ctx, c, e.cfg.Orders, e.floor.commit)
 	e.progress("c=%d: service round trip", c)
 	lv.Hop = e.measure(ctx, c, e.cfg.Orders, e.hop)
+	e.progress("c=%d: registering orders", c)
+	lv.Register = e.measure(ctx, c, e.cfg.Orders, func(ctx context.Context, i int) error {
+		return e.register(ctx, fmt.Sprintf("bench-%s-g%d-%d", e.run, c, i))
+	})
 	for _, p := range []path{pathWebhook, pathRedirect} {
 		st, err := e.confirmPath(ctx, p, c)
 		if err != nil {

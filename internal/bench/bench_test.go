@@ -93,7 +93,7 @@ func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config
 		if lv.Concurrency != cfg.Concurrency[i] {
 			t.Errorf("level %d concurrency = %d, want %d", i, lv.Concurrency, cfg.Concurrency[i])
 		}
-		phases := map[string]bench.Stats{"lookup": lv.Lookup, "commit": lv.Commit, "hop": lv.Hop, "webhook": lv.Webhook, "redirect": lv.Redirect}
+		phases := map[string]bench.Stats{"lookup": lv.Lookup, "commit": lv.Commit, "hop": lv.Hop, "register": lv.Register, "webhook": lv.Webhook, "redirect": lv.Redirect}
 		for name, st := range phases {
 			if st.Count != cfg.Orders || st.Errors != 0 || st.PerSec <= 0 || st.P50Ms <= 0 || st.P99Ms < st.P50Ms {
 				t.Errorf("c=%d %s = %+v; want %d operations, no errors, positive rate, p99 >= p50 > 0", lv.Concurrency, name, st, cfg.Orders)
@@ -154,7 +154,7 @@ func checkText(t *testing.T, rep *bench.Report) {
 	if err := rep.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"conc", "lookup", "commit", "hop", "webhook", "redirect", "ratios (same run)", "webhook p50/parts", "cpu cap/s", "peak RSS"} {
+	for _, want := range []string{"conc", "lookup", "commit", "hop", "register", "webhook", "redirect", "ratios (same run)", "webhook p50/parts", "cpu cap/s", "peak RSS"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, b.String())
 		}

@@ -50,15 +50,24 @@ func (e *env) prepare(ctx context.Context, tag string, n int) ([]order, error) {
 	b := make([]order, n)
 	err := parallel(ctx, n, func(ctx context.Context, i int) error {
 		m := fmt.Sprintf("bench-%s-%s-%d", e.run, tag, i)
-		body := map[string]any{"merchant_uid": m, "name": "bench order", "amount": 10000, "currency": "KRW"}
-		if err := e.do(ctx, http.MethodPost, e.serviceURL+"/api/orders", e.apiKey, body, http.StatusCreated, nil); err != nil {
-			return fmt.Errorf("registering order %s: %w", m, err)
+		if err := e.register(ctx, m); err != nil {
+			return err
 		}
 		o, err := e.pay(ctx, m, e.serviceURL+"/portone/redirect")
 		b[i] = o
 		return err
 	})
 	return b, err
+}
+
+// register registers an order of 10000 KRW through the app API, which
+// pre-registers its amount at PortOne and stores it.
+func (e *env) register(ctx context.Context, merchantUID string) error {
+	body := map[string]any{"merchant_uid": merchantUID, "name": "bench order", "amount": 10000, "currency": "KRW"}
+	if err := e.do(ctx, http.MethodPost, e.serviceURL+"/api/orders", e.apiKey, body, http.StatusCreated, nil); err != nil {
+		return fmt.Errorf("registering order %s: %w", merchantUID, err)
+	}
+	return nil
 }
 
 // pay completes a paid card payment of 10000 KRW at the emulator.

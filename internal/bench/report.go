@@ -45,7 +45,11 @@ type Level struct {
 	// Hop is the round trip from the bench to the service and back
 	// (GET /healthz): the part of a confirm's latency that neither floor
 	// holds.
-	Hop      Stats `json:"hop"`
+	Hop Stats `json:"hop"`
+	// Register is the registration of new orders through the app API
+	// (POST /api/orders: the amount pre-registered at PortOne, the order
+	// stored), the other half of every payment; untimed by the goals.
+	Register Stats `json:"register"`
 	Webhook  Stats `json:"webhook"`
 	Redirect Stats `json:"redirect"`
 	// FloorPerSec is the lower of the two floors' throughputs.
@@ -147,7 +151,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		for _, ph := range []struct {
 			name string
 			st   Stats
-		}{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"hop", lv.Hop}, {"webhook", lv.Webhook}, {"redirect", lv.Redirect}} {
+		}{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"hop", lv.Hop}, {"register", lv.Register}, {"webhook", lv.Webhook}, {"redirect", lv.Redirect}} {
 			fmt.Fprintf(b, "%-5d %-9s %7d %9.0f %9.2f %9.2f %7d  %9.0f",
 				lv.Concurrency, ph.name, ph.st.Count, ph.st.PerSec, ph.st.P50Ms, ph.st.P99Ms, ph.st.Errors, ph.st.CPUMicrosPerOp)
 			if child {
@@ -198,7 +202,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	for _, lv := range r.Levels {
-		for _, st := range []Stats{lv.Lookup, lv.Commit, lv.Hop, lv.Webhook, lv.Redirect} {
+		for _, st := range []Stats{lv.Lookup, lv.Commit, lv.Hop, lv.Register, lv.Webhook, lv.Redirect} {
 			if st.FirstError != "" {
 				fmt.Fprintf(b, "c=%d: first error: %s\n", lv.Concurrency, st.FirstError)
 			}
