@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"payresult"
 	"payresult/internal/sqlstore"
@@ -13,6 +14,7 @@ import (
 // CreateOrder stores o as a new order with Version 1 (setting o.Version,
 // and o.Status to pending when empty). When the merchant_uid exists it
 // returns the stored order and created=false, changing nothing.
+// Concurrent calls share inserts (see newOrder).
 func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult.Order, bool, error) {
 	if err := validNewOrder(o); err != nil {
 		return nil, false, err
@@ -21,28 +23,19 @@ func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult
 	if err != nil {
 		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "postgres: create order: virtual account")
 	}
-	// ON CONFLICT DO NOTHING waits for a concurrent insert of the same
-	// merchant_uid to commit, so the SELECT that follows a miss finds it.
-	got, err := scanOrder(s.pool.QueryRow(ctx, `INSERT INTO orders (
-			merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
-			refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-			fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1)
-		ON CONFLICT (merchant_uid) DO NOTHING
-		RETURNING `+orderColumns,
-		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
-		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
-		o.ForgeryCancelled, o.SuccessURL, o.FailURL, ts(sqlstore.NowOr(o.CreatedAt)),
-		ts(sqlstore.NowOr(o.UpdatedAt)), ts(o.PaidAt), ts(o.NextCheckAt), o.Checks))
-	if isNoRows(err) {
+	n := &newOrder{ctx: ctx, o: o}
+	if v, ok := vbank.([]byte); ok {
+		n.vbank = pgtype.Text{String: string(v), Valid: true}
+	}
+	if err := s.creates.Do(n); err != nil {
+		return nil, false, err
+	}
+	if n.stored == nil {
 		existing, err := s.Order(ctx, o.MerchantUID)
 		return existing, false, err
 	}
-	if err != nil {
-		return nil, false, classify(err, "postgres: create order %q", o.MerchantUID)
-	}
-	o.Version, o.Status = 1, got.Status
-	return got, true, nil
+	o.Version, o.Status = 1, n.stored.Status
+	return n.stored, true, nil
 }
 
 // validNewOrder refuses an order that cannot be stored.

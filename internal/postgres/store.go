@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -30,6 +31,9 @@ type Store struct {
 	pool *pgxpool.Pool
 	// commits groups concurrent Applies into shared transactions.
 	commits *groupcommit.Queue[change]
+	// creates groups concurrent CreateOrders into shared inserts.
+	creates      *groupcommit.Queue[*newOrder]
+	createGroups atomic.Int64 // shared inserts tried, for tests
 }
 
 var _ payresult.Store = (*Store)(nil)
@@ -49,6 +53,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	}
 	s := &Store{pool: pool}
 	s.commits = groupcommit.New(maxGroup, s.writeGroup)
+	s.creates = groupcommit.New(maxGroup, s.createGroup)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, classify(err, "postgres: migrate")

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"payresult"
 	"payresult/internal/postgres"
 	"payresult/internal/storetest"
+	"payresult/portone"
 )
 
 func TestOpenErrors(t *testing.T) {
@@ -180,6 +182,83 @@ func TestBatchBeginsTheTransaction(t *testing.T) {
 		cancel()
 		if err == nil || errors.Is(err, context.DeadlineExceeded) {
 			t.Fatalf("transaction %d: %v, want the duplicate key error", i, err)
+		}
+	}
+}
+
+// TestConcurrentCreatesShareInserts registers orders from many goroutines
+// at once, one merchant_uid three times and one order PostgreSQL refuses
+// (a NUL in its name) among them: the creates share inserts, each gets
+// its own answer, and the refused order fails alone.
+func TestConcurrentCreatesShareInserts(t *testing.T) {
+	s := storetest.OpenPostgres(t).(*postgres.Store)
+	ctx := context.Background()
+	order := func(m, name string) *payresult.Order {
+		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}
+	}
+	const n = 48
+	before := s.CreateGroups()
+	created := make([]bool, n+4)
+	errs := make([]error, n+4)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, created[i], errs[i] = s.CreateOrder(ctx, order(fmt.Sprintf("new-%d", i), "beans")) })
+	}
+	for i := n; i < n+3; i++ {
+		wg.Go(func() { _, created[i], errs[i] = s.CreateOrder(ctx, order("twice", "beans")) })
+	}
+	wg.Go(func() { _, created[n+3], errs[n+3] = s.CreateOrder(ctx, order("nul", "be\x00ans")) })
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || !created[i] {
+			t.Errorf("new-%d: created %t, %v", i, created[i], errs[i])
+		} else if o, err := s.Order(ctx, fmt.Sprintf("new-%d", i)); err != nil || o.Name != "beans" || o.Version != 1 {
+			t.Errorf("new-%d stored as %+v, %v", i, o, err)
+		}
+	}
+	var firsts int
+	for i := n; i < n+3; i++ {
+		if errs[i] != nil {
+			t.Errorf("twice: %v", errs[i])
+		}
+		if created[i] {
+			firsts++
+		}
+	}
+	if firsts != 1 {
+		t.Errorf("the same merchant_uid created %d times, want once", firsts)
+	}
+	if errs[n+3] == nil {
+		t.Error("an order with a NUL in its name was stored")
+	}
+	if groups := s.CreateGroups() - before; groups < 1 || groups > n {
+		t.Errorf("%d creates in %d shared inserts, want them shared", n+4, groups)
+	}
+}
+
+// TestCreateGroupFailsOnlyTheBadOrder writes a group whose shared insert
+// PostgreSQL refuses (one name holds a NUL): the others are inserted one
+// by one and only the bad one fails; a merchant_uid that exists is
+// reported as not created.
+func TestCreateGroupFailsOnlyTheBadOrder(t *testing.T) {
+	s := storetest.OpenPostgres(t).(*postgres.Store)
+	ctx := context.Background()
+	order := func(m, name string) *payresult.Order {
+		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}
+	}
+	if _, _, err := s.CreateOrder(ctx, order("exists", "beans")); err != nil {
+		t.Fatal(err)
+	}
+	created, errs := s.CreateGroup(ctx, order("good-1", "beans"), order("bad", "be\x00ans"), order("exists", "beans"), order("good-2", "beans"))
+	want := []bool{true, false, false, true}
+	for i := range want {
+		if created[i] != want[i] || (errs[i] != nil) != (i == 1) {
+			t.Errorf("order %d: created %t, %v; want created %t and an error only for the bad one", i, created[i], errs[i], want[i])
+		}
+	}
+	for _, m := range []string{"good-1", "good-2"} {
+		if _, err := s.Order(ctx, m); err != nil {
+			t.Errorf("%s not stored: %v", m, err)
 		}
 	}
 }
