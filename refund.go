@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"payresult/portone"
@@ -60,9 +59,8 @@ func (a *RefundAccount) check() error {
 	switch {
 	case a.Holder == "" || a.Bank == "" || a.Number == "":
 		return Errorf(KindInvalid, "a refund account needs refund_holder, refund_bank and refund_account")
-	case !utf8.ValidString(a.Holder) || utf8.RuneCountInString(a.Holder) > maxRefundHolderLen ||
-		strings.IndexFunc(a.Holder, unicode.IsControl) >= 0 || strings.TrimSpace(a.Holder) != a.Holder:
-		return Errorf(KindInvalid, "refund_holder must be a name of at most %d characters", maxRefundHolderLen)
+	case strings.TrimSpace(a.Holder) != a.Holder:
+		return Errorf(KindInvalid, "refund_holder must not start or end with spaces")
 	case len(a.Bank) > maxRefundBankLen || strings.IndexFunc(a.Bank, notAlnum) >= 0:
 		return Errorf(KindInvalid, "refund_bank must be the PG's bank code: at most %d ASCII letters and digits", maxRefundBankLen)
 	case len(a.Number) > maxRefundNumberLen || !phoneLike(a.Number, false):
@@ -70,7 +68,7 @@ func (a *RefundAccount) check() error {
 	case len(a.Tel) > maxRefundTelLen || (a.Tel != "" && !phoneLike(a.Tel, true)):
 		return Errorf(KindInvalid, "refund_tel must be a phone number: at most %d digits and hyphens", maxRefundTelLen)
 	}
-	return nil
+	return checkNoticeID("refund_holder", a.Holder, maxRefundHolderLen)
 }
 
 func notAlnum(r rune) bool {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/jackc/pgx/v5/pgtype"
 
@@ -36,34 +37,18 @@ func (s *Store) createGroup(group []*pendingCreate) {
 		}
 		live = append(live, p)
 	}
-	if len(live) > 1 && s.insertOrders(live) == nil {
+	if len(live) > 1 {
+		s.createGroups.Add(1)
+	}
+	if err := s.insertOrders(live); err == nil || len(live) == 1 {
+		for _, p := range live {
+			p.Err = err
+		}
 		return
 	}
 	for _, p := range live {
-		p.Value.stored, p.Err = s.insertOrder(p.Value)
+		p.Err = s.insertOrders([]*pendingCreate{p})
 	}
-}
-
-// insertOrder inserts one order.
-func (s *Store) insertOrder(n *newOrder) (*payresult.Order, error) {
-	o := n.o
-	// ON CONFLICT DO NOTHING waits for a concurrent insert of the same
-	// merchant_uid to commit, so the read that follows a miss finds it.
-	got, err := scanOrder(s.pool.QueryRow(n.ctx, `INSERT INTO orders (
-			merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
-			refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-			fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10::jsonb, $11, $12, $13, $14, $15, $16, $17, $18, 1)
-		ON CONFLICT (merchant_uid) DO NOTHING
-		RETURNING `+orderColumns,
-		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
-		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, n.vbank,
-		o.ForgeryCancelled, o.SuccessURL, o.FailURL, tsz(sqlstore.NowOr(o.CreatedAt)),
-		tsz(sqlstore.NowOr(o.UpdatedAt)), tsz(o.PaidAt), tsz(o.NextCheckAt), o.Checks))
-	if isNoRows(err) {
-		return nil, nil
-	}
-	return got, classify(err, "postgres: create order %q", o.MerchantUID)
 }
 
 // sqlGroupCreate inserts a group's orders, skipping merchant_uids that
@@ -117,18 +102,26 @@ func (r *createRows) add(n *newOrder) {
 	r.checks = append(r.checks, int32(o.Checks))
 }
 
-// insertOrders inserts a group's orders with one statement and gives each
-// its stored order: the first CreateOrder of a merchant_uid the inserted
-// row, any other nil (it existed).
+// insertOrders inserts orders with one statement and gives each its
+// stored order: the first CreateOrder of a merchant_uid the inserted row,
+// any other nil (it existed). ON CONFLICT DO NOTHING waits for a
+// concurrent insert of the same merchant_uid to commit, so the read that
+// follows a miss finds it.
 func (s *Store) insertOrders(group []*pendingCreate) error {
+	if len(group) == 0 {
+		return nil
+	}
 	var r createRows
 	for _, p := range group {
 		r.add(p.Value)
 	}
+	what := "create orders"
+	if len(group) == 1 {
+		what = fmt.Sprintf("create order %q", group[0].Value.o.MerchantUID)
+	}
 	// The group outlives any one caller's context, as a write group does.
 	ctx := context.WithoutCancel(group[0].Value.ctx)
-	s.createGroups.Add(1)
-	inserted, err := queryOrders(ctx, s.pool, "create orders", sqlGroupCreate,
+	inserted, err := queryOrders(ctx, s.pool, what, sqlGroupCreate,
 		r.uid, r.name, r.amount, r.currency, r.status, r.imp, r.paid, r.refunded, r.fail,
 		r.vbank, r.forgery, r.success, r.failURL, r.created, r.updated, r.paidAt, r.nextCheck, r.checks)
 	if err != nil {

@@ -173,6 +173,15 @@ type groupRows struct {
 	last int64 // the last seq taken
 }
 
+// vbankText is v as the JSON text of a nullable jsonb column.
+func vbankText(v *payresult.VirtualAccount) (pgtype.Text, error) {
+	j, err := sqlstore.VbankJSON(v)
+	if b, ok := j.([]byte); ok && err == nil {
+		return pgtype.Text{String: string(b), Valid: true}, nil
+	}
+	return pgtype.Text{}, err
+}
+
 // tsz is t as a nullable timestamptz, to the microsecond.
 func tsz(t time.Time) pgtype.Timestamptz {
 	return pgtype.Timestamptz{Time: t.Truncate(time.Microsecond), Valid: !t.IsZero()}
@@ -181,13 +190,9 @@ func tsz(t time.Time) pgtype.Timestamptz {
 // add appends c's rows.
 func (g *groupRows) add(c *payresult.Change) error {
 	if o := c.Order; o != nil {
-		vbank, err := sqlstore.VbankJSON(o.Vbank)
+		vb, err := vbankText(o.Vbank)
 		if err != nil {
 			return payresult.WrapError(payresult.KindInvalid, err, "postgres: apply: virtual account")
-		}
-		vb := pgtype.Text{}
-		if v, ok := vbank.([]byte); ok {
-			vb = pgtype.Text{String: string(v), Valid: true}
 		}
 		g.oUID = append(g.oUID, o.MerchantUID)
 		g.oFrom = append(g.oFrom, c.FromVersion)

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgtype"
 
 	"payresult"
 	"payresult/internal/sqlstore"
@@ -19,14 +18,11 @@ func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult
 	if err := validNewOrder(o); err != nil {
 		return nil, false, err
 	}
-	vbank, err := sqlstore.VbankJSON(o.Vbank)
+	vbank, err := vbankText(o.Vbank)
 	if err != nil {
 		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "postgres: create order: virtual account")
 	}
-	n := &newOrder{ctx: ctx, o: o}
-	if v, ok := vbank.([]byte); ok {
-		n.vbank = pgtype.Text{String: string(v), Valid: true}
-	}
+	n := &newOrder{ctx: ctx, o: o, vbank: vbank}
 	if err := s.creates.Do(n); err != nil {
 		return nil, false, err
 	}

@@ -32,10 +32,12 @@ type change struct {
 	create *newOrder
 }
 
-// newOrder is one CreateOrder's order and, once written, the order as
-// stored: nil when its merchant_uid existed and nothing was inserted.
+// newOrder is one CreateOrder's order, its virtual account as the
+// column's JSON, and, once written, the order as stored: nil when its
+// merchant_uid existed and nothing was inserted.
 type newOrder struct {
 	o, stored *payresult.Order
+	vbank     any
 }
 
 // write writes the change in w.

@@ -21,10 +21,11 @@ func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult
 	if err := validNewOrder(o); err != nil {
 		return nil, false, err
 	}
-	if _, err := sqlstore.VbankJSON(o.Vbank); err != nil {
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
+	if err != nil {
 		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "sqlite: create order: virtual account")
 	}
-	n := &newOrder{o: o}
+	n := &newOrder{o: o, vbank: vbank}
 	if err := s.commits.Do(change{ctx: ctx, create: n}); err != nil {
 		return nil, false, err
 	}
@@ -51,13 +52,9 @@ const sqlCreateOrder = `INSERT INTO orders (
 func insertOrder(w wtx, n *newOrder) error {
 	o := n.o
 	n.stored = nil
-	vbank, err := sqlstore.VbankJSON(o.Vbank)
-	if err != nil {
-		return payresult.WrapError(payresult.KindInvalid, err, "sqlite: create order: virtual account")
-	}
 	got, err := scanOrder(w.queryRow(sqlCreateOrder,
 		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
-		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
+		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, n.vbank,
 		o.ForgeryCancelled, o.SuccessURL, o.FailURL, sqlstore.NowOr(o.CreatedAt).UnixMicro(),
 		sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks))
 	if errors.Is(err, sql.ErrNoRows) {
