@@ -16,6 +16,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"payresult"
 )
 
 // Defaults of Config.
@@ -67,6 +69,10 @@ type Config struct {
 	// time is measured StartupRuns times, as a child process.
 	ServeBinary string
 	StartupRuns int
+	// OpenStore, when set, opens payresult's store on a database as serve
+	// opens its own, for the local phase: Confirm in this process with
+	// PortOne's answers in memory. Nil leaves the phase out.
+	OpenStore func(ctx context.Context, db string) (payresult.Store, error)
 	// Progress, when set, receives a line as each phase starts.
 	Progress io.Writer
 	// ProfilePhase, when set, is called as each confirming phase starts,
@@ -181,6 +187,11 @@ func (e *env) level(ctx context.Context, c int) (Level, error) {
 	lv.Commit = e.measure(ctx, c, e.cfg.Orders, e.floor.commit)
 	e.progress("c=%d: service round trip", c)
 	lv.Hop = e.measure(ctx, c, e.cfg.Orders, e.hop)
+	if e.local != nil {
+		if lv.Local, err = e.measureLocal(ctx, c); err != nil {
+			return lv, err
+		}
+	}
 	e.progress("c=%d: registering orders", c)
 	lv.Register = e.measure(ctx, c, e.cfg.Orders, func(ctx context.Context, i int) error {
 		return e.register(ctx, fmt.Sprintf("bench-%s-g%d-%d", e.run, c, i))

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"payresult"
 	"payresult/portone"
 	"payresult/portone/emulator"
 )
@@ -30,9 +31,13 @@ type env struct {
 	http       *http.Client    // drives the service and the emulator's control API
 	portone    *portone.Client // the look-up floor, configured as serve configures its own
 	floor      committer
-	pool       []string // imp_uids of paid payments for the look-up floor
-	childPID   int      // the serve child, when Config.ServeChild is set
-	cleanups   []func() error
+	// local confirms in process for the local phase (nil when
+	// Config.OpenStore is), answering look-ups from localPayments.
+	local         *payresult.Processor
+	localPayments *localGateway
+	pool          []string // imp_uids of paid payments for the look-up floor
+	childPID      int      // the serve child, when Config.ServeChild is set
+	cleanups      []func() error
 }
 
 // setUp starts what cfg asks for: a temporary store, the emulator and the
@@ -59,6 +64,9 @@ func setUp(ctx context.Context, cfg *Config) (e *env, err error) {
 		return nil, err
 	}
 	e.cleanups = append(e.cleanups, e.floor.close)
+	if err := e.openLocal(ctx, db); err != nil {
+		return nil, err
+	}
 	if err := e.setLatency(ctx, 0); err != nil {
 		return nil, err
 	}

@@ -106,6 +106,14 @@ func TestGoalReach(t *testing.T) {
 	if g := r.Goals[0]; g.Met || g.PartsMiss || g.Reach < 0.78 || g.Reach > 0.79 {
 		t.Errorf("goal = %+v, want not met, reach 0.78, not missed by the parts", g)
 	}
+	// The local phase's CPU, when it ran, stands for the commit's:
+	// 2e6 / (90 + 170 + 140) = 5,000/s, 0.625 of the floor.
+	r.Levels[0].Local = Stats{Count: 10, PerSec: 7000, MachineCPUMicrosPerOp: 140}
+	r.compute()
+	if g := r.Goals[0]; r.Levels[0].PartsCapPerSec != 5000 || g.Reach != 0.625 || g.PartsMiss {
+		t.Errorf("goal = %+v, parts cap %v/s; want reach 0.625 from the local phase's CPU", g, r.Levels[0].PartsCapPerSec)
+	}
+	r.Levels[0].Local = Stats{}
 	r.Levels[0].Commit.MachineCPUMicrosPerOp = 0 // the machine did not say
 	r.compute()
 	if g := r.Goals[0]; g.Reach != 0 || g.PartsMiss || r.Levels[0].PartsCapPerSec != 0 {
@@ -121,6 +129,14 @@ func TestGoalReach(t *testing.T) {
 	if g := lat.Goals[0]; g.Met || g.PartsMiss || g.Reach < 1.249 || g.Reach > 1.251 {
 		t.Errorf("latency goal = %+v, want not met, reach 1.25, not missed by the parts", g)
 	}
+	// A measured local phase is the store's part in place of the commit:
+	// (0.1 + 0.1 + 0.5) / (0.1 + 0.3) = 1.75, over the goal.
+	lat.Levels[0].Local = Stats{Count: 10, P50Ms: 0.5}
+	lat.compute()
+	if g := lat.Goals[0]; !g.PartsMiss || g.Reach < 1.749 || g.Reach > 1.751 {
+		t.Errorf("latency goal with a local phase = %+v, want reach 1.75, missed by the parts", g)
+	}
+	lat.Levels[0].Local = Stats{}
 	lat.Levels[0].Hop.P50Ms = 0.4
 	lat.compute()
 	if g := lat.Goals[0]; !g.PartsMiss {

@@ -46,6 +46,11 @@ type Level struct {
 	// (GET /healthz): the part of a confirm's latency that neither floor
 	// holds.
 	Hop Stats `json:"hop"`
+	// Local is Confirm run in the bench's process on payresult's store,
+	// PortOne's answer already in memory: the order read, the decision and
+	// the durable write of a paid confirm, without either HTTP hop. Empty
+	// when the run could not open the store (see Config.OpenStore).
+	Local Stats `json:"local"`
 	// Register is the registration of new orders through the app API
 	// (POST /api/orders: the amount pre-registered at PortOne, the order
 	// stored), the other half of every payment; untimed by the goals.
@@ -72,7 +77,8 @@ type Level struct {
 	// driver, emulator and service together). No level gets past it.
 	CPUCapPerSec float64 `json:"cpu_cap_per_sec"`
 	// PartsCapPerSec is CPUs over the machine's busy CPU time per
-	// operation of hop + look-up + commit: the throughput at which
+	// operation of hop + look-up + the store's part (the local phase, or
+	// the commit floor when it did not run): the throughput at which
 	// confirms that each cost the machine no more CPU than their three
 	// parts cost alone would fill every core, with the load driver, the
 	// emulator and the database on the same cores. Zero where the machine's
@@ -101,7 +107,7 @@ func (r *Report) compute() {
 		if cpu := lv.Webhook.CPUMicrosPerOp + lv.Webhook.ServiceCPUMicrosPerOp; cpu > 0 {
 			lv.CPUCapPerSec = float64(r.CPUs) * 1e6 / cpu
 		}
-		parts := []float64{lv.Hop.MachineCPUMicrosPerOp, lv.Lookup.MachineCPUMicrosPerOp, lv.Commit.MachineCPUMicrosPerOp}
+		parts := []float64{lv.Hop.MachineCPUMicrosPerOp, lv.Lookup.MachineCPUMicrosPerOp, lv.storePart().MachineCPUMicrosPerOp}
 		lv.PartsCapPerSec = 0
 		if !slices.Contains(parts, 0) {
 			lv.PartsCapPerSec = float64(r.CPUs) * 1e6 / (parts[0] + parts[1] + parts[2])
@@ -113,6 +119,16 @@ func (r *Report) compute() {
 		}
 	}
 	r.Goals = r.goals()
+}
+
+// storePart is what a confirm costs the store: the local phase, which
+// makes the write a paid confirm makes, or the commit floor when the
+// phase did not run.
+func (lv *Level) storePart() Stats {
+	if lv.Local.Count > 0 {
+		return lv.Local
+	}
+	return lv.Commit
 }
 
 // commitAloneP50 is the p50 of one commit as it costs alone: the level
@@ -148,10 +164,7 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	fmt.Fprintf(b, "%-5s %-9s %7s %9s %9s %9s %7s  %s  %s\n", "conc", "phase", "count", "per sec", "p50 ms", "p99 ms", "errors", cpuHead, "machine µs/op")
 	for _, lv := range r.Levels {
-		for _, ph := range []struct {
-			name string
-			st   Stats
-		}{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"hop", lv.Hop}, {"register", lv.Register}, {"webhook", lv.Webhook}, {"redirect", lv.Redirect}} {
+		for _, ph := range lv.phases() {
 			fmt.Fprintf(b, "%-5d %-9s %7d %9.0f %9.2f %9.2f %7d  %9.0f",
 				lv.Concurrency, ph.name, ph.st.Count, ph.st.PerSec, ph.st.P50Ms, ph.st.P99Ms, ph.st.Errors, ph.st.CPUMicrosPerOp)
 			if child {
@@ -202,14 +215,29 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	for _, lv := range r.Levels {
-		for _, st := range []Stats{lv.Lookup, lv.Commit, lv.Hop, lv.Register, lv.Webhook, lv.Redirect} {
-			if st.FirstError != "" {
-				fmt.Fprintf(b, "c=%d: first error: %s\n", lv.Concurrency, st.FirstError)
+		for _, ph := range lv.phases() {
+			if ph.st.FirstError != "" {
+				fmt.Fprintf(b, "c=%d: %s: first error: %s\n", lv.Concurrency, ph.name, ph.st.FirstError)
 			}
 		}
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// phase is one measured phase of a level, named as the report shows it.
+type phase struct {
+	name string
+	st   Stats
+}
+
+// phases lists lv's phases in the order they run; local only when it ran.
+func (lv *Level) phases() []phase {
+	ps := []phase{{"lookup", lv.Lookup}, {"commit", lv.Commit}, {"hop", lv.Hop}}
+	if lv.Local.Count > 0 {
+		ps = append(ps, phase{"local", lv.Local})
+	}
+	return append(ps, phase{"register", lv.Register}, phase{"webhook", lv.Webhook}, phase{"redirect", lv.Redirect})
 }
 
 func fmtMs(v float64) string {

@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"os"
 	"runtime/pprof"
@@ -14,6 +15,7 @@ import (
 	"strconv"
 	"strings"
 
+	"payresult"
 	"payresult/internal/bench"
 )
 
@@ -30,6 +32,7 @@ func runBench(ctx context.Context, env Env) error {
 		return err
 	}
 	cfg.StartService = startBenchService
+	cfg.OpenStore = openBenchStore
 	cfg.Progress = env.Stderr
 	if fl.profile != "" {
 		stop, err := startCPUProfile(fl.profile)
@@ -212,6 +215,12 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		svc.close()
 		return errors.Join(err, store.Close())
 	}, nil
+}
+
+// openBenchStore opens the store of the bench's local phase as serve
+// opens its own.
+func openBenchStore(ctx context.Context, db string) (payresult.Store, error) {
+	return openStore(ctx, &serveConfig{DB: db}, slog.New(slog.DiscardHandler))
 }
 
 // startTrace traces this process into path until stop is called.
