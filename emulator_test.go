@@ -2,6 +2,7 @@ package payresult_test
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"net/url"
 	"strings"
@@ -259,6 +260,81 @@ func TestSandboxHonestFlows(t *testing.T) {
 	}
 	if diff := cmp.Diff([]payresult.EventType{payresult.EventVbankIssued, payresult.EventPaid}, types); diff != "" {
 		t.Errorf("vbank events (-want +got):\n%s", diff)
+	}
+}
+
+// TestSandboxForgedDepositNeedsAccount: a forged amount deposited into a
+// virtual account can only go back to the buyer's bank account. Confirm
+// does not send PortOne a cancel it would refuse; the order waits, forged
+// and uncancelled, until the app gives the account through Refund, which
+// then gives the whole deposit back once.
+func TestSandboxForgedDepositNeedsAccount(t *testing.T) {
+	t.Parallel()
+	s := newSandbox(t)
+	p := s.processor(nil)
+	ctx := context.Background()
+	s.order(t, p, "order-a")
+	dep, err := s.em.Put(portone.Payment{
+		MerchantUID: "order-a", Amount: portone.Won(100), Currency: "KRW", Status: portone.StatusPaid,
+		PayMethod: portone.PayMethodVbank, PaidAt: portone.TimeOf(time.Now()),
+		VbankName: portone.NewNullString("신한은행"), VbankNum: portone.NewNullString("56211234567890"),
+	})
+	if err != nil {
+		t.Fatalf("put forged deposit: %v", err)
+	}
+	imp := dep.ImpUID
+
+	for _, src := range []payresult.NoticeSource{payresult.SourceWebhook, payresult.SourceReconciler} {
+		res, err := p.Confirm(ctx, payresult.Notice{Source: src, ImpUID: imp, MerchantUID: "order-a"})
+		if err != nil {
+			t.Fatalf("Confirm(%s): %v", src, err)
+		}
+		if res.Order.Status != payresult.StatusForged || res.Order.ForgeryCancelled || !errors.Is(res.CancelErr, payresult.ErrRefundAccountNeeded) {
+			t.Fatalf("Confirm(%s) = %s, ForgeryCancelled %t, CancelErr %v; want forged, false, ErrRefundAccountNeeded",
+				src, res.Order.Status, res.Order.ForgeryCancelled, res.CancelErr)
+		}
+		if !res.Order.NeedsCheck() {
+			t.Errorf("a forged deposit not given back does not need checks")
+		}
+	}
+	if got := s.em.CancelCalls(imp); got != 0 {
+		t.Fatalf("PortOne got %d cancels it must refuse, want 0", got)
+	}
+
+	_, err = p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-a"})
+	wantKind(t, err, payresult.KindInvalid)
+	if !errors.Is(err, payresult.ErrRefundAccountNeeded) {
+		t.Errorf("Refund without an account: %v, want ErrRefundAccountNeeded", err)
+	}
+	acct := &payresult.RefundAccount{Holder: "홍길동", Bank: "88", Number: "110-123-456789"}
+	_, err = p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-a", Amount: portone.Won(50), Account: acct})
+	wantKind(t, err, payresult.KindInvalid)
+	if got := s.em.CancelCalls(imp); got != 0 {
+		t.Fatalf("PortOne got %d cancels for refused refunds, want 0", got)
+	}
+
+	o, err := p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-a", Account: acct})
+	if err != nil {
+		t.Fatalf("Refund with an account: %v", err)
+	}
+	if o.Status != payresult.StatusForged || !o.ForgeryCancelled || o.NeedsCheck() {
+		t.Errorf("after the refund: %s, ForgeryCancelled %t, NeedsCheck %t; want forged, true, false", o.Status, o.ForgeryCancelled, o.NeedsCheck())
+	}
+	checkForgeryCancelled(t, s, imp)
+
+	_, err = p.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-a", Account: acct})
+	wantKind(t, err, payresult.KindConflict)
+	if got := s.em.CancelCalls(imp); got != 1 {
+		t.Errorf("PortOne got %d cancels, want the one refund's", got)
+	}
+	lines, err := s.store.Timeline(ctx, "order-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range lines {
+		if strings.Contains(l.Detail, "110-123") || strings.Contains(l.Detail, "123456789") {
+			t.Errorf("timeline line %q holds the account number", l.Detail)
+		}
 	}
 }
 

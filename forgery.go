@@ -2,6 +2,7 @@ package payresult
 
 import (
 	"context"
+	"fmt"
 
 	"payresult/portone"
 )
@@ -10,6 +11,16 @@ import (
 // forged payment; it shows in PortOne's console and on the buyer's
 // statement.
 const ForgeryCancelReason = "payresult: amount mismatch (forgery)"
+
+// ErrRefundAccountNeeded is the cancel error of a forged payment that was
+// deposited into a virtual account: PortOne returns such money only to
+// the buyer's bank account, which payresult cannot know. payresult does
+// not ask PortOne (it would refuse); the order stays forged and
+// uncancelled until the app refunds it with the buyer's account (see
+// Processor.Refund), or the money leaves PortOne some other way.
+// It is KindInvalid: the request that meets it lacks the account.
+var ErrRefundAccountNeeded error = &Error{Kind: KindInvalid,
+	Message: "a forged payment deposited into a virtual account goes back only to the buyer's bank account: refund the order with refund_holder, refund_bank and refund_account"}
 
 // maxCancelTries bounds the cancel attempts of one Confirm. Each attempt
 // carries the checksum PortOne last reported, so none can cancel twice;
@@ -32,11 +43,13 @@ func needsForgeryCancel(o *Order, pay *portone.Payment) bool {
 // the cancel on the order. Concurrent Confirms of the same payment in this
 // process share one attempt. A failure is left in res.CancelErr: the order
 // is forged either way, and stays due for the reconciler until PortOne
-// confirms the cancel.
+// confirms the cancel. A deposit into a virtual account is not sent to
+// PortOne at all: it can only be returned to the buyer's bank account,
+// which the app gives through Refund.
 func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Result) {
 	pay := res.Payment
 	v, err, _ := p.cancels.Do(pay.ImpUID, func() (any, error) {
-		return p.cancelForged(ctx, src, pay)
+		return p.cancelForged(ctx, src, pay, nil)
 	})
 	if err != nil {
 		res.CancelErr = err
@@ -50,15 +63,21 @@ func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Re
 }
 
 // cancelForged asks PortOne to cancel all that remains of pay, with the
-// remaining balance as checksum. A refusal (the payment was cancelled
-// already, or its balance changed) is followed by a fresh look-up: the
-// cancel is done when PortOne's cancel_amount covers the whole amount.
-func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *portone.Payment) (*Result, error) {
+// remaining balance as checksum, into the bank account to when it is not
+// nil. A refusal (the payment was cancelled already, or its balance
+// changed) is followed by a fresh look-up: the cancel is done when
+// PortOne's cancel_amount covers the whole amount. A virtual account's
+// deposit without to is refused here with ErrRefundAccountNeeded, as
+// PortOne would refuse it.
+func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *portone.Payment, to *RefundAccount) (*Result, error) {
 	var lastErr error
 	for try := 0; ; try++ {
 		if !needsMoneyBack(pay) {
 			// Cancelled in full now, or never paid: nothing left to cancel.
 			return p.settle(ctx, src, pay, nil)
+		}
+		if to == nil && pay.PayMethod == portone.PayMethodVbank {
+			return nil, fmt.Errorf("forged payment %s: %w", pay.ImpUID, ErrRefundAccountNeeded)
 		}
 		if try == maxCancelTries {
 			return nil, WrapError(KindTransient, lastErr, "PortOne has not cancelled forged payment %s", pay.ImpUID)
@@ -67,6 +86,9 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 			ImpUID:   pay.ImpUID,
 			Checksum: portone.AmountPtr(pay.Cancellable()),
 			Reason:   ForgeryCancelReason,
+		}
+		if to != nil {
+			req.RefundHolder, req.RefundBank, req.RefundAccount, req.RefundTel = to.Holder, to.Bank, to.Number, to.Tel
 		}
 		got, err := p.PortOne.Cancel(ctx, req)
 		if err == nil && got != nil && got.ImpUID == pay.ImpUID {

@@ -74,7 +74,10 @@ type Result struct {
 	Reason string
 	// CancelErr is set when the order is forged but PortOne could not be
 	// made to cancel the payment yet. The order needs no more than another
-	// Confirm later (the reconciler does it; see Order.NeedsCheck).
+	// Confirm later (the reconciler does it; see Order.NeedsCheck), except
+	// when the money was deposited into a virtual account
+	// (ErrRefundAccountNeeded): then it waits for Refund with the buyer's
+	// bank account.
 	CancelErr error
 }
 

@@ -119,6 +119,11 @@ func (a *RefundAccount) masked() string {
 // the account's number is sent to PortOne and never stored (the timeline
 // keeps its last four digits).
 //
+// A forged order whose payment was not cancelled yet (see
+// ErrRefundAccountNeeded) is given back in full, with the forgery's own
+// reason: r.Amount must be zero, and r.Account is needed when the money
+// was deposited into a virtual account.
+//
 // Errors: KindInvalid for a bad amount, reason or account, or a virtual
 // account's refund without an account; KindNotFound for an unknown order;
 // KindConflict when the order is not refundable or PortOne's balance
@@ -149,6 +154,9 @@ func (p *Processor) Refund(ctx context.Context, r RefundRequest) (*Order, error)
 	if err != nil {
 		return nil, err
 	}
+	if o.Status == StatusForged {
+		return p.refundForgery(ctx, o, r)
+	}
 	req, err := refundRequest(o, r.Amount, reason, r.Account)
 	if err != nil {
 		return nil, err
@@ -167,6 +175,54 @@ func (p *Processor) Refund(ctx context.Context, r RefundRequest) (*Order, error)
 		return res.Order, nil
 	}
 	return p.refundRefused(ctx, o, req, err)
+}
+
+// refundForgery gives back the forged payment of o in full: the cancel
+// Confirm makes by itself, here with the buyer's bank account, without
+// which a virtual account's deposit cannot be returned. The cancel carries
+// the forgery's own reason and, like every cancel, the balance as
+// checksum.
+func (p *Processor) refundForgery(ctx context.Context, o *Order, r RefundRequest) (*Order, error) {
+	switch {
+	case o.ForgeryCancelled:
+		return nil, Errorf(KindConflict, "order %s is forged and its payment was cancelled already", o.MerchantUID)
+	case !r.Amount.IsZero():
+		return nil, Errorf(KindInvalid, "order %s is forged: its payment is given back in full; leave the amount out", o.MerchantUID)
+	case o.ImpUID == "":
+		return nil, Errorf(KindConflict, "order %s is forged without a payment to give back", o.MerchantUID)
+	}
+	pay, err := p.PortOne.Payment(ctx, o.ImpUID, true)
+	if err != nil {
+		return nil, gatewayError(err, "looking up forged payment %s", o.ImpUID)
+	}
+	if pay, err = checkPayment(pay, o.ImpUID); err != nil {
+		return nil, err
+	}
+	if pay.MerchantUID != o.MerchantUID {
+		return nil, Errorf(KindTransient, "PortOne answered with payment %s of order %s, not of %s", pay.ImpUID, pay.MerchantUID, o.MerchantUID)
+	}
+	if needsForgeryCancel(o, pay) && pay.PayMethod == portone.PayMethodVbank && r.Account == nil {
+		return nil, fmt.Errorf("order %s: forged payment %s: %w", o.MerchantUID, pay.ImpUID, ErrRefundAccountNeeded)
+	}
+	if !needsForgeryCancel(o, pay) {
+		// Nothing left to give back (or not this order's forgery): bring
+		// the order up to date with what PortOne has.
+		res, err := p.settle(ctx, SourceApp, pay, nil)
+		if err != nil {
+			return nil, err
+		}
+		return res.Order, nil
+	}
+	to := ""
+	if r.Account != nil {
+		to = " to " + r.Account.masked()
+	}
+	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, lineForgeryCancel, "cancel of the forged payment requested (cancellable %s)%s", pay.Cancellable(), to)
+	res, err := p.cancelForged(ctx, SourceApp, pay, r.Account)
+	if err != nil {
+		return nil, err
+	}
+	return res.Order, nil
 }
 
 // refundRequest builds the cancel for a refund of amount from o.
