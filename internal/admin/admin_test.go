@@ -72,6 +72,38 @@ func (f *fixture) pay(t *testing.T, o *payresult.Order, impUID string, at time.T
 	return ev
 }
 
+// forge moves o to forged by a payment of 100 KRW made with method, not
+// cancelled at PortOne.
+func (f *fixture) forge(t *testing.T, o *payresult.Order, impUID string, method portone.PayMethod) {
+	t.Helper()
+	next := *o
+	next.Status, next.ImpUID, next.PaidAmount, next.NextCheckAt = payresult.StatusForged, impUID, portone.Won(100), f.now.Add(time.Minute)
+	c := &payresult.Change{FromVersion: o.Version, Order: &next,
+		Attempt: &payresult.Attempt{ImpUID: impUID, MerchantUID: o.MerchantUID, Status: portone.StatusPaid, PayMethod: method,
+			Amount: portone.Won(100), Currency: "KRW", CreatedAt: f.now, UpdatedAt: f.now}}
+	if err := f.store.Apply(context.Background(), c); err != nil {
+		t.Fatalf("Apply: %v", err)
+	}
+}
+
+// TestOrderPageSaysHowAForgeryGoesBack: a forged card payment is
+// cancelled by the reconciler; a forged deposit into a virtual account
+// waits for the buyer's bank account, and the page says so.
+func TestOrderPageSaysHowAForgeryGoesBack(t *testing.T) {
+	f := newFixture(t)
+	f.forge(t, f.order(t, "forged-card", f.now), "imp_100000000001", portone.PayMethodCard)
+	f.forge(t, f.order(t, "forged-vbank", f.now), "imp_100000000002", portone.PayMethodVbank)
+	for m, want := range map[string]string{
+		"forged-card":  "not yet (the reconciler retries)",
+		"forged-vbank": "not yet: a deposit into a virtual account goes back only to the buyer's bank account",
+	} {
+		code, body := f.get(t, "/admin/orders/"+m, admin.User, password)
+		if code != http.StatusOK || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d, page lacks %q", m, code, want)
+		}
+	}
+}
+
 // get fetches path with the admin credential unless user is "".
 func (f *fixture) get(t *testing.T, path, user, pass string) (int, string) {
 	t.Helper()

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"payresult"
+	"payresult/portone"
 )
 
 // orderData is the data of an order's page.
@@ -15,10 +16,14 @@ type orderData struct {
 	Now      time.Time
 	Order    *payresult.Order
 	Attempts []payresult.Attempt
-	Events   []payresult.Event
-	Timeline []line
-	Token    string
-	Resent   string
+	// AwaitsAccount says that the order's forged payment was deposited
+	// into a virtual account and is not given back yet: payresult cannot
+	// cancel it without the buyer's bank account.
+	AwaitsAccount bool
+	Events        []payresult.Event
+	Timeline      []line
+	Token         string
+	Resent        string
 }
 
 // line is one entry of an order's timeline: a notice record (notice
@@ -45,6 +50,7 @@ func (h *Handler) orderPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	d.AwaitsAccount = awaitsRefundAccount(o, d.Attempts)
 	if d.Events, err = h.cfg.Store.OrderEvents(ctx, mu); err != nil {
 		h.fail(w, r, err)
 		return
@@ -56,6 +62,21 @@ func (h *Handler) orderPage(w http.ResponseWriter, r *http.Request) {
 	}
 	d.Timeline = timeline(notes, d.Events)
 	h.render(w, http.StatusOK, "order.html", &d)
+}
+
+// awaitsRefundAccount reports whether o is forged by a deposit into a
+// virtual account that was not given back (see
+// payresult.ErrRefundAccountNeeded).
+func awaitsRefundAccount(o *payresult.Order, attempts []payresult.Attempt) bool {
+	if o.Status != payresult.StatusForged || o.ForgeryCancelled {
+		return false
+	}
+	for _, a := range attempts {
+		if a.ImpUID == o.ImpUID {
+			return a.PayMethod == portone.PayMethodVbank
+		}
+	}
+	return false
 }
 
 // timeline merges notice records and events in time order; at the same
