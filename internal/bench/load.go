@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -38,6 +39,26 @@ type Stats struct {
 	// operation: every process, PostgreSQL's included. Zero where the
 	// machine does not say (no /proc/stat).
 	MachineCPUMicrosPerOp float64 `json:"machine_cpu_us_per_op,omitempty"`
+}
+
+// minRepeatTime is how long a phase of repeatable operations runs at
+// least: the machine's CPU is read in ticks of 1/100 s, and a phase
+// under five ticks per CPU has no machine figure (cputime.Machine).
+const minRepeatTime = 250 * time.Millisecond
+
+// measureRepeatable measures op, which may run any number of times (its
+// index only picks the data), over at least n operations and at least
+// minRepeatTime: a phase that ends sooner is run again, with as many more
+// operations as its pace says that time takes, the runs before serving
+// as warm-up.
+func (e *env) measureRepeatable(ctx context.Context, c, n int, op func(ctx context.Context, i int) error) Stats {
+	st := e.measure(ctx, c, n, op)
+	for st.Count == n && st.Errors == 0 && st.Seconds < minRepeatTime.Seconds() && ctx.Err() == nil {
+		// A phase this quick is nowhere near the level's time bound.
+		n = int(math.Ceil(float64(n) * 1.5 * minRepeatTime.Seconds() / max(st.Seconds, 1e-6)))
+		st = e.measure(ctx, c, n, op)
+	}
+	return st
 }
 
 // measure runs op for 0..n-1 on c goroutines, each taking the next index

@@ -2,6 +2,8 @@ package bench
 
 import (
 	"context"
+	"errors"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,5 +30,28 @@ func TestMeasureCountsMachineCPU(t *testing.T) {
 	// /proc/stat counts in ticks: allow a quarter off.
 	if st.MachineCPUMicrosPerOp < 1500 {
 		t.Errorf("machine CPU per op = %v µs, want at least most of the 2,000 µs spun", st.MachineCPUMicrosPerOp)
+	}
+}
+
+// TestMeasureRepeatableRunsLongEnough checks that a phase of repeatable
+// operations that ends before minRepeatTime is measured again over that
+// long, so that the machine's CPU ticks can time it, and that a phase
+// already that long, or one with failures, is kept as it ran.
+func TestMeasureRepeatableRunsLongEnough(t *testing.T) {
+	e := &env{cfg: &Config{MaxLevelTime: time.Minute}}
+	var ran atomic.Int64
+	quick := func(context.Context, int) error { ran.Add(1); time.Sleep(time.Millisecond); return nil }
+	st := e.measureRepeatable(context.Background(), 1, 10, quick)
+	if st.Seconds < minRepeatTime.Seconds() || st.Count <= 10 || st.Errors != 0 {
+		t.Errorf("quick phase = %d operations in %.3f s, want more than 10 over at least %v", st.Count, st.Seconds, minRepeatTime)
+	}
+	if got := ran.Load(); got < int64(10+st.Count) {
+		t.Errorf("ran %d operations, want the first 10, the %d measured and any run between", got, st.Count)
+	}
+
+	ran.Store(0)
+	failing := func(context.Context, int) error { ran.Add(1); return errors.New("refused") }
+	if st := e.measureRepeatable(context.Background(), 1, 10, failing); st.Count != 10 || st.Errors != 10 || ran.Load() != 10 {
+		t.Errorf("failing phase = %+v after %d runs, want the 10 failures kept, not run again", st, ran.Load())
 	}
 }

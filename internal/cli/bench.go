@@ -105,7 +105,7 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	var asJSON, noStartup, child bool
 	fs := flag.NewFlagSet("payresult bench", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
-	fs.IntVar(&cfg.Orders, "n", bench.DefaultOrders, "orders confirmed per path and level (and look-ups and commits per floor)")
+	fs.IntVar(&cfg.Orders, "n", bench.DefaultOrders, "orders confirmed per path and level, and commits of the commit floor (look-ups and hops: at least as many, over at least 250ms)")
 	fs.StringVar(&levels, "concurrency", "1,8,32,128", "comma-separated concurrency `levels`")
 	fs.StringVar(&cfg.DB, "db", env.Getenv("PAYRESULT_BENCH_DB"), "store: empty for a fresh SQLite file, a SQLite `path`, or a postgres:// URL (a fresh schema is used)")
 	fs.DurationVar(&cfg.PortOneLatency, "portone-latency", 0, "simulated PortOne latency added to every REST answer, e.g. 30ms")
