@@ -331,10 +331,17 @@ func TestSandboxForgedDepositNeedsAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var intoAccount int
 	for _, l := range lines {
 		if strings.Contains(l.Detail, "110-123") || strings.Contains(l.Detail, "123456789") {
 			t.Errorf("timeline line %q holds the account number", l.Detail)
 		}
+		if strings.Contains(l.Detail, "into bank 88, account ending 6789") {
+			intoAccount++
+		}
+	}
+	if intoAccount != 1 {
+		t.Errorf("%d timeline lines name the account the deposit went back to, want 1", intoAccount)
 	}
 }
 

@@ -92,7 +92,11 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 		}
 		got, err := p.PortOne.Cancel(ctx, req)
 		if err == nil && got != nil && got.ImpUID == pay.ImpUID {
-			p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineForgeryCancel, "PortOne cancelled %s (cancel_amount now %s of %s)", req.Checksum, got.CancelAmount, got.Amount)
+			into := ""
+			if to != nil {
+				into = " into " + to.masked()
+			}
+			p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineForgeryCancel, "PortOne cancelled %s%s (cancel_amount now %s of %s)", req.Checksum, into, got.CancelAmount, got.Amount)
 			if kindOf(got) != kindCancelled {
 				// Accepted but not (yet) done, as with PayPal's pending
 				// cancels: never send a second cancel on top of it.

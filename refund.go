@@ -178,10 +178,8 @@ func (p *Processor) Refund(ctx context.Context, r RefundRequest) (*Order, error)
 }
 
 // refundForgery gives back the forged payment of o in full: the cancel
-// Confirm makes by itself, here with the buyer's bank account, without
-// which a virtual account's deposit cannot be returned. The cancel carries
-// the forgery's own reason and, like every cancel, the balance as
-// checksum.
+// Confirm makes by itself (cancelForged), here with the buyer's bank
+// account, without which a virtual account's deposit cannot be returned.
 func (p *Processor) refundForgery(ctx context.Context, o *Order, r RefundRequest) (*Order, error) {
 	switch {
 	case o.ForgeryCancelled:
@@ -191,34 +189,21 @@ func (p *Processor) refundForgery(ctx context.Context, o *Order, r RefundRequest
 	case o.ImpUID == "":
 		return nil, Errorf(KindConflict, "order %s is forged without a payment to give back", o.MerchantUID)
 	}
-	pay, err := p.PortOne.Payment(ctx, o.ImpUID, true)
+	pay, err := p.lookup(ctx, Notice{ImpUID: o.ImpUID})
 	if err != nil {
-		return nil, gatewayError(err, "looking up forged payment %s", o.ImpUID)
-	}
-	if pay, err = checkPayment(pay, o.ImpUID); err != nil {
 		return nil, err
 	}
 	if pay.MerchantUID != o.MerchantUID {
 		return nil, Errorf(KindTransient, "PortOne answered with payment %s of order %s, not of %s", pay.ImpUID, pay.MerchantUID, o.MerchantUID)
 	}
-	if needsForgeryCancel(o, pay) && pay.PayMethod == portone.PayMethodVbank && r.Account == nil {
-		return nil, fmt.Errorf("order %s: forged payment %s: %w", o.MerchantUID, pay.ImpUID, ErrRefundAccountNeeded)
+	var res *Result
+	if needsForgeryCancel(o, pay) {
+		res, err = p.cancelForged(ctx, SourceApp, pay, r.Account)
+	} else {
+		// Nothing left to give back: bring the order up to date with
+		// what PortOne has.
+		res, err = p.settle(ctx, SourceApp, pay, nil)
 	}
-	if !needsForgeryCancel(o, pay) {
-		// Nothing left to give back (or not this order's forgery): bring
-		// the order up to date with what PortOne has.
-		res, err := p.settle(ctx, SourceApp, pay, nil)
-		if err != nil {
-			return nil, err
-		}
-		return res.Order, nil
-	}
-	to := ""
-	if r.Account != nil {
-		to = " to " + r.Account.masked()
-	}
-	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, lineForgeryCancel, "cancel of the forged payment requested (cancellable %s)%s", pay.Cancellable(), to)
-	res, err := p.cancelForged(ctx, SourceApp, pay, r.Account)
 	if err != nil {
 		return nil, err
 	}

@@ -73,12 +73,8 @@ func TestComputeFillsGoals(t *testing.T) {
 	if len(r.Goals) != 1 || r.Goals[0].Met || r.Goals[0].Figure != "webhook 0.83, redirect 0.78" {
 		t.Fatalf("goals = %+v, want the c=128 goal, not met, at 0.83 and 0.78", r.Goals)
 	}
-	var b strings.Builder
-	if err := r.WriteText(&b); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "goals (same run)") || !strings.Contains(b.String(), "NOT met") {
-		t.Errorf("text report lacks the goals:\n%s", b.String())
+	if text := reportText(t, &r); !strings.Contains(text, "goals (same run)") || !strings.Contains(text, "NOT met") {
+		t.Errorf("text report lacks the goals:\n%s", text)
 	}
 }
 
@@ -153,12 +149,8 @@ func TestGoalReach(t *testing.T) {
 	if g := hid.Goals[0]; g.Met || !g.PartsMiss || g.Reach != 0.75 || g.Figure != "webhook 0.62, redirect 0.62" {
 		t.Errorf("hidden goal = %+v, want not met at 0.62, reach 0.75, missed by the parts too", g)
 	}
-	var b strings.Builder
-	if err := hid.WriteText(&b); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(b.String(), "parts allow 0.75") || !strings.Contains(b.String(), "nor by the parts alone") {
-		t.Errorf("text report lacks the reach:\n%s", b.String())
+	if text := reportText(t, &hid); !strings.Contains(text, "parts allow 0.75") || !strings.Contains(text, "nor by the parts alone") {
+		t.Errorf("text report lacks the reach:\n%s", text)
 	}
 }
 
@@ -179,4 +171,14 @@ func TestHiddenTargetTakesCommitAlone(t *testing.T) {
 	if got := r.Levels[1].HiddenPerSec; got != 4000 {
 		t.Errorf("hidden target with level 1 = %v/s, want 4000", got)
 	}
+}
+
+// reportText is r's text report.
+func reportText(t *testing.T, r *Report) string {
+	t.Helper()
+	var b strings.Builder
+	if err := r.WriteText(&b); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }
