@@ -6,9 +6,9 @@ import (
 	"strings"
 	"testing"
 
-	"payresult"
-	"payresult/internal/storetest"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/storetest"
 )
 
 // fixedGateway answers every look-up with one paid payment, renamed after

@@ -9,9 +9,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult"
-	"payresult/internal/storetest"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/storetest"
 )
 
 // step is one thing that happens at PortOne followed by one notice.

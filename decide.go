@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // Outcome says what Confirm made of a notice.

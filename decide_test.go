@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 var (

@@ -13,10 +13,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult"
-	"payresult/internal/storetest"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/storetest"
 )
 
 // sandbox is the real emulator over httptest, with a real client.

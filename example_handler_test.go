@@ -9,10 +9,10 @@ import (
 	"net/url"
 	"time"
 
-	"payresult"
-	"payresult/internal/sqlite"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/sqlite"
 )
 
 // A Go shop mounts the redirect and webhook handlers on its own mux, with

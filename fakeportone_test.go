@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // fakePortOne is an in-process payresult.Gateway for the processor tests

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // ForgeryCancelReason is the reason sent to PortOne with the cancel of a

@@ -4,8 +4,8 @@ import (
 	"context"
 	"testing"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // TestForgeryCancelCases covers the ways PortOne can answer the cancel of

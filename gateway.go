@@ -3,7 +3,7 @@ package payresult
 import (
 	"context"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // Gateway is what the processor needs from PortOne. *portone.Client

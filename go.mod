@@ -1,8 +1,6 @@
-module payresult
+module github.com/payresult/payresult
 
 go 1.26.0
-
-toolchain go1.27.3
 
 require (
 	github.com/chromedp/cdproto v0.159.0

@@ -16,7 +16,7 @@ import (
 	"strconv"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // DefaultWebhookMaxBytes bounds a PortOne webhook body. The real ones are

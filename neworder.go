@@ -7,7 +7,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // DefaultCurrency is the currency of an order that names none.

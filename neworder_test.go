@@ -5,8 +5,8 @@ import (
 	"strings"
 	"testing"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 func validNewOrder() payresult.NewOrder {

@@ -6,7 +6,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // Notice is a claim that something happened to a payment: the buyer's

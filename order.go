@@ -11,7 +11,7 @@ package payresult
 import (
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // Status is the state of an order in payresult. It moves forward only; see

@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // DefaultFirstCheckDelay is how long after an order is created (or left

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // DefaultRefundReason is sent to PortOne when a refund request gives none

@@ -6,8 +6,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // TestConfirmRefusesTampering runs the attacks a buyer (or anyone who can

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // The example from the Standard Webhooks specification, so that receivers

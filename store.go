@@ -6,8 +6,8 @@ import (
 )
 
 // Store keeps orders, their payment attempts, the notices received, and the
-// outbox of events for the app. Implementations (internal/sqlite,
-// internal/postgres) must make Apply atomic and make it fail with a
+// outbox of events for the app. Implementations (sqlite,
+// postgres) must make Apply atomic and make it fail with a
 // KindConflict *Error when the order's version has moved on, so that
 // concurrent Confirms never both win.
 //

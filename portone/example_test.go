@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // exampleServer stands in for https://api.iamport.kr, answering with the

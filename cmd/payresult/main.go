@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"payresult/internal/cli"
+	"github.com/payresult/payresult/internal/cli"
 )
 
 func main() {

@@ -21,7 +21,7 @@ import (
 	"net/http"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // Prefix is where the admin page is mounted.

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
-	"payresult/internal/admin"
-	"payresult/internal/storetest"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/admin"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/storetest"
 )
 
 const password = "correct horse battery"

@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // The chart shows chartMinutes one-minute bars ending now.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // ordersPerPage is how many orders the dashboard lists at once.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // Scans of the event feed read it eventPage events at a time and stop

@@ -8,9 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult"
-	"payresult/internal/storetest"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/storetest"
 )
 
 // TestEventsSince checks the binary search over the feed against a plain

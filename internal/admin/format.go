@@ -5,8 +5,8 @@ import (
 	"strconv"
 	"time"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // kst is Korea Standard Time, the zone PortOne and its merchants work in.

@@ -6,8 +6,8 @@ import (
 	"sort"
 	"time"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // orderData is the data of an order's page.

@@ -5,7 +5,7 @@ import (
 	"sort"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // The reconciler view reads at most reconcilerPages pages of orders of

@@ -17,7 +17,7 @@ import (
 	"strings"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // Defaults of Config.

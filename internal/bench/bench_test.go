@@ -13,13 +13,13 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
-	"payresult/internal/bench"
-	"payresult/internal/postgres"
-	"payresult/internal/sqlite"
-	"payresult/internal/storetest"
-	"payresult/internal/web"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/bench"
+	"github.com/payresult/payresult/internal/web"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/postgres"
+	"github.com/payresult/payresult/sqlite"
+	"github.com/payresult/payresult/storetest"
 )
 
 // startService wires the HTTP surface, the processor and a store the way

@@ -13,7 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // order is one prepared order: registered at payresult, paid at the

@@ -12,9 +12,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"payresult"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // lookupPool is how many paid payments the look-up floor cycles through.

@@ -12,7 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "modernc.org/sqlite" // the driver payresult's SQLite store uses
 
-	"payresult/internal/postgres"
+	"github.com/payresult/payresult/postgres"
 )
 
 // floorRowBytes is the size of the commit floor's row: about what Apply

@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"payresult/internal/cputime"
+	"github.com/payresult/payresult/internal/cputime"
 )
 
 // Stats is how one phase went: how many operations finished in how long,

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"payresult/internal/cputime"
+	"github.com/payresult/payresult/internal/cputime"
 )
 
 // TestMeasureCountsMachineCPU times operations that each spin for 2 ms

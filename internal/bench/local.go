@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"sync"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // The local phase runs Confirm in this process on payresult's own store,

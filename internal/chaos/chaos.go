@@ -25,7 +25,7 @@ import (
 	"sync"
 	"time"
 
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // Defaults of the optional Config fields.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"payresult/internal/storetest"
+	"github.com/payresult/payresult/storetest"
 )
 
 // buildOnce builds the payresult binary once per test binary: the soak
@@ -23,7 +23,7 @@ var buildOnce = sync.OnceValues(func() (string, error) {
 		return "", err
 	}
 	bin := filepath.Join(dir, "payresult")
-	out, err := exec.Command("go", "build", "-o", bin, "payresult/cmd/payresult").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/payresult/payresult/cmd/payresult").CombinedOutput()
 	if err != nil {
 		return "", &buildError{err: err, out: string(out)}
 	}

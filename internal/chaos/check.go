@@ -7,9 +7,9 @@ import (
 	"sync"
 	"time"
 
-	"payresult"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // expectation is the state PortOne's ledger says a flow's order must end

@@ -13,8 +13,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // Timeouts of the harness's own requests. The browser gives up on a

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // check reads the final state of every order, PortOne's ledger and its

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // Kind names what a flow does at PortOne. The soak's report counts flows

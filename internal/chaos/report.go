@@ -7,9 +7,9 @@ import (
 	"strings"
 	"time"
 
-	"payresult"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // maxListed bounds how many violations a report spells out; the counts

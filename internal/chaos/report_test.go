@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // paid returns a payment PortOne has as paid for amount, with the given

@@ -15,8 +15,8 @@ import (
 	"strconv"
 	"strings"
 
-	"payresult"
-	"payresult/internal/bench"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/bench"
 )
 
 // runBench runs `payresult bench`: the same confirmations through the

@@ -8,7 +8,7 @@ import (
 	"os"
 	"time"
 
-	"payresult/internal/chaos"
+	"github.com/payresult/payresult/internal/chaos"
 )
 
 // parseChaosFlags reads the chaos subcommand's flags. A run without

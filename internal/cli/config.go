@@ -12,9 +12,9 @@ import (
 	"strings"
 	"time"
 
-	"payresult"
-	"payresult/internal/admin"
-	"payresult/internal/web"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/admin"
+	"github.com/payresult/payresult/internal/web"
 )
 
 // SandboxAPIKey is the app API key in sandbox mode when PAYRESULT_API_KEY

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // emulatorConfig is what the emulator subcommand's flags set.

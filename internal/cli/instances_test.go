@@ -20,11 +20,11 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"payresult"
-	"payresult/internal/postgres"
-	"payresult/internal/storetest"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/postgres"
+	"github.com/payresult/payresult/storetest"
 )
 
 // TestTwoInstancesOnePostgres runs two payresult serve processes on one
@@ -174,7 +174,7 @@ func postgresSchema(t *testing.T) string {
 func buildPayresult(t *testing.T) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "payresult")
-	out, err := exec.Command("go", "build", "-o", bin, "payresult/cmd/payresult").CombinedOutput()
+	out, err := exec.Command("go", "build", "-o", bin, "github.com/payresult/payresult/cmd/payresult").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}

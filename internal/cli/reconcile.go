@@ -14,10 +14,10 @@ import (
 	"sync"
 	"time"
 
-	"payresult"
-	"payresult/internal/reconcile"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/reconcile"
 )
 
 // runReconcile runs one reconciler pass over the orders whose next check

@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
-	"payresult/internal/reconcile"
-	"payresult/internal/sqlite"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/reconcile"
+	"github.com/payresult/payresult/sqlite"
 )
 
 // toolEnv is a live-mode configuration against the PortOne emulator, with

@@ -12,17 +12,17 @@ import (
 	"sync"
 	"time"
 
-	"payresult"
-	"payresult/internal/admin"
-	"payresult/internal/metrics"
-	"payresult/internal/outbox"
-	"payresult/internal/postgres"
-	"payresult/internal/reconcile"
-	"payresult/internal/sqlite"
-	"payresult/internal/timeline"
-	"payresult/internal/web"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/admin"
+	"github.com/payresult/payresult/internal/metrics"
+	"github.com/payresult/payresult/internal/timeline"
+	"github.com/payresult/payresult/internal/web"
+	"github.com/payresult/payresult/outbox"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/postgres"
+	"github.com/payresult/payresult/reconcile"
+	"github.com/payresult/payresult/sqlite"
 )
 
 // runServe runs the payresult service until ctx is done, then shuts it down

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // TestServeWindowOutcomes pays orders in the sandbox window with every

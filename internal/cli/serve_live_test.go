@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // TestServeLiveMode runs serve with PortOne credentials, against an

@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // runVerify looks one payment up at PortOne and shows, beside the stored

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 func TestVerifyCommand(t *testing.T) {

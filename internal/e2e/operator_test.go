@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"payresult"
-	"payresult/internal/admin"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/admin"
 )
 
 // payThroughEmulator registers an order through the app API and has the

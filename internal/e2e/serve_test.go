@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
-	"payresult/internal/cli"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/cli"
 )
 
 // adminPassword is the admin page's password in these tests.

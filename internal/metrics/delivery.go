@@ -3,7 +3,7 @@ package metrics
 import (
 	"context"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // Delivery results, the values of the result label of

@@ -20,7 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // namespace prefixes every payresult metric.

@@ -11,11 +11,11 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult"
-	"payresult/internal/metrics"
-	"payresult/internal/storetest"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/metrics"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/storetest"
 )
 
 // rig is a processor on a real SQLite store talking to a real emulator

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // tokenEndpoint is the endpoint that hands out access tokens.

@@ -7,7 +7,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // scrapeTimeout bounds the store reads of one scrape; Prometheus's own

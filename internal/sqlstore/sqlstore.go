@@ -1,5 +1,5 @@
-// Package sqlstore holds what payresult's SQL stores (internal/sqlite and
-// internal/postgres) do alike whatever their dialect: checking a change
+// Package sqlstore holds what payresult's SQL stores (sqlite and
+// postgres) do alike whatever their dialect: checking a change
 // before it is written, and the values they both keep the same way.
 package sqlstore
 
@@ -8,7 +8,7 @@ import (
 	"errors"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // NowOr returns t, or the current time when t is zero, for NOT NULL times.

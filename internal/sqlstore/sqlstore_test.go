@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 func TestValidChangeNamesItsStore(t *testing.T) {

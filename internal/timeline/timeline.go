@@ -25,8 +25,8 @@ import (
 	"sync"
 	"time"
 
-	"payresult"
-	"payresult/internal/sqlstore"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/sqlstore"
 )
 
 // Defaults of Options.

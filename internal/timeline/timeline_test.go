@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"payresult"
-	"payresult/internal/storetest"
-	"payresult/internal/timeline"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/timeline"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/storetest"
 )
 
 func line(uid string, i int) payresult.NoticeRecord {

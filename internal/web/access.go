@@ -8,7 +8,7 @@ import (
 	"net/netip"
 	"strings"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // requireKey lets a request through only with "Authorization: Bearer

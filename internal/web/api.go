@@ -6,8 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // Limits of the event feed.

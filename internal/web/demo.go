@@ -6,8 +6,8 @@ import (
 	"net/http"
 	"time"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // The demo shop's one product.

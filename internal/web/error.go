@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // Kinds for failures found by the HTTP layer itself, before any domain

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // fuzzAPIEndpoints are the app API's JSON inputs.

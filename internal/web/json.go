@@ -7,7 +7,7 @@ import (
 	"mime"
 	"net/http"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // maxJSONBytes bounds an API request body; an order or a refund is a few

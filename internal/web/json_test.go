@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 func TestDecodeJSON(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"sync/atomic"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // Default bounds of the confirming endpoints (the webhook and the

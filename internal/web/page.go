@@ -13,8 +13,8 @@ import (
 	"strings"
 	"time"
 
-	"payresult"
-	"payresult/portone"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 //go:embed templates/*.html

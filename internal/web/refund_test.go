@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"payresult"
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // TestRefundToAccountOverHTTP refunds an order paid into a virtual account

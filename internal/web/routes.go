@@ -5,7 +5,7 @@ import (
 	"sort"
 	"strings"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // route is one entry of the HTTP surface.

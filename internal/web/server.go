@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"payresult"
+	"github.com/payresult/payresult"
 )
 
 // Config is what the HTTP surface needs. Processor, Store and APIKey are

@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"testing"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // BenchmarkPaymentLookup measures GET /payments/{imp_uid} through the

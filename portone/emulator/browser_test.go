@@ -14,8 +14,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // chromium finds the browser, or skips the test unless

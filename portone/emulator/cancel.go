@@ -4,7 +4,7 @@ import (
 	"errors"
 	"net/http"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // consoleCancelReason is what PortOne writes as the reason of a cancel

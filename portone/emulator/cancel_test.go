@@ -6,7 +6,7 @@ import (
 	"sync"
 	"testing"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // TestParallelCancelsWithChecksumCancelOnce sends 1,000 identical full

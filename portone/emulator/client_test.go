@@ -11,8 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult/portone"
-	"payresult/portone/emulator"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/emulator"
 )
 
 // clock is a shared, settable clock for the emulator and the client.

@@ -6,7 +6,7 @@ import (
 	"io"
 	"net/http"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // controlRoutes adds the JSON control API for tests and scripts.

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // controlCall runs a control API request and decodes its JSON answer.

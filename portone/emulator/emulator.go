@@ -17,7 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // Default credentials and merchant code. The key is PortOne's public demo

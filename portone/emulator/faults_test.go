@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // payWith runs a paid card payment whose notice_url is rc.

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")

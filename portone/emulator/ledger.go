@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // record is one payment attempt as the emulator keeps it.

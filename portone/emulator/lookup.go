@@ -5,7 +5,7 @@ import (
 	"slices"
 	"strconv"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // Paging and lookup limits of PortOne (protocol reference §3).

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // kst is Korea Standard Time, in which PortOne reads deposit deadlines.

@@ -11,7 +11,7 @@ import (
 	"net/url"
 	"strings"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // params is a request body or query string, flattened so that JSON and

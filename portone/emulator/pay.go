@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // PaymentRequest is what IMP.request_pay sends, in Go.

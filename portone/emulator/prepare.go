@@ -3,7 +3,7 @@ package emulator
 import (
 	"net/http"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // maxMerchantUID is PortOne's length limit on merchant_uid.

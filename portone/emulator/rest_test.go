@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // restFixture is a ledger with the payments the REST golden tests read.

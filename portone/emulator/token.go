@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // Token rules of PortOne (protocol reference §2.1).

@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // PortOne's webhook transport (protocol reference §6.3).

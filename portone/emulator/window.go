@@ -9,7 +9,7 @@ import (
 	"net/url"
 	"strings"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 //go:embed assets/window.html assets/finish.html assets/iamport.js

@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // windowServer serves e over HTTP and returns a client that does not

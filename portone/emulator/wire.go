@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
-	"payresult/portone"
+	"github.com/payresult/payresult/portone"
 )
 
 // PortOne's API answers are written by PHP's json_encode: compact, "/"

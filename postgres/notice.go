@@ -1,0 +1,103 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/sqlstore"
+)
+
+// RecordNotice appends n to its order's timeline and sets n.ID (and n.At
+// when zero). The order need not exist: a notice for an unknown
+// merchant_uid is history worth keeping.
+func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) error {
+	if err := sqlstore.ValidNotice(n, "postgres: record notice"); err != nil {
+		return err
+	}
+	at := sqlstore.NowOr(n.At)
+	var id int64
+	err := s.pool.QueryRow(ctx, `INSERT INTO notices
+			(merchant_uid, imp_uid, source, kind, detail, at)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, ts(at)).Scan(&id)
+	if err != nil {
+		return classify(err, "postgres: record notice %q", n.MerchantUID)
+	}
+	n.ID, n.At = id, sqlstore.RoundTime(at)
+	return nil
+}
+
+// Timeline returns an order's notice records, oldest first.
+func (s *Store) Timeline(ctx context.Context, merchantUID string) ([]payresult.NoticeRecord, error) {
+	rows, err := s.pool.Query(ctx, `SELECT id, merchant_uid, imp_uid, source, kind, detail, at
+		FROM notices WHERE merchant_uid = $1 ORDER BY id`, merchantUID)
+	if err != nil {
+		return nil, classify(err, "postgres: timeline %q", merchantUID)
+	}
+	defer rows.Close()
+	var out []payresult.NoticeRecord
+	for rows.Next() {
+		var n payresult.NoticeRecord
+		if err := rows.Scan(&n.ID, &n.MerchantUID, &n.ImpUID, &n.Source, &n.Kind, &n.Detail, &n.At); err != nil {
+			return nil, classify(err, "postgres: timeline %q", merchantUID)
+		}
+		n.At = n.At.UTC()
+		out = append(out, n)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, "postgres: timeline %q", merchantUID)
+	}
+	if len(out) == 0 {
+		return nil, s.mustExist(ctx, merchantUID)
+	}
+	return out, nil
+}
+
+// Attempts lists the payment attempts of an order, oldest first.
+func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts
+		WHERE merchant_uid = $1 ORDER BY created_at, imp_uid`, merchantUID)
+	if err != nil {
+		return nil, classify(err, "postgres: attempts %q", merchantUID)
+	}
+	defer rows.Close()
+	var out []payresult.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, classify(err, "postgres: attempts %q", merchantUID)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, "postgres: attempts %q", merchantUID)
+	}
+	if len(out) == 0 {
+		return nil, s.mustExist(ctx, merchantUID)
+	}
+	return out, nil
+}
+
+// queueNotices queues the insert of timeline lines as one statement of
+// Apply's batch.
+func queueNotices(b *pgx.Batch, ns []payresult.NoticeRecord) {
+	if len(ns) == 0 {
+		return
+	}
+	var q strings.Builder
+	q.WriteString(`INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at) VALUES `)
+	args := make([]any, 0, 6*len(ns))
+	for i, n := range ns {
+		if i > 0 {
+			q.WriteString(", ")
+		}
+		k := 6 * i
+		fmt.Fprintf(&q, "($%d, $%d, $%d, $%d, $%d, $%d)", k+1, k+2, k+3, k+4, k+5, k+6)
+		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, ts(sqlstore.NowOr(n.At)))
+	}
+	b.Queue(q.String(), args...)
+}

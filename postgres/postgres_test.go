@@ -1,0 +1,24 @@
+package postgres_test
+
+import (
+	"testing"
+
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) payresult.Store { return storetest.OpenPostgres(t) })
+}
+
+func BenchmarkApply(b *testing.B) {
+	storetest.BenchApply(b, storetest.OpenPostgres(b))
+}
+
+func BenchmarkApplyParallel(b *testing.B) {
+	storetest.BenchApplyParallel(b, storetest.OpenPostgres(b))
+}
+
+func BenchmarkCreateOrderParallel(b *testing.B) {
+	storetest.BenchCreateOrderParallel(b, storetest.OpenPostgres(b))
+}

@@ -1,0 +1,264 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/postgres"
+	"github.com/payresult/payresult/storetest"
+)
+
+func TestOpenErrors(t *testing.T) {
+	tests := []struct {
+		name string
+		url  string
+		want payresult.ErrorKind
+	}{
+		{"not a URL", "postgres://%zz", payresult.KindInvalid},
+		{"connection refused", "postgres://postgres@127.0.0.1:1/test?connect_timeout=5", payresult.KindTransient},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := postgres.Open(context.Background(), tt.url)
+			if err == nil {
+				s.Close()
+			}
+			if got := payresult.KindOf(err); got != tt.want {
+				t.Errorf("Open(%s) = %v (kind %q), want kind %q", tt.url, err, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestOpenConcurrently starts several instances on one new database at
+// once: the advisory lock makes them migrate one after another.
+func TestOpenConcurrently(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			s, err := postgres.Open(ctx, url)
+			if err != nil {
+				t.Errorf("Open: %v", err)
+				return
+			}
+			s.Close()
+		})
+	}
+	wg.Wait()
+
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var n int
+	if err := conn.QueryRow(ctx, "SELECT COUNT(*) FROM schema_migrations").Scan(&n); err != nil || n != 1 {
+		t.Errorf("schema_migrations holds %d rows (%v), want 1", n, err)
+	}
+}
+
+// TestSharedDatabase runs two stores on one database, as two payresult
+// instances: each groups its own Applies, and the event_seq row orders
+// the groups of both.
+func TestSharedDatabase(t *testing.T) {
+	storetest.Shared(t, func(t *testing.T) (a, b payresult.Store) {
+		url := storetest.PostgresURL(t)
+		for _, s := range []*payresult.Store{&a, &b} {
+			st, err := postgres.Open(context.Background(), url)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { st.Close() })
+			*s = st
+		}
+		return a, b
+	})
+}
+
+// TestBatchBeginsTheTransaction checks inBatchTx, Apply's transaction: the
+// transaction that begins with the first batch commits only when fn
+// succeeds, so a refusal fn finds in answers that were not errors (as a
+// lost compare-and-set is) still leaves nothing written; and every
+// connection goes back to the pool.
+func TestBatchBeginsTheTransaction(t *testing.T) {
+	url := storetest.PostgresURL(t)
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE TABLE scratch (n int PRIMARY KEY)"); err != nil {
+		t.Fatal(err)
+	}
+	insert := func(ns ...int) *pgx.Batch {
+		b := &pgx.Batch{}
+		for _, n := range ns {
+			b.Queue("INSERT INTO scratch VALUES ($1)", n)
+		}
+		return b
+	}
+	readAll := func(br pgx.BatchResults, n int) error {
+		defer br.Close()
+		for range n {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+		}
+		return br.Close()
+	}
+	errRefused := errors.New("refused after reading the answers")
+	tests := []struct {
+		name    string
+		fn      func(send func(*pgx.Batch) pgx.BatchResults) error
+		wantErr bool
+		stored  []int
+	}{
+		{"two batches commit", func(send func(*pgx.Batch) pgx.BatchResults) error {
+			if err := readAll(send(insert(1, 2)), 2); err != nil {
+				return err
+			}
+			return readAll(send(insert(3)), 1)
+		}, false, []int{1, 2, 3}},
+		{"refusal after good answers rolls back", func(send func(*pgx.Batch) pgx.BatchResults) error {
+			if err := readAll(send(insert(10, 11)), 2); err != nil {
+				return err
+			}
+			return errRefused
+		}, true, nil},
+		{"failed statement rolls back the batch", func(send func(*pgx.Batch) pgx.BatchResults) error {
+			return readAll(send(insert(20, 20)), 2)
+		}, true, nil},
+		{"failure in a later batch rolls back the first", func(send func(*pgx.Batch) pgx.BatchResults) error {
+			if err := readAll(send(insert(30)), 1); err != nil {
+				return err
+			}
+			return readAll(send(insert(31, 31)), 2)
+		}, true, nil},
+		{"nothing sent", func(func(*pgx.Batch) pgx.BatchResults) error { return nil }, false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := conn.Exec(ctx, "TRUNCATE scratch"); err != nil {
+				t.Fatal(err)
+			}
+			err := s.InBatchTx(ctx, tt.fn)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("InBatchTx = %v, want an error: %v", err, tt.wantErr)
+			}
+			rows, _ := conn.Query(ctx, "SELECT n FROM scratch ORDER BY n")
+			stored, err := pgx.CollectRows(rows, pgx.RowTo[int])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(stored, tt.stored) {
+				t.Errorf("stored %v, want %v", stored, tt.stored)
+			}
+		})
+	}
+	// Every connection went back: more transactions than the pool has
+	// connections, each failing half way, still find one.
+	for i := range 2 * postgres.DefaultMaxConns {
+		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := s.InBatchTx(actx, func(send func(*pgx.Batch) pgx.BatchResults) error {
+			return readAll(send(insert(100+i, 100+i)), 2)
+		})
+		cancel()
+		if err == nil || errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("transaction %d: %v, want the duplicate key error", i, err)
+		}
+	}
+}
+
+// TestConcurrentCreatesShareInserts registers orders from many goroutines
+// at once, one merchant_uid three times and one order PostgreSQL refuses
+// (a NUL in its name) among them: the creates share inserts, each gets
+// its own answer, and the refused order fails alone.
+func TestConcurrentCreatesShareInserts(t *testing.T) {
+	s := storetest.OpenPostgres(t).(*postgres.Store)
+	ctx := context.Background()
+	order := func(m, name string) *payresult.Order {
+		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}
+	}
+	const n = 48
+	before := s.CreateGroups()
+	created := make([]bool, n+4)
+	errs := make([]error, n+4)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { _, created[i], errs[i] = s.CreateOrder(ctx, order(fmt.Sprintf("new-%d", i), "beans")) })
+	}
+	for i := n; i < n+3; i++ {
+		wg.Go(func() { _, created[i], errs[i] = s.CreateOrder(ctx, order("twice", "beans")) })
+	}
+	wg.Go(func() { _, created[n+3], errs[n+3] = s.CreateOrder(ctx, order("nul", "be\x00ans")) })
+	wg.Wait()
+	for i := range n {
+		if errs[i] != nil || !created[i] {
+			t.Errorf("new-%d: created %t, %v", i, created[i], errs[i])
+		} else if o, err := s.Order(ctx, fmt.Sprintf("new-%d", i)); err != nil || o.Name != "beans" || o.Version != 1 {
+			t.Errorf("new-%d stored as %+v, %v", i, o, err)
+		}
+	}
+	var firsts int
+	for i := n; i < n+3; i++ {
+		if errs[i] != nil {
+			t.Errorf("twice: %v", errs[i])
+		}
+		if created[i] {
+			firsts++
+		}
+	}
+	if firsts != 1 {
+		t.Errorf("the same merchant_uid created %d times, want once", firsts)
+	}
+	if errs[n+3] == nil {
+		t.Error("an order with a NUL in its name was stored")
+	}
+	if groups := s.CreateGroups() - before; groups < 1 || groups > n {
+		t.Errorf("%d creates in %d shared inserts, want them shared", n+4, groups)
+	}
+}
+
+// TestCreateGroupFailsOnlyTheBadOrder writes a group whose shared insert
+// PostgreSQL refuses (one name holds a NUL): the others are inserted one
+// by one and only the bad one fails; a merchant_uid that exists is
+// reported as not created.
+func TestCreateGroupFailsOnlyTheBadOrder(t *testing.T) {
+	s := storetest.OpenPostgres(t).(*postgres.Store)
+	ctx := context.Background()
+	order := func(m, name string) *payresult.Order {
+		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}
+	}
+	if _, _, err := s.CreateOrder(ctx, order("exists", "beans")); err != nil {
+		t.Fatal(err)
+	}
+	created, errs := s.CreateGroup(ctx, order("good-1", "beans"), order("bad", "be\x00ans"), order("exists", "beans"), order("good-2", "beans"))
+	want := []bool{true, false, false, true}
+	for i := range want {
+		if created[i] != want[i] || (errs[i] != nil) != (i == 1) {
+			t.Errorf("order %d: created %t, %v; want created %t and an error only for the bad one", i, created[i], errs[i], want[i])
+		}
+	}
+	for _, m := range []string{"good-1", "good-2"} {
+		if _, err := s.Order(ctx, m); err != nil {
+			t.Errorf("%s not stored: %v", m, err)
+		}
+	}
+}

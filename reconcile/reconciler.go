@@ -1,0 +1,241 @@
+// Package reconcile re-checks orders that have no final result, so that a
+// payment is never missed when both the buyer's redirect and PortOne's
+// webhook are lost (PortOne sends a V1 webhook once by default, and never
+// for failures).
+//
+// Each pass claims the orders whose next check is due (Store.DueOrders:
+// FOR UPDATE SKIP LOCKED on PostgreSQL, so several instances share the
+// work), looks each one up at PortOne and runs it through
+// Processor.Confirm, the same code path as the redirect and the webhook.
+// Correctness never depends on the claim: Confirm's compare-and-set makes
+// a check that races a webhook, or another instance, harmless.
+//
+// Virtual accounts past their deadline without a deposit become expired
+// through Confirm too: it decides expiry from PortOne's vbank_date and the
+// processor's clock, after PortOne has confirmed that nothing was
+// deposited.
+package reconcile
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/payresult/payresult"
+)
+
+// Defaults for the optional fields of Reconciler.
+const (
+	DefaultRateLimit   = 10 // PortOne requests per second
+	DefaultBatchSize   = 100
+	DefaultLease       = 2 * time.Minute
+	DefaultConcurrency = 4
+	DefaultInterval    = 10 * time.Second
+	DefaultMaxBackoff  = 5 * time.Minute
+	DefaultExpiryGrace = time.Minute
+	// DefaultCheckTimeout bounds the checks of one order. PortOne that
+	// hangs would otherwise hold a whole pass for the client's own timeouts
+	// and retries; one slow order must not stall every other.
+	DefaultCheckTimeout = 10 * time.Second
+)
+
+// DefaultSchedule is the wait before each check of an order, counted from
+// the previous check (the first from creation: use DefaultSchedule[0] as
+// the processor's FirstCheckDelay). Quick at first, when a lost webhook is
+// most likely and the buyer is still waiting, then spacing out; about four
+// days in all.
+var DefaultSchedule = []time.Duration{
+	time.Minute,
+	2 * time.Minute,
+	5 * time.Minute,
+	10 * time.Minute,
+	30 * time.Minute,
+	time.Hour,
+	2 * time.Hour,
+	6 * time.Hour,
+	12 * time.Hour,
+	24 * time.Hour,
+	24 * time.Hour,
+	24 * time.Hour,
+}
+
+// Reconciler re-checks orders without a final result. Store, Processor
+// and PortOne are required; the other fields have defaults. A Reconciler
+// must not be changed after its first Pass or Run.
+type Reconciler struct {
+	Store     payresult.Store
+	Processor *payresult.Processor
+	// PortOne is used for the reconciler's own look-ups; the processor
+	// uses its own gateway for Confirm.
+	PortOne payresult.Gateway
+	// Now defaults to time.Now; tests drive passes with a fake clock.
+	Now func() time.Time
+	// Schedule is the wait before each check, counted from the previous
+	// one (DefaultSchedule when nil). Once it is used up, an order that is
+	// still pending is no longer checked (a later redirect, webhook or
+	// "payresult verify --apply" still settles it); an issued virtual
+	// account is checked until its deadline has passed, and a forged
+	// payment until PortOne confirms its cancel, at the last interval.
+	Schedule []time.Duration
+	// RateLimit caps the PortOne requests of a pass per second (each
+	// look-up, and each Confirm counted as one): zero means
+	// DefaultRateLimit, a negative value no cap.
+	RateLimit float64
+	Logger    *slog.Logger
+
+	// BatchSize is how many orders one claim takes.
+	BatchSize int
+	// Lease keeps other instances off a claimed order while it is checked.
+	Lease time.Duration
+	// Concurrency is how many orders of a batch are checked at once.
+	Concurrency int
+	// ExpiryGrace is how long after a virtual account's deadline it is
+	// checked, so that a deposit made at the last minute has reached
+	// PortOne.
+	ExpiryGrace time.Duration
+	// CheckTimeout bounds the PortOne look-ups and Confirms of one order;
+	// an order that runs out of it counts as a transient failure (the pass
+	// stops early and backs off, the order stays due).
+	CheckTimeout time.Duration
+	// Interval is Run's wait between passes; after a pass that PortOne
+	// cut short, the wait doubles up to MaxBackoff.
+	Interval, MaxBackoff time.Duration
+	// OnProgress, when set, is called after each order with the running
+	// summary (from several goroutines, one call at a time).
+	OnProgress func(Summary)
+
+	// Cancels, when set, lets Run sweep PortOne's cancelled payments every
+	// CancelSweepInterval (see SweepCancels), so that a refund whose
+	// cancelled webhook was lost still reaches the order. The first sweep
+	// after a start looks CancelLookback back. Zero values mean the
+	// defaults; a negative interval turns the sweep off.
+	Cancels             CancelLister
+	CancelSweepInterval time.Duration
+	CancelLookback      time.Duration
+}
+
+// Summary counts what one pass did.
+type Summary struct {
+	Checked  int `json:"checked"`   // orders looked at
+	Changed  int `json:"changed"`   // orders whose state the pass changed
+	PaidLate int `json:"paid_late"` // orders found paid by the pass
+	Expired  int `json:"expired"`   // virtual accounts expired by the pass
+	Refunded int `json:"refunded"`  // orders found refunded by a cancel sweep
+	Errors   int `json:"errors"`    // orders whose check failed
+}
+
+// Add returns the sum of s and t.
+func (s Summary) Add(t Summary) Summary {
+	return Summary{
+		Checked:  s.Checked + t.Checked,
+		Changed:  s.Changed + t.Changed,
+		PaidLate: s.PaidLate + t.PaidLate,
+		Expired:  s.Expired + t.Expired,
+		Refunded: s.Refunded + t.Refunded,
+		Errors:   s.Errors + t.Errors,
+	}
+}
+
+// Run runs passes until ctx is done, then returns nil. A pass cut short
+// because PortOne failed is followed by a growing wait.
+func (r *Reconciler) Run(ctx context.Context) error {
+	if err := r.check(); err != nil {
+		return err
+	}
+	wait := r.interval()
+	sweep := cancelSweep{r: r}
+	for {
+		sum, err := r.Pass(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		sweep.maybe(ctx)
+		switch {
+		case payresult.IsTransient(err):
+			wait = min(2*wait, r.maxBackoff())
+			r.logger().Warn("reconciler pass cut short; backing off", "err", err, "wait", wait)
+		case err != nil:
+			wait = r.interval()
+			r.logger().Error("reconciler pass failed", "err", err)
+		default:
+			wait = r.interval()
+		}
+		if sum.Checked > 0 {
+			r.logger().Info("reconciler pass", "checked", sum.Checked, "changed", sum.Changed,
+				"paid_late", sum.PaidLate, "expired", sum.Expired, "errors", sum.Errors)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// check validates the configuration.
+func (r *Reconciler) check() error {
+	switch {
+	case r.Store == nil:
+		return payresult.Errorf(payresult.KindInvalid, "reconcile: no store")
+	case r.Processor == nil:
+		return payresult.Errorf(payresult.KindInvalid, "reconcile: no processor")
+	case r.PortOne == nil:
+		return payresult.Errorf(payresult.KindInvalid, "reconcile: no PortOne gateway")
+	}
+	for i, d := range r.Schedule {
+		if d <= 0 {
+			return payresult.Errorf(payresult.KindInvalid, "reconcile: schedule step %d is %s; steps must be positive", i+1, d)
+		}
+	}
+	return nil
+}
+
+func (r *Reconciler) now() time.Time {
+	if r.Now != nil {
+		return r.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+func (r *Reconciler) logger() *slog.Logger {
+	if r.Logger != nil {
+		return r.Logger
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+func (r *Reconciler) schedule() []time.Duration {
+	if len(r.Schedule) > 0 {
+		return r.Schedule
+	}
+	return DefaultSchedule
+}
+
+func (r *Reconciler) rateLimit() float64 {
+	if r.RateLimit == 0 {
+		return DefaultRateLimit
+	}
+	return r.RateLimit
+}
+
+func (r *Reconciler) batchSize() int             { return positive(r.BatchSize, DefaultBatchSize) }
+func (r *Reconciler) lease() time.Duration       { return positive(r.Lease, DefaultLease) }
+func (r *Reconciler) concurrency() int           { return positive(r.Concurrency, DefaultConcurrency) }
+func (r *Reconciler) expiryGrace() time.Duration { return positive(r.ExpiryGrace, DefaultExpiryGrace) }
+func (r *Reconciler) checkTimeout() time.Duration {
+	return positive(r.CheckTimeout, DefaultCheckTimeout)
+}
+func (r *Reconciler) interval() time.Duration { return positive(r.Interval, DefaultInterval) }
+func (r *Reconciler) cancelLookback() time.Duration {
+	return positive(r.CancelLookback, DefaultCancelLookback)
+}
+func (r *Reconciler) maxBackoff() time.Duration { return positive(r.MaxBackoff, DefaultMaxBackoff) }
+
+func positive[T int | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
+	}
+	return def
+}

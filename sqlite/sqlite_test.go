@@ -1,0 +1,39 @@
+package sqlite_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/sqlite"
+	"github.com/payresult/payresult/storetest"
+)
+
+func TestStore(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) payresult.Store { return storetest.OpenSQLite(t) })
+}
+
+// TestMemory runs the suite on ":memory:", where one connection does
+// both the reading and the writing.
+func TestMemory(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) payresult.Store {
+		s, err := sqlite.Open(context.Background(), ":memory:")
+		if err != nil {
+			t.Fatalf("Open(:memory:): %v", err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
+}
+
+func BenchmarkApply(b *testing.B) {
+	storetest.BenchApply(b, storetest.OpenSQLite(b))
+}
+
+func BenchmarkApplyParallel(b *testing.B) {
+	storetest.BenchApplyParallel(b, storetest.OpenSQLite(b))
+}
+
+func BenchmarkCreateOrderParallel(b *testing.B) {
+	storetest.BenchCreateOrderParallel(b, storetest.OpenSQLite(b))
+}
