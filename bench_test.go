@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/storetest"
 )
 
 // fixedGateway answers every look-up with one paid payment, renamed after
@@ -41,7 +41,7 @@ func (g *fixedGateway) Cancel(context.Context, *portone.CancelRequest) (*portone
 func BenchmarkConfirm(b *testing.B) {
 	gw := &fixedGateway{pay: *payment("", "", 10000, portone.StatusPaid)}
 	newProcessor := func(b *testing.B) *payresult.Processor {
-		return &payresult.Processor{Store: storetest.OpenSQLite(b), PortOne: gw}
+		return &payresult.Processor{Store: testdb.OpenSQLite(b), PortOne: gw}
 	}
 	register := func(b *testing.B, p *payresult.Processor, id string) {
 		_, _, err := p.CreateOrder(context.Background(), payresult.NewOrder{MerchantUID: "bench-" + id, Name: "bench", Amount: portone.Won(10000)})

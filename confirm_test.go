@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/storetest"
 )
 
 // step is one thing that happens at PortOne followed by one notice.
@@ -216,7 +216,7 @@ func TestConfirmEventCarriesOrder(t *testing.T) {
 // TestConfirmConcurrent confirms one paid payment from 50 goroutines at
 // once, from all three sources: exactly one of them may change the order.
 func TestConfirmConcurrent(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		e := newEnv(t, s)
 		e.order(t, "order-1")
 		e.pg.put(payment("imp_1", "order-1", 10000, portone.StatusPaid))

@@ -14,9 +14,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
-	"github.com/payresult/payresult/storetest"
 )
 
 // sandbox is the real emulator over httptest, with a real client.
@@ -37,7 +37,7 @@ func newSandbox(t *testing.T) *sandbox {
 	return &sandbox{
 		em:     em,
 		client: &portone.Client{BaseURL: srv.URL, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret, MaxRetries: -1},
-		store:  storetest.OpenSQLite(t),
+		store:  testdb.OpenSQLite(t),
 	}
 }
 

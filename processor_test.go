@@ -10,8 +10,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/storetest"
 )
 
 // testClock is a settable clock for the processor.
@@ -57,7 +57,7 @@ func newEnv(t *testing.T, store payresult.Store) *env {
 // newSQLiteEnv is newEnv on a fresh SQLite store.
 func newSQLiteEnv(t *testing.T) *env {
 	t.Helper()
-	return newEnv(t, storetest.OpenSQLite(t))
+	return newEnv(t, testdb.OpenSQLite(t))
 }
 
 // order registers a 10,000 KRW order m.

@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/payresult/payresult"
-	"github.com/payresult/payresult/storetest"
+	"github.com/payresult/payresult/internal/testdb"
 )
 
 // TestWorkersNeverSendOneEventTogether runs two workers, as two instances
@@ -18,7 +18,7 @@ import (
 // same time and that every event is delivered exactly once when the app
 // always accepts.
 func TestWorkersNeverSendOneEventTogether(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		const events = 120
 		c := newClock()
 		ids := seedEvents(t, s, c, events)

@@ -13,9 +13,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
-	"github.com/payresult/payresult/storetest"
 )
 
 // shop is payresult wired to the PortOne emulator, with the emulator's
@@ -102,7 +102,7 @@ func TestRefundsEndToEnd(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, st payresult.Store) {
+			testdb.Each(t, func(t *testing.T, st payresult.Store) {
 				s := newShop(t, st, emulator.Config{PartialCancelKeepsPaid: tt.keepsPaid}, nil)
 				imp := s.paidOrder(t, "order-r", 10000)
 
@@ -214,7 +214,7 @@ func TestRefundRetriedAfterTimeoutRefundsOnce(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, st payresult.Store) {
+			testdb.Each(t, func(t *testing.T, st payresult.Store) {
 				lost := &lostAnswer{}
 				s := newShop(t, st, emulator.Config{}, lost)
 				imp := s.paidOrder(t, "order-t", 10000)

@@ -16,9 +16,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/outbox"
 	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/storetest"
 )
 
 const secret = "whsec_dGVzdC1zZWNyZXQtZm9yLXRoZS1vdXRib3g="
@@ -191,7 +191,7 @@ func TestRedeliveryAfterFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, s payresult.Store) {
+			testdb.Each(t, func(t *testing.T, s payresult.Store) {
 				c := newClock()
 				id := seedEvents(t, s, c, 1)[0]
 				a := newApp(t, c, func(n int, r *http.Request) int {
@@ -266,7 +266,7 @@ func checkSameEvent(t *testing.T, got []received, id string, want int) {
 // event and recording the outcome loses nothing: the event is not marked
 // delivered, and once the lease runs out it is sent again.
 func TestStoppedMidSendResends(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		c := newClock()
 		id := seedEvents(t, s, c, 1)[0]
 		ctx, stop := context.WithCancel(context.Background())
@@ -298,7 +298,7 @@ func TestStoppedMidSendResends(t *testing.T) {
 // TestDeadAfterSchedule shows that an event the app never accepts is
 // retried through the whole schedule and then dead, with its last error.
 func TestDeadAfterSchedule(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		c := newClock()
 		id := seedEvents(t, s, c, 1)[0]
 		a := newApp(t, c, func(int, *http.Request) int { return http.StatusServiceUnavailable })
@@ -331,7 +331,7 @@ func TestDefaultBackoffLastsThreeDays(t *testing.T) {
 // TestNoURLKeepsEventsInFeed shows the feed-only mode: nothing is claimed
 // or sent, and the events stay pending for a URL configured later.
 func TestNoURLKeepsEventsInFeed(t *testing.T) {
-	s := storetest.OpenSQLite(t)
+	s := testdb.OpenSQLite(t)
 	c := newClock()
 	id := seedEvents(t, s, c, 1)[0]
 	w := newWorker(s, c, "")
@@ -359,7 +359,7 @@ func TestBadConfigChangesNothing(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := storetest.OpenSQLite(t)
+			s := testdb.OpenSQLite(t)
 			c := newClock()
 			id := seedEvents(t, s, c, 1)[0]
 			w := newWorker(s, c, "http://127.0.0.1:1/events")
@@ -380,7 +380,7 @@ func TestBadConfigChangesNothing(t *testing.T) {
 // TestRunDeliversUntilStopped: Run delivers what is due and returns nil
 // once its context is cancelled.
 func TestRunDeliversUntilStopped(t *testing.T) {
-	s := storetest.OpenSQLite(t)
+	s := testdb.OpenSQLite(t)
 	c := newClock()
 	ids := seedEvents(t, s, c, 3)
 	a := newApp(t, c, func(int, *http.Request) int { return http.StatusOK })

@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/postgres"
 	"github.com/payresult/payresult/storetest"
@@ -42,7 +43,7 @@ func TestOpenErrors(t *testing.T) {
 // TestOpenConcurrently starts several instances on one new database at
 // once: the advisory lock makes them migrate one after another.
 func TestOpenConcurrently(t *testing.T) {
-	url := storetest.PostgresURL(t)
+	url := testdb.PostgresURL(t)
 	ctx := context.Background()
 	var wg sync.WaitGroup
 	for range 4 {
@@ -73,7 +74,7 @@ func TestOpenConcurrently(t *testing.T) {
 // the groups of both.
 func TestSharedDatabase(t *testing.T) {
 	storetest.Shared(t, func(t *testing.T) (a, b payresult.Store) {
-		url := storetest.PostgresURL(t)
+		url := testdb.PostgresURL(t)
 		for _, s := range []*payresult.Store{&a, &b} {
 			st, err := postgres.Open(context.Background(), url)
 			if err != nil {
@@ -92,7 +93,7 @@ func TestSharedDatabase(t *testing.T) {
 // lost compare-and-set is) still leaves nothing written; and every
 // connection goes back to the pool.
 func TestBatchBeginsTheTransaction(t *testing.T) {
-	url := storetest.PostgresURL(t)
+	url := testdb.PostgresURL(t)
 	ctx := context.Background()
 	s, err := postgres.Open(ctx, url)
 	if err != nil {
@@ -191,7 +192,7 @@ func TestBatchBeginsTheTransaction(t *testing.T) {
 // (a NUL in its name) among them: the creates share inserts, each gets
 // its own answer, and the refused order fails alone.
 func TestConcurrentCreatesShareInserts(t *testing.T) {
-	s := storetest.OpenPostgres(t).(*postgres.Store)
+	s := testdb.OpenPostgres(t).(*postgres.Store)
 	ctx := context.Background()
 	order := func(m, name string) *payresult.Order {
 		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}
@@ -241,7 +242,7 @@ func TestConcurrentCreatesShareInserts(t *testing.T) {
 // by one and only the bad one fails; a merchant_uid that exists is
 // reported as not created.
 func TestCreateGroupFailsOnlyTheBadOrder(t *testing.T) {
-	s := storetest.OpenPostgres(t).(*postgres.Store)
+	s := testdb.OpenPostgres(t).(*postgres.Store)
 	ctx := context.Background()
 	order := func(m, name string) *payresult.Order {
 		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}

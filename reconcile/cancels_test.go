@@ -10,9 +10,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/reconcile"
-	"github.com/payresult/payresult/storetest"
 )
 
 // paidAndConfirmed pays amount won for a new order and confirms it, as a
@@ -31,7 +31,7 @@ func (h *harness) paidAndConfirmed(t *testing.T, merchantUID string, amount int6
 // cancelled webhooks were lost. The sweep applies them, once; an order
 // already up to date and a payment of another system cost nothing.
 func TestCancelSweepFindsLostRefunds(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		h := newHarness(t, s)
 		h.rec.Cancels = h.rec.PortOne.(reconcile.CancelLister)
 		ctx := context.Background()
@@ -116,7 +116,7 @@ func (f *flakyLister) PaymentsByStatus(ctx context.Context, status string, q por
 // CancelLookback) and every CancelSweepInterval after; a sweep that
 // failed is read again from where the last good one ended.
 func TestRunSweepsCancels(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		h := newHarness(t, s)
 		lister := &flakyLister{real: h.rec.PortOne.(reconcile.CancelLister), fails: 1}
 		h.rec.Cancels, h.rec.Interval = lister, 5*time.Millisecond

@@ -9,9 +9,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone/emulator"
 	"github.com/payresult/payresult/reconcile"
-	"github.com/payresult/payresult/storetest"
 )
 
 // TestLostSignalsThousandOrders: the buyer paid, and both the redirect and
@@ -20,7 +20,7 @@ import (
 // exactly one order.paid event, and later passes leave them alone.
 func TestLostSignalsThousandOrders(t *testing.T) {
 	const orders = 1000
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		h := newHarness(t, s)
 		setup := time.Now()
 		for i := range orders {
@@ -101,7 +101,7 @@ func TestVbankDeadline(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			storetest.Each(t, func(t *testing.T, s payresult.Store) {
+			testdb.Each(t, func(t *testing.T, s payresult.Store) {
 				h := newHarness(t, s)
 				deadline := h.clock.Now().Add(3 * time.Hour)
 				h.order(t, "vbank-1", 50000)
@@ -149,7 +149,7 @@ func TestVbankDeadline(t *testing.T) {
 // failure, changes nothing and leaves the orders due; once PortOne is back
 // the next pass finds every payment.
 func TestPortOneDownBacksOff(t *testing.T) {
-	storetest.Each(t, func(t *testing.T, s payresult.Store) {
+	testdb.Each(t, func(t *testing.T, s payresult.Store) {
 		h := newHarness(t, s)
 		const orders = 20
 		for i := range orders {
@@ -188,7 +188,7 @@ func TestPortOneDownBacksOff(t *testing.T) {
 // TestScheduleSpacesOut: an order nobody pays is checked on the schedule,
 // each check further apart, and no more once the schedule is used up.
 func TestScheduleSpacesOut(t *testing.T) {
-	h := newHarness(t, storetest.OpenSQLite(t))
+	h := newHarness(t, testdb.OpenSQLite(t))
 	h.rec.Schedule = []time.Duration{time.Minute, 10 * time.Minute, time.Hour}
 	h.order(t, "abandoned", 1000)
 
@@ -216,7 +216,7 @@ func TestScheduleSpacesOut(t *testing.T) {
 
 // TestBadConfig: a reconciler without its parts refuses to run.
 func TestBadConfig(t *testing.T) {
-	h := newHarness(t, storetest.OpenSQLite(t))
+	h := newHarness(t, testdb.OpenSQLite(t))
 	tests := []struct {
 		name string
 		edit func(r *reconcile.Reconciler)
@@ -243,7 +243,7 @@ func TestBadConfig(t *testing.T) {
 // TestRunUntilStopped: Run passes over due orders and returns nil once its
 // context is cancelled.
 func TestRunUntilStopped(t *testing.T) {
-	h := newHarness(t, storetest.OpenSQLite(t))
+	h := newHarness(t, testdb.OpenSQLite(t))
 	h.order(t, "late", 1000)
 	h.pay(t, "late", 1000)
 	h.clock.Advance(reconcile.DefaultSchedule[0])
@@ -270,7 +270,7 @@ func TestRunUntilStopped(t *testing.T) {
 // failure, instead of waiting out the client's own timeouts; the order
 // stays due and is paid once PortOne answers again.
 func TestPortOneHangsBoundedByCheckTimeout(t *testing.T) {
-	h := newHarness(t, storetest.OpenSQLite(t))
+	h := newHarness(t, testdb.OpenSQLite(t))
 	h.rec.CheckTimeout = 200 * time.Millisecond
 	h.order(t, "hung", 1000)
 	h.pay(t, "hung", 1000)

@@ -5,12 +5,13 @@ import (
 	"testing"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/sqlite"
 	"github.com/payresult/payresult/storetest"
 )
 
 func TestStore(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) payresult.Store { return storetest.OpenSQLite(t) })
+	storetest.Run(t, func(t *testing.T) payresult.Store { return testdb.OpenSQLite(t) })
 }
 
 // TestMemory runs the suite on ":memory:", where one connection does
@@ -27,13 +28,13 @@ func TestMemory(t *testing.T) {
 }
 
 func BenchmarkApply(b *testing.B) {
-	storetest.BenchApply(b, storetest.OpenSQLite(b))
+	storetest.BenchApply(b, testdb.OpenSQLite(b))
 }
 
 func BenchmarkApplyParallel(b *testing.B) {
-	storetest.BenchApplyParallel(b, storetest.OpenSQLite(b))
+	storetest.BenchApplyParallel(b, testdb.OpenSQLite(b))
 }
 
 func BenchmarkCreateOrderParallel(b *testing.B) {
-	storetest.BenchCreateOrderParallel(b, storetest.OpenSQLite(b))
+	storetest.BenchCreateOrderParallel(b, testdb.OpenSQLite(b))
 }

@@ -14,9 +14,12 @@ import (
 	"github.com/payresult/payresult/portone"
 )
 
-// Run is the conformance suite: every payresult.Store must pass it. open
-// returns a fresh, empty store for one subtest (closed by the caller's
-// cleanup). Subtests run in parallel, each on its own store.
+// Run runs the conformance suite against the stores open returns: every
+// payresult.Store must pass it. open is called once per subtest and must
+// return a fresh, empty store; closing it is open's business (t.Cleanup).
+// Subtests run in parallel, each on its own store, and are named after
+// what they check (ApplyStaleVersion, ApplyConcurrent, ClaimEvents, …), so
+// that -run can pick one.
 func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 	t.Helper()
 	tests := []struct {

@@ -13,8 +13,8 @@ import (
 
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/internal/admin"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/storetest"
 )
 
 const password = "correct horse battery"
@@ -28,7 +28,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{store: storetest.OpenSQLite(t), now: time.Now().UTC().Truncate(time.Second)}
+	f := &fixture{store: testdb.OpenSQLite(t), now: time.Now().UTC().Truncate(time.Second)}
 	h, err := admin.New(admin.Config{Store: f.store, Password: password, Now: func() time.Time { return f.now }})
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
@@ -162,7 +162,7 @@ func TestAuth(t *testing.T) {
 }
 
 func TestNewRefusesMissingConfig(t *testing.T) {
-	store := storetest.OpenSQLite(t)
+	store := testdb.OpenSQLite(t)
 	for name, cfg := range map[string]admin.Config{
 		"no store":    {Password: password},
 		"no password": {Store: store},

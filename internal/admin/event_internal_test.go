@@ -9,14 +9,14 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/storetest"
 )
 
 // TestEventsSince checks the binary search over the feed against a plain
 // filter, for windows that start before, inside and after the feed.
 func TestEventsSince(t *testing.T) {
-	store := storetest.OpenSQLite(t)
+	store := testdb.OpenSQLite(t)
 	ctx := context.Background()
 	base := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	const n = 37 // not a power of two, so the search meets uneven halves

@@ -15,11 +15,11 @@ import (
 
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/internal/bench"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/internal/web"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/postgres"
 	"github.com/payresult/payresult/sqlite"
-	"github.com/payresult/payresult/storetest"
 )
 
 // startService wires the HTTP surface, the processor and a store the way
@@ -64,7 +64,7 @@ func openStore(ctx context.Context, db string) (payresult.Store, error) {
 // ratios computed. It asserts nothing about speed.
 func TestRunReport(t *testing.T) {
 	dbs := map[string]string{"sqlite": ""}
-	if u := os.Getenv(storetest.PostgresEnv); u != "" {
+	if u := os.Getenv(testdb.PostgresEnv); u != "" {
 		dbs["postgres"] = u
 	}
 	for name, db := range dbs {

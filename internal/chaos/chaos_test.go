@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/payresult/payresult/storetest"
+	"github.com/payresult/payresult/internal/testdb"
 )
 
 // buildOnce builds the payresult binary once per test binary: the soak
@@ -69,12 +69,12 @@ func TestSoak(t *testing.T) {
 		cfg  Config
 	}{
 		{"sqlite", Config{Payments: 250, Kills: 4, Seed: 20261125}},
-		{"postgres two instances", Config{Payments: 200, Kills: 4, Seed: 7, DB: os.Getenv(storetest.PostgresEnv)}},
+		{"postgres two instances", Config{Payments: 200, Kills: 4, Seed: 7, DB: os.Getenv(testdb.PostgresEnv)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if strings.HasPrefix(tt.name, "postgres") && tt.cfg.DB == "" {
-				t.Skipf("%s is not set", storetest.PostgresEnv)
+				t.Skipf("%s is not set", testdb.PostgresEnv)
 			}
 			t.Parallel()
 			cfg := tt.cfg

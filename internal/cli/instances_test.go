@@ -21,10 +21,10 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
 	"github.com/payresult/payresult/postgres"
-	"github.com/payresult/payresult/storetest"
 )
 
 // TestTwoInstancesOnePostgres runs two payresult serve processes on one
@@ -139,9 +139,9 @@ func sendWebhooksToBoth(t *testing.T, instances []*served, payments []portone.Pa
 // database, dropped when the test ends; it skips the test without one.
 func postgresSchema(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(storetest.PostgresEnv)
+	base := os.Getenv(testdb.PostgresEnv)
 	if base == "" {
-		t.Skipf("%s is not set: skipping the PostgreSQL test", storetest.PostgresEnv)
+		t.Skipf("%s is not set: skipping the PostgreSQL test", testdb.PostgresEnv)
 	}
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -150,7 +150,7 @@ func postgresSchema(t *testing.T) string {
 	exec := func(sql string) {
 		conn, err := pgx.Connect(ctx, base)
 		if err != nil {
-			t.Fatalf("connect to %s: %v", storetest.PostgresEnv, err)
+			t.Fatalf("connect to %s: %v", testdb.PostgresEnv, err)
 		}
 		defer conn.Close(ctx)
 		if _, err := conn.Exec(ctx, sql); err != nil {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/internal/metrics"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
-	"github.com/payresult/payresult/storetest"
 )
 
 // rig is a processor on a real SQLite store talking to a real emulator
@@ -29,7 +29,7 @@ type rig struct {
 
 func newRig(t *testing.T) *rig {
 	t.Helper()
-	store := storetest.OpenSQLite(t)
+	store := testdb.OpenSQLite(t)
 	emu := emulator.New(emulator.Config{})
 	t.Cleanup(func() { emu.Close() })
 	srv := httptest.NewServer(emu)
@@ -131,7 +131,7 @@ func TestForgeryCounted(t *testing.T) {
 }
 
 func TestOldestUnsettledAge(t *testing.T) {
-	store := storetest.OpenSQLite(t)
+	store := testdb.OpenSQLite(t)
 	ctx := context.Background()
 	now := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	for i, age := range []time.Duration{3 * time.Hour, 90 * time.Minute, time.Minute} {
@@ -148,7 +148,7 @@ func TestOldestUnsettledAge(t *testing.T) {
 }
 
 func TestDeliveryStoreCounts(t *testing.T) {
-	store := storetest.OpenSQLite(t)
+	store := testdb.OpenSQLite(t)
 	m := metrics.New(metrics.Options{})
 	ds := m.DeliveryStore(store)
 	err := ds.UpdateDelivery(context.Background(), &payresult.Delivery{EventID: "evt_missing", State: payresult.DeliveryDelivered, Attempts: 1})

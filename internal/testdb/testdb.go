@@ -1,7 +1,8 @@
-// Package storetest holds what tests need from payresult's stores: fresh
-// stores to test against (OpenSQLite, OpenPostgres, Each) and Run, the
-// conformance suite every payresult.Store must pass.
-package storetest
+// Package testdb opens fresh stores for payresult's own tests: a SQLite
+// file in the test's temporary directory, and a PostgreSQL schema of its
+// own when PAYRESULT_TEST_POSTGRES names a database. The conformance suite
+// every store must pass is storetest, which imports no store.
+package testdb
 
 import (
 	"context"

@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/internal/timeline"
 	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/storetest"
 )
 
 func line(uid string, i int) payresult.NoticeRecord {
@@ -63,7 +63,7 @@ func TestChangeCommitsWithoutItsLines(t *testing.T) {
 // writes when asked, and creates the pending order m-1 through it.
 func pendingOrder(t *testing.T) (inner payresult.Store, s *timeline.Store, o *payresult.Order) {
 	t.Helper()
-	inner = storetest.OpenSQLite(t)
+	inner = testdb.OpenSQLite(t)
 	s = timeline.Batched(inner, timeline.Options{Interval: time.Hour})
 	t.Cleanup(func() { s.Close() })
 	o, _, err := s.CreateOrder(context.Background(), &payresult.Order{MerchantUID: "m-1", Name: "n",

@@ -12,9 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
-	"github.com/payresult/payresult/storetest"
 )
 
 // hardAPIKey is the app API key of the hardening tests' server.
@@ -36,7 +36,7 @@ func newHardEnv(t testing.TB) *hardEnv {
 	t.Cleanup(func() { em.Close() })
 	emSrv := httptest.NewServer(em)
 	t.Cleanup(emSrv.Close)
-	store := storetest.OpenSQLite(t)
+	store := testdb.OpenSQLite(t)
 	proc := &payresult.Processor{Store: store, Live: true,
 		PortOne: &portone.Client{BaseURL: emSrv.URL, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}}
 	h := New(Config{Processor: proc, Store: store, APIKey: hardAPIKey, ResultKey: []byte("result-key"),

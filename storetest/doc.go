@@ -1,0 +1,27 @@
+// Package storetest is the conformance suite of payresult.Store: the
+// behaviour Confirm, the reconciler and event delivery rely on, checked
+// against any store with one call. payresult's own SQLite and PostgreSQL
+// stores pass it; a store of your own should too before it keeps money.
+//
+// The suite checks, among others: compare-and-set on the order's version
+// (a stale change fails with a KindConflict error and writes nothing, and
+// of concurrent changes from one version exactly one wins); an imp_uid
+// bound to one order only; events appended in the same transaction as the
+// change, read back in increasing Seq with no gap a feed cursor could
+// skip; and leases on due orders and undelivered events that no two
+// claimers share.
+//
+// Call Run from a test in your store's package, with a function that
+// opens a fresh, empty store for each subtest:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) payresult.Store {
+//			s := mystore.New()
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// Subtests run in parallel, each on its own store. The package imports no
+// store: it depends only on the payresult root package.
+package storetest
