@@ -92,27 +92,37 @@ func (e *Emulator) handleWindowOpen(w http.ResponseWriter, r *http.Request) {
 
 // windowView is what the window page shows.
 type windowView struct {
-	Merchant, Name, Amount, Currency, PayMethod, PG, MerchantUID, Action string
+	Merchant, Name, Amount, PayMethod, PG, MerchantUID, Action string
 }
 
 // handleWindow shows the payment window of a ready payment.
 func (e *Emulator) handleWindow(w http.ResponseWriter, r *http.Request) {
 	e.mu.RLock()
 	rec, ok := e.ledger.byImpUID[r.PathValue("imp_uid")]
-	var v windowView
+	var (
+		v    windowView
+		back string
+	)
 	open := ok && !rec.redirect.done && rec.redirect.mode != ""
+	if ok {
+		back = shopURL(rec.redirect.url)
+	}
 	if open {
 		p := rec.p
-		v = windowView{Merchant: e.cfg.MerchantCode, Name: p.Name.String, Amount: p.Amount.String(), Currency: p.Currency,
+		v = windowView{Merchant: e.cfg.MerchantCode, Name: p.Name.String, Amount: p.Amount.Display(p.Currency),
 			PayMethod: string(p.PayMethod), PG: p.PGProvider.String + "." + p.PGID.String, MerchantUID: p.MerchantUID,
 			Action: p.ImpUID}
 	}
 	e.mu.RUnlock()
 	if !open {
+		// Also where Back leads after paying: the window is done.
 		e.renderFinish(w, http.StatusNotFound, finishView{Kind: "closed", Title: "결제창 없음 · No window",
-			Text: "이 결제창은 이미 닫혔거나 없습니다. · This payment window is closed or does not exist."})
+			Text: "이 결제창은 이미 닫혔거나 없습니다. · This payment window is closed or does not exist.", BackURL: back})
 		return
 	}
+	// A window must never come back from the browser's cache: Back after
+	// paying asks again and finds it closed.
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	windowPage.Execute(w, v)
 }
@@ -129,15 +139,15 @@ func (e *Emulator) handleWindowOutcome(w http.ResponseWriter, r *http.Request) {
 	impUID := r.PathValue("imp_uid")
 	e.mu.RLock()
 	rec, ok := e.ledger.byImpUID[impUID]
-	var mode string
+	var mode, back string
 	if ok {
-		mode = rec.redirect.mode
+		mode, back = rec.redirect.mode, shopURL(rec.redirect.url)
 	}
 	e.mu.RUnlock()
 	res, err := e.finish(impUID, outcome)
 	if err != nil {
 		e.renderFinish(w, http.StatusConflict, finishView{Kind: "closed", Title: "처리된 결제 · Already done",
-			Text: "이미 처리된 결제입니다. · This payment has already been handled."})
+			Text: "이미 처리된 결제입니다. · This payment has already been handled.", BackURL: back})
 		return
 	}
 	defer res.Release()
@@ -150,7 +160,7 @@ func (e *Emulator) handleWindowOutcome(w http.ResponseWriter, r *http.Request) {
 			Message: map[string]any{"type": "payresult-imp", "response": callbackResponse(res.Payment, res, "")}})
 	case res.RedirectURL == "":
 		e.renderFinish(w, http.StatusOK, finishView{Kind: string(outcome), Title: "결제창 닫힘 · Window closed",
-			Text: "결제창이 닫혔습니다. · The payment window has closed."})
+			Text: "결제창이 닫혔습니다. 결제는 진행되지 않았습니다. · The payment window has closed; nothing was paid.", BackURL: back})
 	case res.RedirectMethod == http.MethodPost:
 		e.renderFinish(w, http.StatusOK, postRedirect(res.RedirectURL))
 	default:
@@ -163,15 +173,28 @@ func (e *Emulator) handleWindowOutcome(w http.ResponseWriter, r *http.Request) {
 // finishView is the page that ends a window.
 type finishView struct {
 	Kind, Title, Text string
-	PostURL           string
-	PostFields        [][2]string
-	Message           any // posted to the page that opened the window
+	// BackURL, when set, is a link back to the shop (see shopURL).
+	BackURL    string
+	PostURL    string
+	PostFields [][2]string
+	Message    any // posted to the page that opened the window
 }
 
 func (e *Emulator) renderFinish(w http.ResponseWriter, status int, v finishView) {
+	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	finishPage.Execute(w, v)
+}
+
+// shopURL is the page a buyer who left the window can go back to: the
+// root of m_redirect_url's site, "" when there is none.
+func shopURL(redirectURL string) string {
+	u, err := url.Parse(redirectURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host + "/"
 }
 
 // postRedirect is the KG Inicis iOS case: the merchant gets a POST to

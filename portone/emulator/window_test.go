@@ -3,6 +3,7 @@ package emulator
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -263,4 +264,70 @@ func TestIamportJSBase(t *testing.T) {
 			t.Errorf("PublicURL %q: status %d, script lacks %s", tt.public, status, tt.want)
 		}
 	}
+}
+
+// TestWindowPagesForPeople: the window shows the amount as a buyer reads
+// it, and a window that is left, or visited again with Back after paying,
+// says so with a link back to the shop and is never served from cache.
+func TestWindowPagesForPeople(t *testing.T) {
+	e, _ := newTestEmulator(t, Config{})
+	srv, c := windowServer(t, e)
+	n := 0
+	open := func(t *testing.T) string {
+		t.Helper()
+		n++
+		ans := openWindow(t, c, srv.URL, map[string]any{
+			"merchant_uid": fmt.Sprintf("order-%d", n), "amount": 12000, "name": "머그컵", "pg": "html5_inicis",
+			"pay_method": "card", "m_redirect_url": "https://shop.example/pay/return", "mode": "redirect",
+		})
+		impUID, _ := ans["imp_uid"].(string)
+		if impUID == "" {
+			t.Fatalf("window/open = %v", ans)
+		}
+		return impUID
+	}
+	get := func(t *testing.T, impUID string) (*http.Response, string) {
+		t.Helper()
+		resp, err := c.Get(srv.URL + "/window/" + impUID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp, string(b)
+	}
+	const back = `href="https://shop.example/"`
+
+	t.Run("amount", func(t *testing.T) {
+		resp, page := get(t, open(t))
+		if !strings.Contains(page, `data-field="amount">12,000원<`) {
+			t.Errorf("window does not show the amount as 12,000원:\n%s", page)
+		}
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("window Cache-Control = %q, want no-store", got)
+		}
+	})
+	t.Run("abandoned", func(t *testing.T) {
+		resp := choose(t, c, srv.URL, open(t), OutcomeAbandoned)
+		b, _ := io.ReadAll(resp.Body)
+		page := string(b)
+		for _, want := range []string{`data-result="abandoned"`, back, `name="viewport"`} {
+			if !strings.Contains(page, want) {
+				t.Errorf("the page after leaving lacks %s:\n%s", want, page)
+			}
+		}
+	})
+	t.Run("back after paying", func(t *testing.T) {
+		impUID := open(t)
+		if resp := choose(t, c, srv.URL, impUID, OutcomePaid); resp.StatusCode != http.StatusFound {
+			t.Fatalf("paying answered %d, want 302", resp.StatusCode)
+		}
+		resp, page := get(t, impUID)
+		if resp.StatusCode != http.StatusNotFound || !strings.Contains(page, `data-result="closed"`) || !strings.Contains(page, back) {
+			t.Errorf("the window again after paying = %d, want 404 saying it is closed with a link to the shop:\n%s", resp.StatusCode, page)
+		}
+		if got := resp.Header.Get("Cache-Control"); got != "no-store" {
+			t.Errorf("closed window Cache-Control = %q, want no-store", got)
+		}
+	})
 }
