@@ -32,7 +32,10 @@ const minAPIKeyLen = 16
 // serveConfig is the configuration of payresult serve, read once from the
 // environment and the flags (flags win) and then validated as a whole.
 type serveConfig struct {
-	Addr          string // listen address
+	Addr string // listen address
+	// AddrExposed is set when sandbox mode was told to listen beyond
+	// loopback (an explicit PAYRESULT_ADDR or --addr): serve warns.
+	AddrExposed   bool
 	DB            string // SQLite path, or a postgres:// URL
 	PortOneKey    string
 	PortOneSecret string
@@ -66,7 +69,7 @@ type serveConfig struct {
 // serveEnv documents each setting: its flag, its environment variable and
 // what it does, in the order --help lists them.
 var serveEnv = []struct{ flag, env, usage string }{
-	{"addr", "PAYRESULT_ADDR", "listen address"},
+	{"addr", "PAYRESULT_ADDR", "listen address (default :8080; in sandbox mode " + sandboxAddr + ", as its control API is open to anyone who reaches it)"},
 	{"db", "PAYRESULT_DB", "SQLite file, or postgres://user@host/db for PostgreSQL"},
 	{"portone-api-key", "PORTONE_API_KEY", "PortOne REST API key; none (with no secret) means sandbox mode"},
 	{"portone-api-secret", "PORTONE_API_SECRET", "PortOne REST API secret"},
@@ -87,10 +90,17 @@ var serveEnv = []struct{ flag, env, usage string }{
 	{"reconcile-rate", "PAYRESULT_RECONCILE_RATE", "PortOne requests per second the reconciler may make; -1 for no cap (default 10)"},
 }
 
+// Listen addresses when PAYRESULT_ADDR and --addr are not set. Sandbox
+// mode stays on loopback: its control API takes no credential and its
+// notice_url makes payresult send requests wherever it is told.
+const (
+	liveAddr    = ":8080"
+	sandboxAddr = "127.0.0.1:8080"
+)
+
 // serveDefaults are the values used when neither flag nor environment
 // sets one.
 var serveDefaults = map[string]string{
-	"addr":             ":8080",
 	"db":               "payresult.db",
 	"shutdown-timeout": "20s",
 	"log-format":       "text",
@@ -140,13 +150,11 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 	bad := func(flag, format string, args ...any) {
 		problems = append(problems, fmt.Sprintf("%s (--%s): %s", envOf(flag), flag, fmt.Sprintf(format, args...)))
 	}
-	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
-		bad("addr", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
-	}
 	if c.DB == "" {
 		bad("db", "empty; give a SQLite file path or a postgres:// URL")
 	}
 	c.Sandbox = c.PortOneKey == "" && c.PortOneSecret == ""
+	c.parseAddr(bad)
 	switch {
 	case (c.PortOneKey == "") != (c.PortOneSecret == ""):
 		bad("portone-api-key", "PORTONE_API_KEY and PORTONE_API_SECRET must be set together (neither means sandbox mode)")
@@ -178,6 +186,35 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// parseAddr sets the listen address: loopback by default in sandbox mode,
+// where an explicit address beyond loopback is allowed but marked for a
+// warning.
+func (c *serveConfig) parseAddr(bad func(flag, format string, args ...any)) {
+	switch {
+	case c.Addr == "" && c.Sandbox:
+		c.Addr = sandboxAddr
+		return
+	case c.Addr == "":
+		c.Addr = liveAddr
+		return
+	}
+	host, _, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		bad("addr", "%q is not host:port (for example :8080 or 127.0.0.1:8080)", c.Addr)
+		return
+	}
+	c.AddrExposed = c.Sandbox && !isLoopback(host)
+}
+
+// isLoopback reports whether a listen host reaches this machine only.
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // parseRest reads the settings that are lists, durations and switches.

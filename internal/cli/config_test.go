@@ -26,15 +26,39 @@ func TestServeConfig(t *testing.T) {
 		check   func(*serveConfig) string // "" when fine
 		wantErr string                    // substring of the error
 	}{
-		{"defaults are sandbox", map[string]string{}, nil, func(c *serveConfig) string {
-			if !c.Sandbox || c.Addr != ":8080" || c.DB != "payresult.db" || c.APIKey != SandboxAPIKey {
-				return "want sandbox on :8080 with payresult.db and the sandbox key"
+		{"defaults are sandbox on loopback", map[string]string{}, nil, func(c *serveConfig) string {
+			if !c.Sandbox || c.Addr != "127.0.0.1:8080" || c.AddrExposed || c.DB != "payresult.db" || c.APIKey != SandboxAPIKey {
+				return "want sandbox on 127.0.0.1:8080 with payresult.db and the sandbox key"
 			}
 			return ""
 		}, ""},
 		{"live", live, nil, func(c *serveConfig) string {
-			if c.Sandbox || c.APIKey != live["PAYRESULT_API_KEY"] {
-				return "want live mode with the configured key"
+			if c.Sandbox || c.APIKey != live["PAYRESULT_API_KEY"] || c.Addr != ":8080" || c.AddrExposed {
+				return "want live mode on :8080 with the configured key"
+			}
+			return ""
+		}, ""},
+		{"sandbox told to listen everywhere", map[string]string{"PAYRESULT_ADDR": ":8080"}, nil, func(c *serveConfig) string {
+			if c.Addr != ":8080" || !c.AddrExposed {
+				return "want :8080, marked exposed"
+			}
+			return ""
+		}, ""},
+		{"sandbox on a LAN address by flag", nil, []string{"--addr", "192.168.0.10:8080"}, func(c *serveConfig) string {
+			if !c.AddrExposed {
+				return "want it marked exposed"
+			}
+			return ""
+		}, ""},
+		{"sandbox on another loopback port", map[string]string{"PAYRESULT_ADDR": "localhost:9000"}, nil, func(c *serveConfig) string {
+			if c.Addr != "localhost:9000" || c.AddrExposed {
+				return "want localhost:9000, not exposed"
+			}
+			return ""
+		}, ""},
+		{"sandbox on IPv6 loopback", map[string]string{"PAYRESULT_ADDR": "[::1]:9000"}, nil, func(c *serveConfig) string {
+			if c.AddrExposed {
+				return "want ::1 taken for loopback"
 			}
 			return ""
 		}, ""},

@@ -154,6 +154,11 @@ func (s *service) announce(w io.Writer) {
 	if s.cfg.Sandbox {
 		s.log.Warn("SANDBOX MODE: no PortOne credentials are set; PortOne is emulated and no real payment is possible",
 			"emulator", s.public+"/sandbox/", "demo_shop", s.public+"/")
+		if s.cfg.AddrExposed {
+			s.log.Warn("SANDBOX MODE on an address beyond loopback: anyone who reaches it can drive the sandbox's control API "+
+				"(unauthenticated) and make payresult send requests to any notice_url; keep it on 127.0.0.1 unless the network is yours",
+				"addr", s.cfg.Addr)
+		}
 		fmt.Fprintf(w, `
   ============================================================
    payresult: SANDBOX MODE (no PORTONE_API_KEY / PORTONE_API_SECRET)
@@ -164,6 +169,10 @@ func (s *service) announce(w io.Writer) {
   ============================================================
 
 `, s.public, s.public, shownKey(s.cfg.APIKey), s.public, shownAdminPassword(s.cfg.AdminPassword))
+		if s.cfg.AddrExposed {
+			fmt.Fprintf(w, "  WARNING: listening on %s, beyond loopback: the sandbox's control API is open to\n"+
+				"  anyone who reaches it. Without PAYRESULT_ADDR it stays on %s.\n\n", s.cfg.Addr, sandboxAddr)
+		}
 	} else {
 		s.log.Info("live mode", "portone", s.gateway.BaseURL, "accept_test_payments", s.cfg.AcceptTestPayments)
 	}

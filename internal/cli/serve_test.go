@@ -184,3 +184,28 @@ func TestServeGracefulShutdown(t *testing.T) {
 		t.Errorf("in-flight redirect: %d, %v; want 200 with the confirming page", got.status, got.err)
 	}
 }
+
+// TestServeSandboxBeyondLoopbackWarns: sandbox mode may be put on every
+// interface only by asking, and is then warned about on stdout and in
+// the log; on loopback it is not.
+func TestServeSandboxBeyondLoopbackWarns(t *testing.T) {
+	tests := []struct {
+		name, addr string
+		warned     bool
+	}{
+		{"every interface", "0.0.0.0:0", true},
+		{"loopback", "127.0.0.1:0", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startServe(t, map[string]string{"PAYRESULT_ADDR": tt.addr})
+			out, log := s.stdout.String(), s.stderr.String()
+			if got := strings.Contains(out, "WARNING: listening on "+tt.addr); got != tt.warned {
+				t.Errorf("stdout warns: %v, want %v:\n%s", got, tt.warned, out)
+			}
+			if got := strings.Contains(log, "SANDBOX MODE on an address beyond loopback"); got != tt.warned {
+				t.Errorf("log warns: %v, want %v:\n%s", got, tt.warned, log)
+			}
+		})
+	}
+}
