@@ -40,11 +40,23 @@ const (
 	DefaultPollInterval = time.Second
 )
 
+// Store is what event delivery needs from payresult's store: the outbox's
+// due events, leased so that several workers share them, and a place to
+// record each attempt. payresult's sqlite and postgres stores are Stores.
+type Store interface {
+	// ClaimEvents leases up to limit undelivered events whose next attempt
+	// is due at now, for lease (see payresult.Store).
+	ClaimEvents(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]payresult.Event, error)
+	// UpdateDelivery records the outcome of one delivery attempt.
+	UpdateDelivery(ctx context.Context, d *payresult.Delivery) error
+}
+
 // Worker delivers due events. Store, URL and Secret are required for
 // delivery; the other fields have defaults. A Worker must not be changed
 // after its first Step or Run.
 type Worker struct {
-	Store payresult.Store
+	// Store holds the outbox: the store the Processor writes events to.
+	Store Store
 	// URL is the app's events endpoint. Empty means feed only: Step and
 	// Run do nothing.
 	URL string

@@ -48,7 +48,7 @@ func (r *Reconciler) SweepCancels(ctx context.Context, from, to time.Time) (Summ
 	if err := r.check(); err != nil {
 		return Summary{}, err
 	}
-	if r.Cancels == nil {
+	if r.cancels() == nil {
 		return Summary{}, payresult.Errorf(payresult.KindInvalid, "reconcile: no cancel lister")
 	}
 	p := &pass{r: r, lim: newLimiter(r.rateLimit())}
@@ -71,7 +71,7 @@ func (p *pass) sweepWindow(ctx context.Context, from, to time.Time) error {
 		if err := p.lim.wait(ctx); err != nil {
 			return err
 		}
-		page, err := p.r.Cancels.PaymentsByStatus(ctx, string(portone.StatusCancelled), q)
+		page, err := p.r.cancels().PaymentsByStatus(ctx, string(portone.StatusCancelled), q)
 		if err != nil {
 			return payresult.WrapError(payresult.KindTransient, err, "reconcile: listing PortOne's cancelled payments")
 		}
@@ -161,7 +161,7 @@ type cancelSweep struct {
 // maybe sweeps when a sweep is due.
 func (s *cancelSweep) maybe(ctx context.Context) {
 	r := s.r
-	if r.Cancels == nil || r.CancelSweepInterval < 0 {
+	if r.cancels() == nil || r.CancelSweepInterval < 0 {
 		return
 	}
 	now := r.now()

@@ -197,7 +197,7 @@ func (r *Reconciler) findPaid(ctx context.Context, lim *limiter, merchantUID str
 	if err := lim.wait(ctx); err != nil {
 		return nil, err
 	}
-	pay, err := r.PortOne.FindPayment(ctx, merchantUID, portone.StatusPaid)
+	pay, err := r.finder().FindPayment(ctx, merchantUID, portone.StatusPaid)
 	switch {
 	case err == nil:
 		return pay, nil

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/portone"
 )
 
 // Defaults for the optional fields of Reconciler.
@@ -59,15 +60,43 @@ var DefaultSchedule = []time.Duration{
 	24 * time.Hour,
 }
 
-// Reconciler re-checks orders without a final result. Store, Processor
-// and PortOne are required; the other fields have defaults. A Reconciler
-// must not be changed after its first Pass or Run.
+// Store is what the reconciler needs from payresult's store: the orders
+// due for a check, leased so that several instances share them, and
+// their attempts. payresult's sqlite and postgres stores are Stores.
+type Store interface {
+	// DueOrders leases up to limit orders whose next check is due at now
+	// (see payresult.Store).
+	DueOrders(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]*payresult.Order, error)
+	// ScheduleCheck sets an order's next check and check count.
+	ScheduleCheck(ctx context.Context, merchantUID string, next time.Time, checks int) error
+	// Order returns the order with the given merchant_uid.
+	Order(ctx context.Context, merchantUID string) (*payresult.Order, error)
+	// Attempts lists the payment attempts of an order, oldest first.
+	Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error)
+}
+
+// PaymentFinder finds the latest payment of a merchant_uid at PortOne
+// (GET /payments/find); *portone.Client is one.
+type PaymentFinder interface {
+	FindPayment(ctx context.Context, merchantUID string, status portone.Status) (*portone.Payment, error)
+}
+
+// Reconciler re-checks orders without a final result. Store and Processor
+// are required; the other fields have defaults. A Reconciler must not be
+// changed after its first Pass or Run.
+//
+// The first check of a new order is the Processor's FirstCheckDelay after
+// its creation; give it Schedule[0] (DefaultSchedule[0] when Schedule is
+// nil), as serve does, so that the schedule reads as one.
 type Reconciler struct {
-	Store     payresult.Store
+	// Store holds the orders; usually the Processor's own store.
+	Store Store
+	// Processor confirms what the reconciler finds, as the redirect and the
+	// webhook do.
 	Processor *payresult.Processor
-	// PortOne is used for the reconciler's own look-ups; the processor
-	// uses its own gateway for Confirm.
-	PortOne payresult.Gateway
+	// PortOne is used for the reconciler's own look-ups; nil means the
+	// Processor's gateway.
+	PortOne PaymentFinder
 	// Now defaults to time.Now; tests drive passes with a fake clock.
 	Now func() time.Time
 	// Schedule is the wait before each check, counted from the previous
@@ -104,11 +133,13 @@ type Reconciler struct {
 	// summary (from several goroutines, one call at a time).
 	OnProgress func(Summary)
 
-	// Cancels, when set, lets Run sweep PortOne's cancelled payments every
+	// Cancels lets Run sweep PortOne's cancelled payments every
 	// CancelSweepInterval (see SweepCancels), so that a refund whose
-	// cancelled webhook was lost still reaches the order. The first sweep
-	// after a start looks CancelLookback back. Zero values mean the
-	// defaults; a negative interval turns the sweep off.
+	// cancelled webhook was lost still reaches the order. Nil means the
+	// PortOne gateway (PortOne, else the Processor's) when it can list
+	// payments, as *portone.Client can. The first sweep after a start
+	// looks CancelLookback back. Zero values mean the defaults; a negative
+	// interval turns the sweep off.
 	Cancels             CancelLister
 	CancelSweepInterval time.Duration
 	CancelLookback      time.Duration
@@ -181,7 +212,7 @@ func (r *Reconciler) check() error {
 		return payresult.Errorf(payresult.KindInvalid, "reconcile: no store")
 	case r.Processor == nil:
 		return payresult.Errorf(payresult.KindInvalid, "reconcile: no processor")
-	case r.PortOne == nil:
+	case r.finder() == nil:
 		return payresult.Errorf(payresult.KindInvalid, "reconcile: no PortOne gateway")
 	}
 	for i, d := range r.Schedule {
@@ -204,6 +235,28 @@ func (r *Reconciler) logger() *slog.Logger {
 		return r.Logger
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// finder returns the gateway of the reconciler's look-ups.
+func (r *Reconciler) finder() PaymentFinder {
+	if r.PortOne != nil {
+		return r.PortOne
+	}
+	if r.Processor != nil && r.Processor.PortOne != nil {
+		return r.Processor.PortOne
+	}
+	return nil
+}
+
+// cancels returns the lister of the cancel sweep, or nil for none.
+func (r *Reconciler) cancels() CancelLister {
+	if r.Cancels != nil {
+		return r.Cancels
+	}
+	if l, ok := r.finder().(CancelLister); ok {
+		return l
+	}
+	return nil
 }
 
 func (r *Reconciler) schedule() []time.Duration {

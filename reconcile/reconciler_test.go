@@ -223,7 +223,9 @@ func TestBadConfig(t *testing.T) {
 	}{
 		{"no store", func(r *reconcile.Reconciler) { r.Store = nil }},
 		{"no processor", func(r *reconcile.Reconciler) { r.Processor = nil }},
-		{"no gateway", func(r *reconcile.Reconciler) { r.PortOne = nil }},
+		{"no gateway", func(r *reconcile.Reconciler) {
+			r.PortOne, r.Processor = nil, &payresult.Processor{Store: r.Processor.Store}
+		}},
 		{"zero step", func(r *reconcile.Reconciler) { r.Schedule = []time.Duration{time.Minute, 0} }},
 	}
 	for _, tt := range tests {
@@ -237,6 +239,24 @@ func TestBadConfig(t *testing.T) {
 				t.Errorf("Run = %v, want a %s error", err, payresult.KindInvalid)
 			}
 		})
+	}
+}
+
+// TestGatewayFromProcessor: a reconciler given only a store and a
+// processor looks payments up through the processor's gateway, as an app
+// that embeds payresult wires it.
+func TestGatewayFromProcessor(t *testing.T) {
+	h := newHarness(t, testdb.OpenSQLite(t))
+	h.order(t, "lost-webhook", 15000)
+	h.pay(t, "lost-webhook", 15000)
+	h.clock.Advance(2 * time.Minute)
+	r := reconcile.Reconciler{Store: h.rec.Store, Processor: h.rec.Processor, Now: h.clock.Now}
+	sum, err := r.Pass(context.Background())
+	if err != nil || sum.PaidLate != 1 {
+		t.Fatalf("Pass = %+v, %v; want the paid order found", sum, err)
+	}
+	if o := h.mustOrder(t, "lost-webhook"); o.Status != payresult.StatusPaid {
+		t.Errorf("order is %s, want paid", o.Status)
 	}
 }
 
