@@ -35,6 +35,7 @@ var commands = map[string]command{
 	"serve":     {"run the payresult service", runServe},
 	"reconcile": {"run one reconciler pass over the orders due for a check", runReconcile},
 	"verify":    {"show what Confirm would decide for a payment (--apply to store it)", runVerify},
+	"version":   {"print the version, commit and Go release payresult was built from", runVersion},
 }
 
 // ErrUsage means the arguments were wrong and usage has been printed.
@@ -59,6 +60,9 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return ErrUsage
 		}
 		return nil
+	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
 	}
 	cmd, ok := commands[args[0]]
 	if !ok {

@@ -176,7 +176,9 @@ func (s *service) announce(w io.Writer) {
 	} else {
 		s.log.Info("live mode", "portone", s.gateway.BaseURL, "accept_test_payments", s.cfg.AcceptTestPayments)
 	}
-	s.log.Info("payresult serve started", "addr", s.localURL, "public_url", s.public, "db", dbKind(s.cfg))
+	bi, _ := readBuildInfo()
+	s.log.Info("payresult serve started", "addr", s.localURL, "public_url", s.public, "db", dbKind(s.cfg),
+		"version", buildVersion(bi))
 	fmt.Fprintf(w, "listening on %s\n", s.localURL)
 }
 
