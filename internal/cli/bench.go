@@ -205,7 +205,12 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		store.Close()
 		return "", nil, err
 	}
-	svc := newService(cfg, store, ln.Addr().(*net.TCPAddr), log)
+	svc, err := newService(ctx, cfg, store, nil, ln.Addr().(*net.TCPAddr), log)
+	if err != nil {
+		ln.Close()
+		store.Close()
+		return "", nil, err
+	}
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- svc.serve(sctx, ln) }()

@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/payresult/payresult/portone/emulator"
@@ -16,7 +19,51 @@ import (
 // emulatorConfig is what the emulator subcommand's flags set.
 type emulatorConfig struct {
 	addr string
+	db   string // "" keeps the sandbox in memory
 	emulator.Config
+}
+
+// emulatorHelp is the text of `payresult emulator --help` before the flags.
+const emulatorHelp = `Usage: payresult emulator [flags]
+
+Runs the offline PortOne V1 sandbox on its own: PortOne's REST API with the
+real service's wire format (point any V1 client at it), /v1/iamport.js in
+place of PortOne's browser script, the payment window, the redirect to
+m_redirect_url, webhooks, and a JSON control API for tests and scripts.
+
+With --db the sandbox keeps its payments, prepared amounts, token and id
+sequence in that database (a SQLite file, or postgres://... for PostgreSQL;
+the same database payresult serve uses is fine, in tables of their own), so
+a restart changes nothing a client can see. Without it the sandbox lives in
+memory and its ids are random per start (unless --seed is given), so that
+they never collide with an earlier run's.
+
+Control API (JSON), for tests and scripts:
+%s
+Example:
+  payresult emulator --addr 127.0.0.1:8090 --db sandbox.db --webhook-url http://127.0.0.1:8080/portone/webhook
+  curl -s -X POST 127.0.0.1:8090/__emulator/payments -d '{"merchant_uid":"order-1","amount":15000,"outcome":"paid"}'
+
+Flags:
+`
+
+// controlAPIText lists the control API for --help, one endpoint a
+// paragraph.
+func controlAPIText() string {
+	var b strings.Builder
+	for _, c := range emulator.ControlAPI() {
+		fmt.Fprintf(&b, "  %s %s\n", c.Method, c.Path)
+		line := "     "
+		for _, word := range strings.Fields(c.Doc) {
+			if len(line)+1+len(word) > 76 {
+				b.WriteString(line + "\n")
+				line = "     "
+			}
+			line += " " + word
+		}
+		b.WriteString(line + "\n")
+	}
+	return b.String()
 }
 
 // parseEmulatorFlags reads the emulator subcommand's flags.
@@ -24,7 +71,12 @@ func parseEmulatorFlags(env Env) (emulatorConfig, error) {
 	var c emulatorConfig
 	fs := flag.NewFlagSet("payresult emulator", flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), emulatorHelp, controlAPIText())
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8090", "listen `address`")
+	fs.StringVar(&c.db, "db", "", "keep the sandbox's state in this `database`: a SQLite file or a postgres:// URL (default: in memory)")
 	fs.StringVar(&c.APIKey, "api-key", emulator.DefaultAPIKey, "REST API key (imp_key) that getToken accepts")
 	fs.StringVar(&c.APISecret, "api-secret", emulator.DefaultAPISecret, "REST API secret (imp_secret) that getToken accepts")
 	fs.StringVar(&c.MerchantCode, "merchant-code", emulator.DefaultMerchantCode, "merchant code for IMP.init (imp + 8 digits)")
@@ -32,7 +84,7 @@ func parseEmulatorFlags(env Env) (emulatorConfig, error) {
 	fs.StringVar(&c.WebhookContentType, "webhook-content-type", "application/json", "webhook body: application/json or application/x-www-form-urlencoded")
 	fs.IntVar(&c.WebhookRetries, "webhook-retries", 0, "resends of a webhook answered with 5xx or lost (0-5)")
 	fs.DurationVar(&c.WebhookRetryInterval, "webhook-retry-interval", time.Minute, "time between webhook resends")
-	fs.Int64Var(&c.Seed, "seed", 1, "seed for ids and tokens (same seed, same ids)")
+	fs.Int64Var(&c.Seed, "seed", 0, "seed for ids and tokens: the same seed gives the same ids (default: random per start)")
 	fs.BoolVar(&c.Sandbox, "sandbox", false, "mark payments as test-channel payments (sandbox:true; lookups then need include_sandbox=true)")
 	fs.BoolVar(&c.PartialCancelKeepsPaid, "partial-cancel-keeps-paid", false, "leave a partly cancelled payment in status paid")
 	fs.StringVar(&c.PublicURL, "public-url", "", "`URL` browsers use to reach the emulator (default: from each request)")
@@ -56,7 +108,17 @@ func parseEmulatorFlags(env Env) (emulatorConfig, error) {
 		fmt.Fprintln(env.Stderr, "payresult emulator: --webhook-retries must be between 0 and 5")
 		return c, ErrUsage
 	}
+	if c.Seed == 0 {
+		c.Seed = randomSeed()
+	}
 	return c, nil
+}
+
+// randomSeed is a seed no earlier start is likely to have drawn.
+func randomSeed() int64 {
+	var b [8]byte
+	rand.Read(b[:])
+	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
 }
 
 // runEmulator serves the offline PortOne V1 sandbox until ctx ends.
@@ -69,15 +131,33 @@ func runEmulator(ctx context.Context, env Env) error {
 		return err
 	}
 	c.Logger = slog.New(slog.NewTextHandler(env.Stderr, nil))
-	em := emulator.New(c.Config)
+	var storage emulator.Storage
+	kept := "in memory"
+	if c.db != "" {
+		dbCfg := &serveConfig{DB: c.db}
+		db, err := openDB(ctx, dbCfg)
+		if err != nil {
+			return fmt.Errorf("emulator: %w", err)
+		}
+		defer db.Close()
+		storage = sandboxStorage(db)
+		kept = "kept in " + c.db
+		if dbCfg.IsPostgres() {
+			kept = "kept in PostgreSQL"
+		}
+	}
+	em, err := openEmulator(ctx, c.Config, storage)
+	if err != nil {
+		return fmt.Errorf("emulator: %w", err)
+	}
 	defer em.Close()
 	ln, err := net.Listen("tcp", c.addr)
 	if err != nil {
 		return fmt.Errorf("emulator: %w", err)
 	}
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(env.Stdout, "payresult emulator: PortOne V1 sandbox at %s (imp_key %s, imp_secret %s, merchant code %s); iamport.js at %s/v1/iamport.js, control API at %s/__emulator/\n",
-		url, c.APIKey, c.APISecret, c.MerchantCode, url, url)
+	fmt.Fprintf(env.Stdout, "payresult emulator: PortOne V1 sandbox at %s (imp_key %s, imp_secret %s, merchant code %s); iamport.js at %s/v1/iamport.js, control API at %s/__emulator/; state %s\n",
+		url, c.APIKey, c.APISecret, c.MerchantCode, url, url, kept)
 	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -34,16 +34,21 @@ func runServe(ctx context.Context, env Env) error {
 		return err
 	}
 	log := newLogger(cfg.LogFormat, env.Stderr)
-	store, err := openStore(ctx, cfg, log)
+	db, err := openDB(ctx, cfg)
 	if err != nil {
 		return err
 	}
+	store := batchTimeline(db, log)
 	defer store.Close()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
 	}
-	svc := newService(cfg, store, ln.Addr().(*net.TCPAddr), log)
+	svc, err := newService(ctx, cfg, store, sandboxStorage(db), ln.Addr().(*net.TCPAddr), log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	defer svc.close()
 	svc.announce(env.Stdout)
 	return svc.serve(ctx, ln)
@@ -64,7 +69,9 @@ type service struct {
 	public   string // URL browsers and PortOne use
 }
 
-func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log *slog.Logger) *service {
+// newService wires a service on store. In sandbox mode its emulator keeps
+// its state in sandbox (see sandboxStorage), or in memory when nil.
+func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sandbox emulator.Storage, addr *net.TCPAddr, log *slog.Logger) (*service, error) {
 	s := &service{cfg: cfg, log: log, store: store}
 	s.localURL, s.public = serverURLs(addr, cfg.PublicURL)
 	s.gateway = &portone.Client{BaseURL: cfg.PortOneURL, Key: cfg.PortOneKey, Secret: cfg.PortOneSecret, OnRetry: s.logRetry}
@@ -73,11 +80,15 @@ func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log 
 		WebhookAllow: cfg.WebhookAllow, TrustedProxies: cfg.TrustedProxies, Logger: log,
 	}
 	if cfg.Sandbox {
-		s.emulator = emulator.New(emulator.Config{
+		emCfg := emulator.Config{
 			WebhookURL: s.localURL + "/portone/webhook",
 			PublicURL:  s.public + "/sandbox",
 			Logger:     log.With("component", "emulator"),
-		})
+		}
+		var err error
+		if s.emulator, err = openEmulator(ctx, emCfg, sandbox); err != nil {
+			return nil, err
+		}
 		ec := s.emulator.Config()
 		// The processor calls the emulator over loopback like any PortOne
 		// client, so faults injected into the emulator reach it.
@@ -102,7 +113,7 @@ func newService(cfg *serveConfig, store payresult.Store, addr *net.TCPAddr, log 
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	return s
+	return s, nil
 }
 
 // logRetry logs each retried PortOne call: a run of these is the first
@@ -265,20 +276,36 @@ func (s *service) close() {
 	}
 }
 
-// openStore opens the database PAYRESULT_DB names. Timeline lines are
-// written in batches beside the changes (see package timeline); closing
-// the store writes those still waiting.
+// openStore opens the database PAYRESULT_DB names, with timeline lines
+// batched (see batchTimeline).
 func openStore(ctx context.Context, cfg *serveConfig, log *slog.Logger) (payresult.Store, error) {
-	var st payresult.Store
-	var err error
+	st, err := openDB(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return batchTimeline(st, log), nil
+}
+
+// openDB opens the database PAYRESULT_DB names.
+func openDB(ctx context.Context, cfg *serveConfig) (payresult.Store, error) {
 	if cfg.IsPostgres() {
-		if st, err = postgres.Open(ctx, cfg.DB); err != nil {
+		st, err := postgres.Open(ctx, cfg.DB)
+		if err != nil {
 			return nil, fmt.Errorf("opening PostgreSQL (PAYRESULT_DB): %w", err)
 		}
-	} else if st, err = sqlite.Open(ctx, cfg.DB); err != nil {
+		return st, nil
+	}
+	st, err := sqlite.Open(ctx, cfg.DB)
+	if err != nil {
 		return nil, fmt.Errorf("opening SQLite file %s (PAYRESULT_DB): %w", cfg.DB, err)
 	}
-	return timeline.Batched(st, timeline.Options{Logger: log.With("component", "timeline")}), nil
+	return st, nil
+}
+
+// batchTimeline writes st's timeline lines in batches beside the changes
+// (see package timeline); closing the store writes those still waiting.
+func batchTimeline(st payresult.Store, log *slog.Logger) payresult.Store {
+	return timeline.Batched(st, timeline.Options{Logger: log.With("component", "timeline")})
 }
 
 func dbKind(cfg *serveConfig) string {

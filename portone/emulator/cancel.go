@@ -70,13 +70,17 @@ func (e *Emulator) cancel(a cancelArgs) (portone.Payment, error) {
 	if e.cfg.PartialCancelKeepsPaid && p.CancelAmount.Cmp(p.Amount) < 0 {
 		p.Status = portone.StatusPaid
 	}
-	e.ledger.replace(rec, p)
-	if !a.console {
-		rec.apiCancels++
-	}
+	err := e.update(rec, p, func(r *record) {
+		if !a.console {
+			r.apiCancels++
+		}
+	})
 	hook := rec.hook
 	out := clonePayment(rec.p)
 	e.mu.Unlock()
+	if err != nil {
+		return portone.Payment{}, err
+	}
 	if a.console || (a.enableWebhook && len(hook.urls) > 0) {
 		e.hooks.send(hook, notice{ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: portone.StatusCancelled, CancellationID: c.CancellationID}, nil)
 	}
@@ -168,11 +172,14 @@ func (e *Emulator) handleCancel(w http.ResponseWriter, r *http.Request) {
 	}
 	pay, err := e.cancel(a)
 	var ce *CancelError
-	if errors.As(err, &ce) {
+	switch {
+	case errors.As(err, &ce):
 		writeFail(w, http.StatusOK, ce.Code, ce.Message)
-		return
+	case err != nil:
+		writeFail(w, http.StatusInternalServerError, -1, err.Error())
+	default:
+		writeOK(w, &pay)
 	}
-	writeOK(w, &pay)
 }
 
 // ConsoleCancel cancels amount of the payment impUID (zero: all that

@@ -102,10 +102,12 @@ func TestPaymentConformance(t *testing.T) {
 	auth := map[string]string{"Authorization": tok}
 	var bodies []string
 	get := func(path string) {
-		status, body := serve(t, e, apiCall{method: "GET", path: path, header: auth})
+		c := apiCall{method: "GET", path: path, header: auth}
+		status, body := serve(t, e, c)
 		if status != http.StatusOK {
 			t.Fatalf("GET %s: %d %s", path, status, body)
 		}
+		checkV1Answer(t, c, status, body)
 		bodies = append(bodies, body)
 	}
 	get("/payments/imp_803037736674")

@@ -5,22 +5,70 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/payresult/payresult/portone"
 )
 
+// ControlEndpoint is one endpoint of the control API.
+type ControlEndpoint struct {
+	Method string `json:"method"`
+	Path   string `json:"path"`
+	Doc    string `json:"doc"`
+}
+
+// control lists the JSON control API for tests and scripts, in the order
+// GET /__emulator/ and `payresult emulator --help` show it.
+func (e *Emulator) control() []struct {
+	ControlEndpoint
+	h http.HandlerFunc
+} {
+	type ep = struct {
+		ControlEndpoint
+		h http.HandlerFunc
+	}
+	return []ep{
+		{ControlEndpoint{"GET", "/__emulator/", "this list"}, e.handleControlIndex},
+		{ControlEndpoint{"POST", "/__emulator/payments", "complete a payment without a browser: request_pay's parameters " +
+			"plus outcome (paid, failed, cancelled_by_user, vbank_issued, abandoned); answers the payment and " +
+			"the exact redirect URL"}, e.handleControlPay},
+		{ControlEndpoint{"GET", "/__emulator/payments", "the whole ledger"}, e.handleControlLedger},
+		{ControlEndpoint{"GET", "/__emulator/payments/{imp_uid}", "one payment, whatever its sandbox flag"}, e.handleControlPayment},
+		{ControlEndpoint{"PUT", "/__emulator/payments/{imp_uid}", "store a payment in any state, sending no webhook"}, e.handleControlPut},
+		{ControlEndpoint{"POST", "/__emulator/payments/{imp_uid}/deposit", "the buyer pays into the virtual account"}, e.handleControlDeposit},
+		{ControlEndpoint{"POST", "/__emulator/payments/{imp_uid}/cancel", "a cancel in PortOne's console, sending a " +
+			"cancelled webhook; {\"amount\": n} cancels part"}, e.handleControlCancel},
+		{ControlEndpoint{"GET", "/__emulator/faults", "the faults in force"}, e.handleControlFaults},
+		{ControlEndpoint{"PUT", "/__emulator/faults", "replace the faults: webhook drop, duplicate, delay, order, " +
+			"content type and retries; API error rate, status, latency and hang; redirect flavour and POST"}, e.handleControlSetFaults},
+		{ControlEndpoint{"GET", "/__emulator/webhooks", "every webhook delivery attempt with its answer"}, e.handleControlWebhooks},
+		{ControlEndpoint{"POST", "/__emulator/reset", "forget every payment, prepared amount, token and webhook; restore the faults"}, e.handleControlReset},
+	}
+}
+
+// ControlAPI lists the control API's endpoints.
+func ControlAPI() []ControlEndpoint {
+	var out []ControlEndpoint
+	for _, c := range (&Emulator{}).control() {
+		out = append(out, c.ControlEndpoint)
+	}
+	return out
+}
+
 // controlRoutes adds the JSON control API for tests and scripts.
 func (e *Emulator) controlRoutes(mux *http.ServeMux) {
-	mux.HandleFunc("POST /__emulator/payments", e.handleControlPay)
-	mux.HandleFunc("GET /__emulator/payments", e.handleControlLedger)
-	mux.HandleFunc("GET /__emulator/payments/{imp_uid}", e.handleControlPayment)
-	mux.HandleFunc("PUT /__emulator/payments/{imp_uid}", e.handleControlPut)
-	mux.HandleFunc("POST /__emulator/payments/{imp_uid}/deposit", e.handleControlDeposit)
-	mux.HandleFunc("POST /__emulator/payments/{imp_uid}/cancel", e.handleControlCancel)
-	mux.HandleFunc("GET /__emulator/faults", e.handleControlFaults)
-	mux.HandleFunc("PUT /__emulator/faults", e.handleControlSetFaults)
-	mux.HandleFunc("GET /__emulator/webhooks", e.handleControlWebhooks)
-	mux.HandleFunc("POST /__emulator/reset", e.handleControlReset)
+	for _, c := range e.control() {
+		pattern := c.Path
+		if strings.HasSuffix(pattern, "/") {
+			pattern += "{$}"
+		}
+		mux.HandleFunc(c.Method+" "+pattern, c.h)
+	}
+}
+
+// handleControlIndex lists the control API.
+func (e *Emulator) handleControlIndex(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"endpoints": ControlAPI()})
 }
 
 // controlError answers {"error": {"code", "message"}}, as payresult's
@@ -31,6 +79,15 @@ func controlError(w http.ResponseWriter, status int, code, msg string, extra map
 		body[k] = v
 	}
 	writeJSON(w, status, body)
+}
+
+// controlFail answers err: with status and code, or 500 storage_failed
+// when the sandbox could not save the change.
+func controlFail(w http.ResponseWriter, status int, code string, err error) {
+	if errors.Is(err, ErrStorage) {
+		status, code = http.StatusInternalServerError, "storage_failed"
+	}
+	controlError(w, status, code, err.Error(), nil)
 }
 
 // payAnswer is the answer of POST /__emulator/payments.
@@ -70,7 +127,7 @@ func (e *Emulator) handleControlPay(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil {
-		controlError(w, http.StatusBadRequest, "bad_request", err.Error(), nil)
+		controlFail(w, http.StatusBadRequest, "bad_request", err)
 		return
 	}
 	defer res.Release()
@@ -102,7 +159,7 @@ func (e *Emulator) handleControlPut(w http.ResponseWriter, r *http.Request) {
 	p.ImpUID = r.PathValue("imp_uid")
 	got, err := e.Put(p)
 	if err != nil {
-		controlError(w, http.StatusBadRequest, "invalid_payment", err.Error(), nil)
+		controlFail(w, http.StatusBadRequest, "invalid_payment", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, got)
@@ -111,7 +168,7 @@ func (e *Emulator) handleControlPut(w http.ResponseWriter, r *http.Request) {
 func (e *Emulator) handleControlDeposit(w http.ResponseWriter, r *http.Request) {
 	p, err := e.Deposit(r.PathValue("imp_uid"))
 	if err != nil {
-		controlError(w, http.StatusConflict, "not_depositable", err.Error(), nil)
+		controlFail(w, http.StatusConflict, "not_depositable", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, p)
@@ -132,11 +189,14 @@ func (e *Emulator) handleControlCancel(w http.ResponseWriter, r *http.Request) {
 	}
 	pay, err := e.ConsoleCancel(r.PathValue("imp_uid"), amount)
 	var ce *CancelError
-	if errors.As(err, &ce) {
+	switch {
+	case errors.As(err, &ce):
 		controlError(w, http.StatusConflict, "refused", ce.Message, nil)
-		return
+	case err != nil:
+		controlFail(w, http.StatusInternalServerError, "cancel_failed", err)
+	default:
+		writeJSON(w, http.StatusOK, pay)
 	}
-	writeJSON(w, http.StatusOK, pay)
 }
 
 func (e *Emulator) handleControlFaults(w http.ResponseWriter, r *http.Request) {
@@ -164,6 +224,9 @@ func (e *Emulator) handleControlWebhooks(w http.ResponseWriter, r *http.Request)
 }
 
 func (e *Emulator) handleControlReset(w http.ResponseWriter, r *http.Request) {
-	e.Reset()
+	if err := e.Reset(); err != nil {
+		controlFail(w, http.StatusInternalServerError, "reset_failed", err)
+		return
+	}
 	w.WriteHeader(http.StatusNoContent)
 }

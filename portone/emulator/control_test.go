@@ -134,7 +134,7 @@ func TestSeedDeterminism(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return []string{res.Payment.ImpUID, res.Payment.ApplyNum.String, res.Payment.PGTID.String, e.issueToken().AccessToken}
+		return []string{res.Payment.ImpUID, res.Payment.ApplyNum.String, res.Payment.PGTID.String, mustToken(t, e).AccessToken}
 	}
 	a, _ := newTestEmulator(t, Config{Seed: 42})
 	b, _ := newTestEmulator(t, Config{Seed: 42})

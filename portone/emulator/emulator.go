@@ -9,6 +9,7 @@
 package emulator
 
 import (
+	"context"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -89,6 +90,9 @@ type Emulator struct {
 	faults   Faults
 	faultRng *rand.Rand // fault decisions; guarded by faultMu
 
+	// store keeps the state across restarts; nil keeps it in memory only.
+	store Storage
+
 	hooks     *webhookSender
 	closed    chan struct{} // closed by Close
 	closeOnce sync.Once
@@ -120,28 +124,31 @@ func New(cfg Config) *Emulator {
 		e.now = time.Now
 	}
 	e.hooks = newWebhookSender(e, cfg.HTTPClient)
+	e.ledger = newLedger()
+	e.reseed(0)
 	e.resetState()
 	e.mux = e.routes()
 	return e
 }
 
-// resetState puts the ledger, tokens, faults and random sources back to
-// their state right after New.
+// resetState puts the tokens, faults and fault source back to their
+// state right after New.
 func (e *Emulator) resetState() {
-	seed := uint64(e.cfg.Seed)
-	e.mu.Lock()
-	e.ledger = newLedger()
-	e.rng = rand.New(rand.NewPCG(seed, 0x9e3779b97f4a7c15))
-	e.mu.Unlock()
-
 	e.tokMu.Lock()
 	e.token.Store(nil)
 	e.tokMu.Unlock()
 
 	e.faultMu.Lock()
 	e.faults = Faults{WebhookRetries: e.cfg.WebhookRetries, WebhookRetryInterval: Duration(e.cfg.WebhookRetryInterval)}
-	e.faultRng = rand.New(rand.NewPCG(seed, 0x6a09e667f3bcc909))
+	e.faultRng = rand.New(rand.NewPCG(uint64(e.cfg.Seed), 0x6a09e667f3bcc909))
 	e.faultMu.Unlock()
+}
+
+// reseed starts the id source at run boot of the seed's sequence: 0 for
+// an emulator without Storage, and a new number from the Storage at every
+// start and reset of one with it. Callers hold mu.
+func (e *Emulator) reseed(boot int64) {
+	e.rng = rand.New(rand.NewPCG(uint64(e.cfg.Seed), 0x9e3779b97f4a7c15+uint64(boot)))
 }
 
 // ServeHTTP serves the REST API, /v1/iamport.js, the payment window and
@@ -158,11 +165,32 @@ func (e *Emulator) Close() error {
 }
 
 // Reset forgets every payment, prepared amount, token and webhook
-// delivery and restores the configured faults. Ids start again from the
-// seed, so a run after Reset repeats the run after New.
-func (e *Emulator) Reset() {
+// delivery and restores the configured faults. Without Storage, ids start
+// again from the seed, so a run after Reset repeats the run after New.
+// With Storage, its entries are deleted too, but ids go on from a new
+// point of its sequence: an id handed out before the reset may still be
+// bound to an order somewhere.
+func (e *Emulator) Reset() error {
 	e.hooks.reset()
+	e.mu.Lock()
+	var boot int64
+	if e.store != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), storageTimeout)
+		defer cancel()
+		err := e.store.Clear(ctx)
+		if err == nil {
+			boot, err = e.store.Next(ctx, counterBoot)
+		}
+		if err != nil {
+			e.mu.Unlock()
+			return storeErr("resetting the sandbox", err)
+		}
+	}
+	e.ledger = newLedger()
+	e.reseed(boot)
+	e.mu.Unlock()
 	e.resetState()
+	return nil
 }
 
 // Config returns the configuration in effect, with defaults filled in.

@@ -191,3 +191,13 @@ func decodeEnvelope[T any](t testing.TB, body string) T {
 	}
 	return env.Response
 }
+
+// mustToken issues a token through issueToken or fails the test.
+func mustToken(t testing.TB, e *Emulator) tokenAnswer {
+	t.Helper()
+	tok, err := e.issueToken()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -43,21 +44,27 @@ func newLedger() ledger {
 	}
 }
 
-// insert adds r holding p, which must have a new imp_uid.
-func (l *ledger) insert(r *record, p portone.Payment) {
+// setPayment makes p the payment of r, with its wire form and, when the
+// status changed, the time of that change.
+func (r *record) setPayment(p portone.Payment) {
+	if r.wire == nil || r.p.Status != p.Status {
+		r.updated = lastChange(&p)
+	}
 	r.p, r.wire = p, encodePayment(&p)
-	r.updated = lastChange(&p)
-	l.seq++
-	r.seq = l.seq
+}
+
+// add indexes r, a record with a new imp_uid and its seq set.
+func (l *ledger) add(r *record) {
+	l.seq = max(l.seq, r.seq)
 	l.byImpUID[r.p.ImpUID] = r
 	l.byMerchant[r.p.MerchantUID] = append(l.byMerchant[r.p.MerchantUID], r)
 	l.all = append(l.all, r)
 }
 
-// replace swaps the payment of an existing record for p, keeping its
-// place in every index.
-func (l *ledger) replace(r *record, p portone.Payment) {
-	if r.p.MerchantUID != p.MerchantUID {
+// replace makes the record r what next is, keeping its place in every
+// index.
+func (l *ledger) replace(r *record, next record) {
+	if r.p.MerchantUID != next.p.MerchantUID {
 		list := l.byMerchant[r.p.MerchantUID]
 		for i, x := range list {
 			if x == r {
@@ -65,13 +72,59 @@ func (l *ledger) replace(r *record, p portone.Payment) {
 				break
 			}
 		}
-		l.byMerchant[p.MerchantUID] = append(l.byMerchant[p.MerchantUID], r)
+		l.byMerchant[next.p.MerchantUID] = append(l.byMerchant[next.p.MerchantUID], r)
 	}
-	if r.p.Status != p.Status {
-		r.updated = lastChange(&p)
+	*r = next
+}
+
+// insert saves and indexes r holding p, a payment the ledger does not
+// have. An empty p.ImpUID gets a fresh id, one that neither the ledger
+// nor the Storage has ever held. Callers hold mu.
+func (e *Emulator) insert(r *record, p portone.Payment) error {
+	fresh := p.ImpUID == ""
+	r.seq = e.ledger.seq + 1
+	for {
+		if fresh {
+			p.ImpUID = e.newImpUID()
+		}
+		r.setPayment(p)
+		saved := true
+		err := e.persist("saving payment "+p.ImpUID, func(ctx context.Context, s Storage) error {
+			var err error
+			if fresh {
+				saved, err = s.Insert(ctx, kindPayment, p.ImpUID, encodeRecord(r))
+				return err
+			}
+			return s.Put(ctx, kindPayment, p.ImpUID, encodeRecord(r))
+		})
+		if err != nil {
+			return err
+		}
+		if saved {
+			break
+		}
+		// Another process on the same Storage drew this id: draw again.
 	}
-	r.p = p
-	r.wire = encodePayment(&r.p)
+	e.ledger.add(r)
+	return nil
+}
+
+// update saves and applies a change to r: its payment becomes p, and
+// change (if not nil) alters the rest of it. Nothing changes when the
+// Storage fails. Callers hold mu.
+func (e *Emulator) update(r *record, p portone.Payment, change func(*record)) error {
+	next := *r
+	next.setPayment(p)
+	if change != nil {
+		change(&next)
+	}
+	if err := e.persist("saving payment "+p.ImpUID, func(ctx context.Context, s Storage) error {
+		return s.Put(ctx, kindPayment, p.ImpUID, encodeRecord(&next))
+	}); err != nil {
+		return err
+	}
+	e.ledger.replace(r, next)
+	return nil
 }
 
 // lastChange is the latest time recorded on p.
@@ -165,16 +218,17 @@ func (e *Emulator) Put(p portone.Payment) (portone.Payment, error) {
 	normalize(&p)
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if p.ImpUID == "" {
-		p.ImpUID = e.newImpUID()
-	}
 	if r, ok := e.ledger.byImpUID[p.ImpUID]; ok {
-		e.ledger.replace(r, p)
-		return r.p, nil
+		if err := e.update(r, p, nil); err != nil {
+			return portone.Payment{}, err
+		}
+		return clonePayment(r.p), nil
 	}
 	r := &record{hook: e.defaultHookTarget()}
-	e.ledger.insert(r, p)
-	return r.p, nil
+	if err := e.insert(r, p); err != nil {
+		return portone.Payment{}, err
+	}
+	return clonePayment(r.p), nil
 }
 
 // Payment returns the payment with impUID, whatever its sandbox flag.

@@ -115,9 +115,12 @@ func (e *Emulator) Deposit(impUID string) (*portone.Payment, error) {
 	}
 	p := clonePayment(r.p)
 	p.Status, p.PaidAt = portone.StatusPaid, e.nowUnix()
-	e.ledger.replace(r, p)
+	err := e.update(r, p, nil)
 	hook := r.hook
 	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	e.hooks.send(hook, notice{ImpUID: p.ImpUID, MerchantUID: p.MerchantUID, Status: portone.StatusPaid}, nil)
 	return &p, nil
 }

@@ -97,7 +97,10 @@ func (e *Emulator) Pay(req PaymentRequest, outcome Outcome) (*Result, error) {
 	if !outcome.Valid() {
 		return nil, fmt.Errorf("emulator: unknown outcome %q", outcome)
 	}
-	impUID, refusal := e.open(req, modeRedirect)
+	impUID, refusal, err := e.open(req, modeRedirect)
+	if err != nil {
+		return nil, err
+	}
 	if refusal != nil {
 		return refusal, fmt.Errorf("%w: %s", ErrRefused, refusal.ErrorMsg)
 	}
@@ -119,14 +122,14 @@ func closedChan() <-chan struct{} {
 
 // open validates req as PortOne does before the window opens and, if it
 // passes, records a ready payment. It returns the new imp_uid, or the
-// refusal.
-func (e *Emulator) open(req PaymentRequest, mode string) (string, *Result) {
+// refusal, or the Storage's failure.
+func (e *Emulator) open(req PaymentRequest, mode string) (string, *Result, error) {
 	prof, mid, ok := lookupPG(req.PG)
 	switch {
 	case !ok:
-		return "", refused(req, portone.MsgPayUnknownPG)
+		return "", refused(req, portone.MsgPayUnknownPG), nil
 	case req.MerchantUID == "" || len(req.MerchantUID) > maxMerchantUID || req.Amount.Sign() <= 0:
-		return "", refused(req, portone.MsgPayBadParams)
+		return "", refused(req, portone.MsgPayBadParams), nil
 	}
 	if req.Currency == "" {
 		req.Currency = "KRW"
@@ -134,11 +137,11 @@ func (e *Emulator) open(req PaymentRequest, mode string) (string, *Result) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.ledger.paidAttempt(req.MerchantUID) != nil {
-		return "", refused(req, portone.MsgPayAlreadyPaid)
+		return "", refused(req, portone.MsgPayAlreadyPaid), nil
 	}
 	if prep, ok := e.ledger.prepared[req.MerchantUID]; ok &&
 		(prep.Amount != req.Amount || (prep.Currency != "" && prep.Currency != req.Currency)) {
-		return "", refused(req, portone.MsgPayAmountMismatch)
+		return "", refused(req, portone.MsgPayAmountMismatch), nil
 	}
 	p := e.readyPayment(req, prof, mid)
 	r := &record{hook: e.defaultHookTarget(), redirect: redirectTarget{url: req.RedirectURL, mode: mode, mobile: req.Mobile, pg: prof}}
@@ -146,8 +149,10 @@ func (e *Emulator) open(req PaymentRequest, mode string) (string, *Result) {
 		r.hook.urls = append([]string(nil), req.NoticeURLs...)
 	}
 	r.dueAt = req.VbankDue
-	e.ledger.insert(r, p)
-	return p.ImpUID, nil
+	if err := e.insert(r, p); err != nil {
+		return "", nil, err
+	}
+	return r.p.ImpUID, nil, nil
 }
 
 // readyPayment is the record PortOne creates when the window opens.
@@ -164,7 +169,7 @@ func (e *Emulator) readyPayment(req PaymentRequest, prof pgProfile, mid string) 
 		return portone.NewNullString(s)
 	}
 	p := portone.Payment{
-		ImpUID: e.newImpUID(), MerchantUID: req.MerchantUID, Amount: req.Amount, Currency: req.Currency,
+		MerchantUID: req.MerchantUID, Amount: req.Amount, Currency: req.Currency,
 		Name: opt(req.Name), PayMethod: req.PayMethod, PGProvider: portone.NewNullString(prof.provider),
 		PGID: portone.NewNullString(mid), Channel: portone.NewNullString(channel),
 		BuyerName: opt(req.BuyerName), BuyerEmail: opt(req.BuyerEmail), BuyerTel: opt(req.BuyerTel),
@@ -175,6 +180,10 @@ func (e *Emulator) readyPayment(req PaymentRequest, prof pgProfile, mid string) 
 	return p
 }
 
+// errNotInWindow is finish's answer for a payment whose window is not
+// open: unknown, already finished, or no longer ready.
+var errNotInWindow = errors.New("emulator: no payment waiting in a window")
+
 // finish applies outcome to the ready payment impUID, then sends its
 // webhook and builds its redirect in the order the faults ask for.
 func (e *Emulator) finish(impUID string, outcome Outcome) (*Result, error) {
@@ -182,14 +191,16 @@ func (e *Emulator) finish(impUID string, outcome Outcome) (*Result, error) {
 	r, ok := e.ledger.byImpUID[impUID]
 	if !ok || r.redirect.done || r.p.Status != portone.StatusReady {
 		e.mu.Unlock()
-		return nil, fmt.Errorf("emulator: payment %s is not waiting in a window", impUID)
+		return nil, fmt.Errorf("%w: %s", errNotInWindow, impUID)
 	}
 	p := clonePayment(r.p)
 	res := e.applyOutcome(r, &p, outcome)
-	r.redirect.done = true
-	e.ledger.replace(r, p)
+	err := e.update(r, p, func(r *record) { r.redirect.done = true })
 	hook, target := r.hook, r.redirect
 	e.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 
 	res.Payment = &p
 	f := e.Faults()

@@ -1,6 +1,7 @@
 package emulator
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/payresult/payresult/portone"
@@ -23,6 +24,34 @@ func readPrepared(r *http.Request) (portone.Prepared, bool) {
 	return portone.Prepared{MerchantUID: m, Amount: amount, Currency: p.get("currency")}, true
 }
 
+// preparedAnswer is a prepared amount as PortOne answers it
+// (PaymentPrepareAnnotation): currency is null when the amount was
+// registered without one.
+type preparedAnswer struct {
+	MerchantUID string             `json:"merchant_uid"`
+	Amount      portone.Amount     `json:"amount"`
+	Currency    portone.NullString `json:"currency"`
+}
+
+func answerPrepared(p portone.Prepared) preparedAnswer {
+	a := preparedAnswer{MerchantUID: p.MerchantUID, Amount: p.Amount}
+	if p.Currency != "" {
+		a.Currency = portone.NewNullString(p.Currency)
+	}
+	return a
+}
+
+// setPrepared saves and records prep. Callers hold mu.
+func (e *Emulator) setPrepared(prep portone.Prepared) error {
+	if err := e.persist("saving prepared amount "+prep.MerchantUID, func(ctx context.Context, s Storage) error {
+		return s.Put(ctx, kindPrepared, prep.MerchantUID, phpJSON(answerPrepared(prep)))
+	}); err != nil {
+		return err
+	}
+	e.ledger.prepared[prep.MerchantUID] = prep
+	return nil
+}
+
 // handlePrepare serves POST /payments/prepare. A merchant_uid can be
 // registered once; a second registration is a business error (HTTP 200).
 func (e *Emulator) handlePrepare(w http.ResponseWriter, r *http.Request) {
@@ -33,19 +62,25 @@ func (e *Emulator) handlePrepare(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.Lock()
 	_, dup := e.ledger.prepared[prep.MerchantUID]
+	var err error
 	if !dup {
-		e.ledger.prepared[prep.MerchantUID] = prep
+		err = e.setPrepared(prep)
 	}
 	e.mu.Unlock()
-	if dup {
+	switch {
+	case err != nil:
+		writeFail(w, http.StatusInternalServerError, -1, err.Error())
+	case dup:
 		writeFail(w, http.StatusOK, 1, portone.MsgPrepareDuplicate)
-		return
+	default:
+		writeOK(w, answerPrepared(prep))
 	}
-	writeOK(w, prep)
 }
 
 // handleUpdatePrepared serves PUT /payments/prepare: 404 unless the
-// merchant_uid was registered.
+// merchant_uid was registered. The registration is replaced whole: an
+// update without a currency drops the currency check, as PortOne
+// documents (null means no currency check).
 func (e *Emulator) handleUpdatePrepared(w http.ResponseWriter, r *http.Request) {
 	prep, ok := readPrepared(r)
 	if !ok {
@@ -54,15 +89,19 @@ func (e *Emulator) handleUpdatePrepared(w http.ResponseWriter, r *http.Request) 
 	}
 	e.mu.Lock()
 	_, found := e.ledger.prepared[prep.MerchantUID]
+	var err error
 	if found {
-		e.ledger.prepared[prep.MerchantUID] = prep
+		err = e.setPrepared(prep)
 	}
 	e.mu.Unlock()
-	if !found {
+	switch {
+	case err != nil:
+		writeFail(w, http.StatusInternalServerError, -1, err.Error())
+	case !found:
 		writeFail(w, http.StatusNotFound, -1, portone.MsgPrepareNotFound)
-		return
+	default:
+		writeOK(w, answerPrepared(prep))
 	}
-	writeOK(w, prep)
 }
 
 // handlePrepared serves GET /payments/prepare/{merchant_uid}.
@@ -74,13 +113,13 @@ func (e *Emulator) handlePrepared(w http.ResponseWriter, r *http.Request) {
 		writeFail(w, http.StatusNotFound, -1, portone.MsgPrepareNotFound)
 		return
 	}
-	writeOK(w, prep)
+	writeOK(w, answerPrepared(prep))
 }
 
 // Prepare registers amount for merchantUID as POST /payments/prepare
 // would, replacing an earlier registration.
-func (e *Emulator) Prepare(p portone.Prepared) {
+func (e *Emulator) Prepare(p portone.Prepared) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	e.ledger.prepared[p.MerchantUID] = p
+	return e.setPrepared(p)
 }

@@ -46,6 +46,7 @@ func TestRESTGolden(t *testing.T) {
 		call       apiCall
 		wantStatus int
 	}{
+		{"token", apiCall{method: "POST", path: "/users/getToken", body: `{"imp_key":"imp_apikey","imp_secret":"` + DefaultAPISecret + `"}`}, 200},
 		{"token_missing_params", apiCall{method: "POST", path: "/users/getToken", body: `{}`}, 400},
 		{"token_wrong_secret", apiCall{method: "POST", path: "/users/getToken", body: "imp_key=imp_apikey&imp_secret=nope", contentType: contentTypeForm}, 401},
 		{"payment_no_token", apiCall{method: "GET", path: "/payments/imp_803037736674"}, 401},
@@ -93,6 +94,7 @@ func TestRESTGolden(t *testing.T) {
 			t.Errorf("%s: status = %d, want %d (body %s)", s.name, status, s.wantStatus, body)
 		}
 		golden(t, s.name, []byte(body))
+		checkV1Answer(t, s.call, status, body)
 	}
 }
 
@@ -100,7 +102,7 @@ func TestRESTGolden(t *testing.T) {
 // the last minute, a new token after expiry, and the old one refused.
 func TestTokenRules(t *testing.T) {
 	e, clock := newTestEmulator(t, Config{})
-	first := e.issueToken()
+	first := mustToken(t, e)
 	if got, want := first.ExpiredAt-first.Now, portone.Time(1800); got != want {
 		t.Fatalf("lifetime = %d s, want %d", got, want)
 	}
@@ -125,7 +127,7 @@ func TestTokenRules(t *testing.T) {
 				t.Errorf("expired token: status %d, want 401", status)
 			}
 		}
-		got := e.issueToken()
+		got := mustToken(t, e)
 		if same := got.AccessToken == first.AccessToken; same != s.wantSame {
 			t.Errorf("%s: same token = %v, want %v", s.name, same, s.wantSame)
 		}

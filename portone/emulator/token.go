@@ -1,7 +1,9 @@
 package emulator
 
 import (
+	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"encoding/hex"
 	"net/http"
 	"strings"
@@ -23,6 +25,27 @@ type accessToken struct {
 	expiredAt portone.Time
 }
 
+// tokenV1 is the id under which the V1 token in force is saved.
+const tokenV1 = "v1"
+
+// savedToken is an accessToken as the Storage keeps it.
+type savedToken struct {
+	Value     string       `json:"value"`
+	ExpiredAt portone.Time `json:"expired_at"`
+}
+
+func (t *accessToken) encode() []byte {
+	return phpJSON(savedToken{Value: t.value, ExpiredAt: t.expiredAt})
+}
+
+func decodeToken(b []byte) (*accessToken, error) {
+	var s savedToken
+	if err := json.Unmarshal(b, &s); err != nil {
+		return nil, err
+	}
+	return &accessToken{value: s.Value, expiredAt: s.ExpiredAt}, nil
+}
+
 // tokenAnswer is the response of POST /users/getToken, in PortOne's key order.
 type tokenAnswer struct {
 	AccessToken string       `json:"access_token"`
@@ -31,17 +54,18 @@ type tokenAnswer struct {
 }
 
 // issueToken applies §2.1: the same token before expiry, five more
-// minutes when at most one minute is left, a new token after expiry.
-func (e *Emulator) issueToken() tokenAnswer {
+// minutes when at most one minute is left, a new token after expiry. A
+// token that changed is saved before it is handed out.
+func (e *Emulator) issueToken() (tokenAnswer, error) {
 	e.tokMu.Lock()
 	defer e.tokMu.Unlock()
 	now := e.nowUnix()
 	cur := e.token.Load()
+	next := cur
 	switch {
 	case cur != nil && now < cur.expiredAt:
 		if cur.expiredAt-now <= tokenExtendIn {
-			cur = &accessToken{value: cur.value, expiredAt: cur.expiredAt + tokenExtension}
-			e.token.Store(cur)
+			next = &accessToken{value: cur.value, expiredAt: cur.expiredAt + tokenExtension}
 		}
 	default:
 		e.mu.Lock()
@@ -50,10 +74,20 @@ func (e *Emulator) issueToken() tokenAnswer {
 			raw[i] = byte(e.rng.UintN(256))
 		}
 		e.mu.Unlock()
-		cur = &accessToken{value: hex.EncodeToString(raw[:]), expiredAt: now + tokenLifetime}
-		e.token.Store(cur)
+		next = &accessToken{value: hex.EncodeToString(raw[:]), expiredAt: now + tokenLifetime}
 	}
-	return tokenAnswer{AccessToken: cur.value, Now: now, ExpiredAt: cur.expiredAt}
+	if next != cur {
+		e.mu.Lock()
+		err := e.persist("saving the access token", func(ctx context.Context, s Storage) error {
+			return s.Put(ctx, kindToken, tokenV1, next.encode())
+		})
+		e.mu.Unlock()
+		if err != nil {
+			return tokenAnswer{}, err
+		}
+		e.token.Store(next)
+	}
+	return tokenAnswer{AccessToken: next.value, Now: now, ExpiredAt: next.expiredAt}, nil
 }
 
 // handleGetToken serves POST /users/getToken.
@@ -69,7 +103,12 @@ func (e *Emulator) handleGetToken(w http.ResponseWriter, r *http.Request) {
 		writeFail(w, http.StatusUnauthorized, -1, portone.MsgUnauthorized)
 		return
 	}
-	writeOK(w, e.issueToken())
+	tok, err := e.issueToken()
+	if err != nil {
+		writeFail(w, http.StatusInternalServerError, -1, err.Error())
+		return
+	}
+	writeOK(w, tok)
 }
 
 // requestToken finds the token in any of the three forms PortOne

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"encoding/json"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
@@ -77,8 +78,9 @@ func (e *Emulator) handleWindowOpen(w http.ResponseWriter, r *http.Request) {
 	)
 	if err != nil {
 		refusal = refused(req, portone.MsgPayBadParams)
-	} else {
-		impUID, refusal = e.open(req, mode)
+	} else if impUID, refusal, err = e.open(req, mode); err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": err.Error()})
+		return
 	}
 	if refusal != nil {
 		writeJSON(w, http.StatusOK, map[string]any{
@@ -145,6 +147,11 @@ func (e *Emulator) handleWindowOutcome(w http.ResponseWriter, r *http.Request) {
 	}
 	e.mu.RUnlock()
 	res, err := e.finish(impUID, outcome)
+	if errors.Is(err, ErrStorage) {
+		e.renderFinish(w, http.StatusInternalServerError, finishView{Kind: "error", Title: "오류 · Error",
+			Text: "샌드박스가 결제를 저장하지 못했습니다. 다시 시도해 주세요. · The sandbox could not save the payment; try again."})
+		return
+	}
 	if err != nil {
 		e.renderFinish(w, http.StatusConflict, finishView{Kind: "closed", Title: "처리된 결제 · Already done",
 			Text: "이미 처리된 결제입니다. · This payment has already been handled.", BackURL: back})
