@@ -4,10 +4,10 @@ import (
 	"context"
 	"testing"
 
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone/emulator"
 	"github.com/payresult/payresult/portone/emulator/storagetest"
 	"github.com/payresult/payresult/postgres"
-	"github.com/payresult/payresult/storetest"
 )
 
 // TestSandbox runs the sandbox Storage suite on a PostgreSQL schema,
@@ -15,7 +15,7 @@ import (
 // would.
 func TestSandbox(t *testing.T) {
 	storagetest.Run(t, func(t *testing.T) storagetest.Open {
-		url := storetest.PostgresURL(t)
+		url := testdb.PostgresURL(t)
 		return func(t *testing.T) emulator.Storage {
 			s, err := postgres.Open(context.Background(), url)
 			if err != nil {

@@ -12,8 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone/emulator"
-	"github.com/payresult/payresult/storetest"
 )
 
 // TestSandboxRestartKeepsState restarts serve in sandbox mode on the same
@@ -26,7 +26,7 @@ func TestSandboxRestartKeepsState(t *testing.T) {
 		db   func(t *testing.T) string
 	}{
 		{"sqlite", func(t *testing.T) string { return filepath.Join(t.TempDir(), "payresult.db") }},
-		{"postgres", func(t *testing.T) string { return storetest.PostgresURL(t) }},
+		{"postgres", func(t *testing.T) string { return testdb.PostgresURL(t) }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			env := map[string]string{"PAYRESULT_DB": tt.db(t)}

@@ -27,6 +27,9 @@ type cancelArgs struct {
 type CancelError struct {
 	Code    int
 	Message string
+	// Invalid is set when the request itself is wrong (an amount that is
+	// not a number of the currency's minor unit), not the payment's state.
+	Invalid bool
 }
 
 // Error returns the refusal with PortOne's message.
@@ -123,6 +126,19 @@ func (e *Emulator) cancelTarget(a cancelArgs) (*record, *CancelError) {
 
 // cancelAmount checks the checksum and the amount against what remains.
 func cancelAmount(p *portone.Payment, a cancelArgs) (portone.Amount, *CancelError) {
+	for _, f := range []struct {
+		name string
+		v    *portone.Amount
+	}{{"amount", a.amount}, {"checksum", a.checksum}} {
+		if f.v == nil {
+			continue
+		}
+		if err := checkAmount(f.name, *f.v, p.Currency); err != nil {
+			ce := refuse(-1, portone.MsgCancelBadAmount+" "+err.Error())
+			ce.Invalid = true
+			return portone.Amount{}, ce
+		}
+	}
 	remaining := p.Cancellable()
 	if remaining.Sign() <= 0 {
 		return portone.Amount{}, refuse(1, portone.MsgAlreadyCancelled)
@@ -163,7 +179,7 @@ func (e *Emulator) handleCancel(w http.ResponseWriter, r *http.Request) {
 	for key, dst := range map[string]**portone.Amount{"amount": &a.amount, "checksum": &a.checksum} {
 		v, ok, err := p.amount(key)
 		if err != nil {
-			writeFail(w, http.StatusOK, -1, portone.MsgCancelBadAmount)
+			writeFail(w, http.StatusOK, -1, portone.MsgCancelBadAmount+" "+err.Error())
 			return
 		}
 		if ok {

@@ -152,7 +152,14 @@ func (e *Emulator) handleControlPayment(w http.ResponseWriter, r *http.Request) 
 // handleControlPut stores a payment in any state (Emulator.Put).
 func (e *Emulator) handleControlPut(w http.ResponseWriter, r *http.Request) {
 	var p portone.Payment
-	if err := json.NewDecoder(io.LimitReader(r.Body, maxBody)).Decode(&p); err != nil {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err == nil {
+		err = checkJSON(body)
+	}
+	if err == nil {
+		err = json.Unmarshal(body, &p)
+	}
+	if err != nil {
 		controlError(w, http.StatusBadRequest, "bad_body", err.Error(), nil)
 		return
 	}
@@ -190,6 +197,8 @@ func (e *Emulator) handleControlCancel(w http.ResponseWriter, r *http.Request) {
 	pay, err := e.ConsoleCancel(r.PathValue("imp_uid"), amount)
 	var ce *CancelError
 	switch {
+	case errors.As(err, &ce) && ce.Invalid:
+		controlError(w, http.StatusBadRequest, "bad_amount", ce.Message, nil)
 	case errors.As(err, &ce):
 		controlError(w, http.StatusConflict, "refused", ce.Message, nil)
 	case err != nil:

@@ -211,6 +211,12 @@ func (e *Emulator) Put(p portone.Payment) (portone.Payment, error) {
 	case p.Amount.Sign() < 0 || p.CancelAmount.Sign() < 0 || p.CancelAmount.Cmp(p.Amount) > 0:
 		return portone.Payment{}, fmt.Errorf("%w: amount %s, cancel_amount %s", ErrInvalidPayment, p.Amount, p.CancelAmount)
 	}
+	if err := checkAmount("amount", p.Amount, p.Currency); err != nil {
+		return portone.Payment{}, fmt.Errorf("%w: %v", ErrInvalidPayment, err)
+	}
+	if err := checkAmount("cancel_amount", p.CancelAmount, p.Currency); err != nil {
+		return portone.Payment{}, fmt.Errorf("%w: %v", ErrInvalidPayment, err)
+	}
 	if p.StartedAt == 0 {
 		p.StartedAt = e.nowUnix()
 	}

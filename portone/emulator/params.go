@@ -49,11 +49,17 @@ func readParams(r *http.Request) (params, error) {
 		if err != nil {
 			return p, errBody
 		}
+		if err := checkForm(vals); err != nil {
+			return p, err
+		}
 		p.addValues(vals)
 		return p, nil
 	}
 	if len(trimmed) == 0 {
 		return p, nil
+	}
+	if err := checkJSON(trimmed); err != nil {
+		return p, err
 	}
 	dec := json.NewDecoder(bytes.NewReader(trimmed))
 	dec.UseNumber()
@@ -131,6 +137,8 @@ func (p params) has(key string) bool { return p.get(key) != "" }
 func (p params) list(key string) []string { return p.v[key] }
 
 // amount reads key as a money amount; ok is false when it is absent.
+// Whether it counts in the minor unit of its currency is for the caller
+// to check, once the currency is known.
 func (p params) amount(key string) (a portone.Amount, ok bool, err error) {
 	s := p.get(key)
 	if s == "" {

@@ -134,6 +134,9 @@ func (e *Emulator) open(req PaymentRequest, mode string) (string, *Result, error
 	if req.Currency == "" {
 		req.Currency = "KRW"
 	}
+	if err := checkAmount("amount", req.Amount, req.Currency); err != nil {
+		return "", refused(req, portone.MsgPayBadParams+" ("+err.Error()+")"), nil
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.ledger.paidAttempt(req.MerchantUID) != nil {

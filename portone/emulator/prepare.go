@@ -2,6 +2,8 @@ package emulator
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/payresult/payresult/portone"
@@ -10,18 +12,35 @@ import (
 // maxMerchantUID is PortOne's length limit on merchant_uid.
 const maxMerchantUID = 40
 
-// readPrepared reads the body of POST and PUT /payments/prepare.
-func readPrepared(r *http.Request) (portone.Prepared, bool) {
+// readPrepared reads the body of POST and PUT /payments/prepare. The
+// amount must count in the minor unit of the currency (KRW when none is
+// given).
+func readPrepared(r *http.Request) (portone.Prepared, error) {
 	p, err := readParams(r)
 	if err != nil {
-		return portone.Prepared{}, false
+		return portone.Prepared{}, err
 	}
 	m := p.get("merchant_uid")
 	amount, ok, err := p.amount("amount")
-	if m == "" || len(m) > maxMerchantUID || !ok || err != nil || amount.Sign() < 0 {
-		return portone.Prepared{}, false
+	switch {
+	case err != nil:
+		return portone.Prepared{}, err
+	case m == "" || len(m) > maxMerchantUID:
+		return portone.Prepared{}, fmt.Errorf("merchant_uid: give 1 to %d characters", maxMerchantUID)
+	case !ok || amount.Sign() < 0:
+		return portone.Prepared{}, errors.New("amount: give a number, 0 or more")
 	}
-	return portone.Prepared{MerchantUID: m, Amount: amount, Currency: p.get("currency")}, true
+	prep := portone.Prepared{MerchantUID: m, Amount: amount, Currency: p.get("currency")}
+	if err := checkAmount("amount", amount, prep.Currency); err != nil {
+		return portone.Prepared{}, err
+	}
+	return prep, nil
+}
+
+// failPrepareParams answers a prepare request PortOne refuses, with what
+// is wrong after PortOne's message.
+func failPrepareParams(w http.ResponseWriter, err error) {
+	writeFail(w, http.StatusBadRequest, -1, portone.MsgPrepareParams+" ("+err.Error()+")")
 }
 
 // preparedAnswer is a prepared amount as PortOne answers it
@@ -55,14 +74,13 @@ func (e *Emulator) setPrepared(prep portone.Prepared) error {
 // handlePrepare serves POST /payments/prepare. A merchant_uid can be
 // registered once; a second registration is a business error (HTTP 200).
 func (e *Emulator) handlePrepare(w http.ResponseWriter, r *http.Request) {
-	prep, ok := readPrepared(r)
-	if !ok {
-		writeFail(w, http.StatusBadRequest, -1, portone.MsgPrepareParams)
+	prep, err := readPrepared(r)
+	if err != nil {
+		failPrepareParams(w, err)
 		return
 	}
 	e.mu.Lock()
 	_, dup := e.ledger.prepared[prep.MerchantUID]
-	var err error
 	if !dup {
 		err = e.setPrepared(prep)
 	}
@@ -82,14 +100,13 @@ func (e *Emulator) handlePrepare(w http.ResponseWriter, r *http.Request) {
 // update without a currency drops the currency check, as PortOne
 // documents (null means no currency check).
 func (e *Emulator) handleUpdatePrepared(w http.ResponseWriter, r *http.Request) {
-	prep, ok := readPrepared(r)
-	if !ok {
-		writeFail(w, http.StatusBadRequest, -1, portone.MsgPrepareParams)
+	prep, err := readPrepared(r)
+	if err != nil {
+		failPrepareParams(w, err)
 		return
 	}
 	e.mu.Lock()
 	_, found := e.ledger.prepared[prep.MerchantUID]
-	var err error
 	if found {
 		err = e.setPrepared(prep)
 	}

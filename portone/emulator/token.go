@@ -3,8 +3,8 @@ package emulator
 import (
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strings"
 

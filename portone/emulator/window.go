@@ -77,7 +77,8 @@ func (e *Emulator) handleWindowOpen(w http.ResponseWriter, r *http.Request) {
 		refusal *Result
 	)
 	if err != nil {
-		refusal = refused(req, portone.MsgPayBadParams)
+		req.MerchantUID, req.RedirectURL = p.get("merchant_uid"), p.get("m_redirect_url")
+		refusal = refused(req, portone.MsgPayBadParams+" ("+err.Error()+")")
 	} else if impUID, refusal, err = e.open(req, mode); err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]any{"ok": false, "error": err.Error()})
 		return

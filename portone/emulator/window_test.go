@@ -223,7 +223,7 @@ func TestPrevalidationRefusals(t *testing.T) {
 func TestCallbackFlow(t *testing.T) {
 	e, _ := newTestEmulator(t, Config{})
 	srv, c := windowServer(t, e)
-	refusedAns := openWindow(t, c, srv.URL, map[string]any{"merchant_uid": "cb-1", "amount": "0", "mode": "callback"})
+	refusedAns := openWindow(t, c, srv.URL, map[string]any{"merchant_uid": "cb-1", "amount": 0, "mode": "callback"})
 	resp, _ := refusedAns["response"].(map[string]any)
 	if refusedAns["ok"] != false || resp["imp_success"] != false || resp["imp_uid"] != nil || resp["error_msg"] != portone.MsgPayBadParams {
 		t.Errorf("refused open = %v", refusedAns)
