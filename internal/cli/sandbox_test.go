@@ -82,6 +82,9 @@ func startEmulator(t *testing.T, args ...string) string {
 		done <- Run(ctx, append([]string{"emulator", "--addr", "127.0.0.1:0"}, args...), func(string) string { return "" }, &out, io.Discard)
 	}()
 	t.Cleanup(func() {
+		// Connections the client dialled but never used would hold the
+		// server's shutdown for up to 5 s.
+		emulatorClient.CloseIdleConnections()
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("emulator returned %v after cancel, want nil", err)
@@ -90,11 +93,15 @@ func startEmulator(t *testing.T, args ...string) string {
 	return waitEmulator(t, &out, done)
 }
 
+// emulatorClient is the HTTP client of the tests that run the emulator
+// command.
+var emulatorClient = &http.Client{Transport: &http.Transport{}, Timeout: 20 * time.Second}
+
 // controlPay pays merchantUID through an emulator's control API and
 // returns the imp_uid.
 func controlPay(t *testing.T, base, merchantUID string) string {
 	t.Helper()
-	res, err := http.Post(base+"/__emulator/payments", "application/json",
+	res, err := emulatorClient.Post(base+"/__emulator/payments", "application/json",
 		strings.NewReader(`{"merchant_uid":"`+merchantUID+`","amount":1000,"outcome":"paid"}`))
 	if err != nil {
 		t.Fatal(err)
@@ -120,13 +127,14 @@ func TestEmulatorCommandDB(t *testing.T) {
 	}()
 	base := waitEmulator(t, &out, done)
 	first := controlPay(t, base, "db-1")
+	emulatorClient.CloseIdleConnections()
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("emulator: %v", err)
 	}
 
 	again := startEmulator(t, "--db", db, "--seed", "5")
-	res, err := http.Get(again + "/__emulator/payments/" + first)
+	res, err := emulatorClient.Get(again + "/__emulator/payments/" + first)
 	if err != nil {
 		t.Fatal(err)
 	}
