@@ -6,20 +6,21 @@ import "net/http"
 // payment window.
 type ResultPage string
 
-// Result pages. Paid, vbank_issued and refunded go to the order's success
-// URL; failed, refused and expired to its fail URL; the others are always
-// shown by payresult (or the Render hook) itself.
+// Result pages. Paid, vbank_issued and the refunds go to the order's
+// success URL; failed, refused and expired to its fail URL; the others are
+// always shown by payresult (or the Render hook) itself.
 const (
-	PagePaid        ResultPage = "paid"
-	PageVbankIssued ResultPage = "vbank_issued" // deposit into the virtual account shown
-	PageRefunded    ResultPage = "refunded"     // paid, then cancelled in part or in full
-	PageFailed      ResultPage = "failed"       // declined, cancelled by the buyer, or the window never opened
-	PageRefused     ResultPage = "refused"      // forgery: the payment does not match the order
-	PageExpired     ResultPage = "expired"      // the virtual account's deadline passed
-	PageConfirming  ResultPage = "confirming"   // no verified result yet: the page refreshes itself
-	PageNotFound    ResultPage = "not_found"    // no such order
-	PageInvalid     ResultPage = "invalid"      // the redirect did not name an order
-	PageError       ResultPage = "error"        // payresult could not decide: see its log
+	PagePaid              ResultPage = "paid"
+	PageVbankIssued       ResultPage = "vbank_issued"       // deposit into the virtual account shown
+	PagePartiallyRefunded ResultPage = "partially_refunded" // paid, then part of it refunded: the rest stays paid
+	PageRefunded          ResultPage = "refunded"           // paid, then refunded in full
+	PageFailed            ResultPage = "failed"             // declined, cancelled by the buyer, or the window never opened
+	PageRefused           ResultPage = "refused"            // forgery: the payment does not match the order
+	PageExpired           ResultPage = "expired"            // the virtual account's deadline passed
+	PageConfirming        ResultPage = "confirming"         // no verified result yet: the page refreshes itself
+	PageNotFound          ResultPage = "not_found"          // no such order
+	PageInvalid           ResultPage = "invalid"            // the redirect did not name an order
+	PageError             ResultPage = "error"              // payresult could not decide: see its log
 )
 
 // Title is the page's heading, in Korean with English.
@@ -29,8 +30,10 @@ func (p ResultPage) Title() string {
 		return "결제가 완료되었습니다 · Payment complete"
 	case PageVbankIssued:
 		return "가상계좌가 발급되었습니다 · Virtual account issued"
+	case PagePartiallyRefunded:
+		return "결제 금액 일부가 환불되었습니다 · Part of your payment was refunded"
 	case PageRefunded:
-		return "결제가 취소되었습니다 · Payment refunded"
+		return "결제가 전액 환불되었습니다 · Your payment was refunded in full"
 	case PageFailed:
 		return "결제에 실패했습니다 · Payment failed"
 	case PageRefused:
@@ -71,7 +74,7 @@ func (v *RedirectView) AppURL() string {
 		return ""
 	}
 	switch v.Page {
-	case PagePaid, PageVbankIssued, PageRefunded:
+	case PagePaid, PageVbankIssued, PagePartiallyRefunded, PageRefunded:
 		return v.Order.SuccessURL
 	case PageFailed, PageRefused, PageExpired:
 		return v.Order.FailURL
@@ -122,7 +125,9 @@ func pageOfStatus(s Status, errorMsg string) ResultPage {
 		return PagePaid
 	case StatusVbankIssued:
 		return PageVbankIssued
-	case StatusPartiallyRefunded, StatusRefunded:
+	case StatusPartiallyRefunded:
+		return PagePartiallyRefunded
+	case StatusRefunded:
 		return PageRefunded
 	case StatusFailed:
 		return PageFailed

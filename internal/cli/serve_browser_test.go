@@ -58,7 +58,7 @@ func TestServeDemoShopInBrowser(t *testing.T) {
 				chromedp.Click(chromedp.ID("buy")),
 				chromedp.WaitVisible(chromedp.CSS(`button[data-outcome="`+tt.outcome+`"]`)),
 				chromedp.Click(chromedp.CSS(`button[data-outcome="`+tt.outcome+`"]`)),
-				chromedp.WaitVisible(chromedp.CSS(`p.badge`)),
+				chromedp.WaitVisible(chromedp.CSS(`p.chip`)),
 			)
 			if err != nil {
 				t.Fatalf("browser flow: %v", err)

@@ -100,7 +100,7 @@ func TestBuyerVirtualAccount(t *testing.T) {
 	if !strings.Contains(title, "가상계좌가 발급되었습니다") {
 		t.Fatalf("result page title %q, want virtual account issued", title)
 	}
-	shown := strings.TrimSpace(text(t, ctx, "dd.account"))
+	shown := strings.TrimSpace(text(t, ctx, "#account-number"))
 	var pay portone.Payment
 	s.call(t, "GET", "/sandbox/__emulator/payments/"+q.Get("imp_uid"), nil, nil, http.StatusOK, &pay)
 	if shown == "" || shown != pay.VbankNum.String {

@@ -5,8 +5,9 @@
 //
 // The browser tests skip when no Chromium is installed, unless
 // PAYRESULT_TEST_BROWSER=required (CI sets it). With
-// PAYRESULT_E2E_SHOTS=<dir> they also save screenshots of the payment
-// window, the result page and the admin page there; a failing browser
+// PAYRESULT_E2E_SHOTS=<dir> they also save a screenshot of every page
+// they check there: each buyer page on a phone and on a laptop (named
+// buyer-<screen>-<page>.png) and the admin pages; a failing browser
 // test always keeps a screenshot of its last page under
 // $TMPDIR/payresult-e2e/.
 package e2e

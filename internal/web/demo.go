@@ -19,7 +19,8 @@ const (
 // home is the front page: the demo shop in sandbox mode, a short note on
 // what this server is otherwise.
 func (s *Server) home(w http.ResponseWriter, r *http.Request) {
-	d := pageData{Title: "payresult", Sandbox: s.cfg.Sandbox, MerchantCode: s.cfg.MerchantCode, PublicURL: s.cfg.PublicURL}
+	d := pageData{Title: "payresult", Sandbox: s.cfg.Sandbox, MerchantCode: s.cfg.MerchantCode, PublicURL: s.cfg.PublicURL,
+		Price: portone.Won(demoPrice).Display("KRW")}
 	if s.cfg.Sandbox {
 		d.Title = "payresult 데모 상점 · Demo shop"
 		s.renderPage(w, http.StatusOK, "demo.html", &d)

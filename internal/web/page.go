@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"embed"
@@ -25,46 +26,82 @@ var kst = time.FixedZone("KST", 9*60*60)
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
 	"kst":   func(t time.Time) string { return t.In(kst).Format("2006-01-02 15:04 KST") },
-	"money": formatMoney,
+	"money": func(a portone.Amount, currency string) string { return a.Display(currency) },
+	// halves splits "한국어 · English" into its Korean and English parts.
+	"halves": func(s string) [2]string {
+		ko, en, _ := strings.Cut(s, " · ")
+		return [2]string{ko, en}
+	},
 }).ParseFS(templateFS, "templates/*.html"))
 
-// Confirming pages refresh every refreshSeconds, up to maxRefreshes times
-// (about two minutes); after that the page stops and tells the buyer the
-// shop will be told, rather than spinning forever.
+// A confirming page reloads itself every refreshSeconds and keeps at it
+// for confirmWindow after it was first shown, then stops and tells the
+// buyer that the shop will be told, rather than spinning forever. The page
+// states that window, and it holds however slowly PortOne answers: the
+// page counts time, not reloads, and each reload's own check of PortOne is
+// cut at recheckTimeout.
 const (
 	refreshSeconds = 3
-	maxRefreshes   = 40
+	confirmWindow  = 2 * time.Minute
+	recheckTimeout = 5 * time.Second
 )
 
 // pageData is what the page templates get.
 type pageData struct {
-	Title          string
-	Page           payresult.ResultPage
+	Title string
+	Page  payresult.ResultPage
+	// State is the short label of the buyer's result, in their words
+	// (never a status code); Tone colours it: ok, wait, info or bad.
+	State, Tone    string
 	MerchantUID    string
 	Order          *payresult.Order
 	Message        string
 	RefreshURL     string
 	RefreshSeconds int
-	GaveUp         bool
-	Sandbox        bool
+	// WaitMinutes is how long a confirming page says it keeps checking.
+	WaitMinutes int
+	GaveUp      bool
+	Sandbox     bool
 	// Demo shop fields.
 	MerchantCode string
 	PublicURL    string
+	Price        string
+}
+
+// pageStates are the labels of the result pages that have one: what
+// happened to the buyer's money, in Korean with English.
+var pageStates = map[payresult.ResultPage][2]string{
+	payresult.PagePaid:              {"결제 완료 · Paid", "ok"},
+	payresult.PageVbankIssued:       {"입금 대기 · Awaiting your deposit", "wait"},
+	payresult.PagePartiallyRefunded: {"부분 환불 · Partly refunded", "info"},
+	payresult.PageRefunded:          {"전액 환불 · Refunded", "info"},
+	payresult.PageFailed:            {"결제 안 됨 · Not paid", "bad"},
+	payresult.PageRefused:           {"승인 거절 · Refused", "bad"},
+	payresult.PageExpired:           {"기한 만료 · Expired", "bad"},
+	payresult.PageConfirming:        {"확인 중 · Checking", "wait"},
 }
 
 // renderRedirect is the RedirectHandler's Render: payresult's own page.
 func (s *Server) renderRedirect(w http.ResponseWriter, r *http.Request, v *payresult.RedirectView) {
-	s.renderResult(w, v, 0)
+	s.renderResult(w, v, time.Time{})
 }
 
-func (s *Server) renderResult(w http.ResponseWriter, v *payresult.RedirectView, refreshes int) {
+// renderResult shows a result page. since is when the buyer first saw a
+// confirming page for this redirect (zero: now).
+func (s *Server) renderResult(w http.ResponseWriter, v *payresult.RedirectView, since time.Time) {
+	state := pageStates[v.Page]
 	d := pageData{
-		Title: v.Page.Title(), Page: v.Page, MerchantUID: v.MerchantUID, Order: v.Order,
+		Title: v.Page.Title(), Page: v.Page, State: state[0], Tone: state[1], MerchantUID: v.MerchantUID, Order: v.Order,
 		Message: v.Message, Sandbox: s.cfg.Sandbox,
 	}
 	if v.Page == payresult.PageConfirming && v.MerchantUID != "" {
-		if refreshes < maxRefreshes {
-			d.RefreshURL = s.resultLink(v.MerchantUID, v.ImpUID, refreshes+1)
+		now := s.cfg.Now()
+		if since.IsZero() || since.After(now) {
+			since = now
+		}
+		d.WaitMinutes = int(confirmWindow / time.Minute)
+		if now.Sub(since) < confirmWindow {
+			d.RefreshURL = s.resultLink(v.MerchantUID, v.ImpUID, since)
 			d.RefreshSeconds = refreshSeconds
 		} else {
 			d.GaveUp = true
@@ -86,15 +123,13 @@ func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d *p
 	_, _ = w.Write(buf.Bytes())
 }
 
-// resultLink is the address of an order's result page. The token keeps
-// strangers from reading orders by guessing merchant_uids.
-func (s *Server) resultLink(merchantUID, impUID string, refreshes int) string {
-	q := url.Values{"t": {s.resultToken(merchantUID)}}
+// resultLink is the address of an order's result page, for a confirming
+// page that first showed at since. The token keeps strangers from reading
+// orders by guessing merchant_uids.
+func (s *Server) resultLink(merchantUID, impUID string, since time.Time) string {
+	q := url.Values{"t": {s.resultToken(merchantUID)}, "since": {strconv.FormatInt(since.Unix(), 10)}}
 	if impUID != "" {
 		q.Set("imp_uid", impUID)
-	}
-	if refreshes > 0 {
-		q.Set("n", strconv.Itoa(refreshes))
 	}
 	return "/result/" + url.PathEscape(merchantUID) + "?" + q.Encode()
 }
@@ -113,10 +148,13 @@ func (s *Server) resultToken(merchantUID string) string {
 func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 	mu, q := r.PathValue("merchant_uid"), r.URL.Query()
 	if checkMerchantUID(mu) != nil || !hmac.Equal([]byte(q.Get("t")), []byte(s.resultToken(mu))) {
-		s.renderResult(w, &payresult.RedirectView{Page: payresult.PageNotFound, HTTPStatus: http.StatusNotFound}, 0)
+		s.renderResult(w, &payresult.RedirectView{Page: payresult.PageNotFound, HTTPStatus: http.StatusNotFound}, time.Time{})
 		return
 	}
-	refreshes, _ := strconv.Atoi(q.Get("n"))
+	var since time.Time
+	if sec, err := strconv.ParseInt(q.Get("since"), 10, 64); err == nil {
+		since = time.Unix(sec, 0)
+	}
 	o, err := s.cfg.Store.Order(r.Context(), mu)
 	switch {
 	case err != nil && !payresult.IsNotFound(err):
@@ -135,13 +173,17 @@ func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.renderResult(w, &v, refreshes)
+	s.renderResult(w, &v, since)
 }
 
 // confirmAgain runs Confirm for a pending order and returns the order as
-// it stands afterwards; on any failure the order is shown as it was.
+// it stands afterwards; on any failure the order is shown as it was. The
+// check is cut at recheckTimeout, so that the page answers on time while
+// PortOne is slow.
 func (s *Server) confirmAgain(r *http.Request, o *payresult.Order, impUID string) *payresult.Order {
-	res, err := s.cfg.Processor.Confirm(r.Context(), payresult.Notice{
+	ctx, cancel := context.WithTimeout(r.Context(), recheckTimeout)
+	defer cancel()
+	res, err := s.cfg.Processor.Confirm(ctx, payresult.Notice{
 		Source: payresult.SourceRedirect, ImpUID: impUID, MerchantUID: o.MerchantUID,
 	})
 	if err != nil || res == nil || res.Order == nil {
@@ -149,28 +191,4 @@ func (s *Server) confirmAgain(r *http.Request, o *payresult.Order, impUID string
 		return o
 	}
 	return res.Order
-}
-
-// formatMoney writes an amount for a buyer: "12,000원" for KRW, else the
-// amount with its currency code.
-func formatMoney(a portone.Amount, currency string) string {
-	s := a.String()
-	whole, frac, _ := strings.Cut(strings.TrimPrefix(s, "-"), ".")
-	var b strings.Builder
-	if strings.HasPrefix(s, "-") {
-		b.WriteByte('-')
-	}
-	for i, c := range whole {
-		if i > 0 && (len(whole)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if frac != "" {
-		b.WriteString("." + frac)
-	}
-	if currency == "" || currency == "KRW" {
-		return b.String() + "원"
-	}
-	return b.String() + " " + currency
 }

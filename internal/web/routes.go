@@ -39,6 +39,8 @@ func (s *Server) routes() []route {
 		{"GET /api/openapi.json", h(s.openAPI)},
 
 		{"GET /{$}", h(s.home)},
+		{"GET /favicon.ico", h(s.favicon)},
+		{"GET /favicon.svg", h(s.favicon)},
 	}
 	// Operators: the Prometheus scrape and the admin page, when configured.
 	if s.cfg.Metrics != nil {
@@ -87,6 +89,12 @@ func (s *Server) methodNotAllowed(methods []string) http.HandlerFunc {
 	}
 }
 
+// notFound answers a path nothing serves: a page for a browser, the JSON
+// error for a program.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	if wantsHTML(r) {
+		s.notFoundPage(w, r)
+		return
+	}
 	s.fail(w, r, payresult.Errorf(payresult.KindNotFound, "no such endpoint: %s", r.URL.Path))
 }
