@@ -24,9 +24,14 @@ const (
 // It bounds how long a captured request can be replayed.
 const WebhookTolerance = 5 * time.Minute
 
-// webhookSecretPrefix marks a secret whose key is the base64 text after it,
-// as Standard Webhooks secrets are written.
+// webhookSecretPrefix is how Standard Webhooks secrets are usually
+// written: "whsec_" and the key in base64. The prefix is optional.
 const webhookSecretPrefix = "whsec_"
+
+// MakeWebhookSecret is a shell command that prints a new secret in the
+// form WebhookKey accepts: 32 random bytes in base64, with the whsec_
+// prefix.
+const MakeWebhookSecret = "echo whsec_$(openssl rand -base64 32)"
 
 // Errors returned by VerifyWebhook, to be matched with errors.Is.
 var (
@@ -39,26 +44,27 @@ var (
 	// ErrWebhookSignature means no signature in the header matches the
 	// body: it was tampered with, or signed with another secret.
 	ErrWebhookSignature = errors.New("payresult: webhook signature does not match")
-	// ErrWebhookSecret means the secret is empty, or has the whsec_ prefix
-	// with no valid base64 after it.
+	// ErrWebhookSecret means the secret is not a Standard Webhooks secret:
+	// empty, or not base64 (after an optional whsec_ prefix).
 	ErrWebhookSecret = errors.New("payresult: invalid webhook secret")
 )
 
-// WebhookKey returns the HMAC key of a webhook secret: the base64-decoded
-// text after a whsec_ prefix, or else the secret's own bytes. It fails on
-// an empty secret or a whsec_ secret that is not valid base64, so that a
-// misconfigured secret is caught at start-up rather than by every receiver.
+// WebhookKey returns the HMAC key of a webhook secret as the Standard
+// Webhooks specification defines it: the secret is the key in standard
+// base64, optionally after a whsec_ prefix, so that any Standard Webhooks
+// library given the same secret computes the same signatures. A secret
+// that is empty or not base64 fails with ErrWebhookSecret (its message
+// shows how to make one), so that a misconfigured secret is caught at
+// start-up rather than by every receiver.
 func WebhookKey(secret string) ([]byte, error) {
-	if secret == "" {
-		return nil, ErrWebhookSecret
+	text := strings.TrimPrefix(secret, webhookSecretPrefix)
+	if text == "" {
+		return nil, fmt.Errorf("%w: it is empty; make one with: %s", ErrWebhookSecret, MakeWebhookSecret)
 	}
-	rest, ok := strings.CutPrefix(secret, webhookSecretPrefix)
-	if !ok {
-		return []byte(secret), nil
-	}
-	key, err := base64.StdEncoding.DecodeString(rest)
-	if err != nil || len(key) == 0 {
-		return nil, fmt.Errorf("%w: the text after %q is not base64", ErrWebhookSecret, webhookSecretPrefix)
+	key, err := base64.StdEncoding.DecodeString(text)
+	if err != nil {
+		return nil, fmt.Errorf("%w: a secret is base64, optionally after %q, and this one is not; make one with: %s",
+			ErrWebhookSecret, webhookSecretPrefix, MakeWebhookSecret)
 	}
 	return key, nil
 }

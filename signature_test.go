@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -90,7 +91,9 @@ func TestWebhookKey(t *testing.T) {
 		wantErr bool
 	}{
 		{"whsec_ prefix is base64", "whsec_aGVsbG8=", "hello", false},
-		{"plain secret is used as is", "hello", "hello", false},
+		{"base64 without the prefix", "aGVsbG8=", "hello", false},
+		{"text that is not base64", "my-events-secret!", "", true},
+		{"base64 without its padding", "aGVsbG8", "", true},
 		{"empty", "", "", true},
 		{"whsec_ with nothing after", "whsec_", "", true},
 		{"whsec_ with bad base64", "whsec_not base64", "", true},
@@ -100,6 +103,9 @@ func TestWebhookKey(t *testing.T) {
 			got, err := payresult.WebhookKey(tt.secret)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("WebhookKey(%q) error = %v, want error %v", tt.secret, err, tt.wantErr)
+			}
+			if err != nil && (!errors.Is(err, payresult.ErrWebhookSecret) || !strings.Contains(err.Error(), payresult.MakeWebhookSecret)) {
+				t.Errorf("WebhookKey(%q) error = %v; want ErrWebhookSecret showing how to make a secret", tt.secret, err)
 			}
 			if string(got) != tt.want {
 				t.Errorf("WebhookKey(%q) = %q, want %q", tt.secret, got, tt.want)

@@ -60,8 +60,8 @@ type Worker struct {
 	// URL is the app's events endpoint. Empty means feed only: Step and
 	// Run do nothing.
 	URL string
-	// Secret signs every delivery; a whsec_ prefix means the key is the
-	// base64 text after it (see payresult.WebhookKey).
+	// Secret signs every delivery: a Standard Webhooks secret, the key in
+	// base64 with or without a whsec_ prefix (see payresult.WebhookKey).
 	Secret string
 	// HTTPClient defaults to a client that does not follow redirects (a
 	// 3xx is a failed delivery, like any answer but 2xx).

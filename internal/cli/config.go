@@ -76,7 +76,7 @@ var serveEnv = []struct{ flag, env, usage string }{
 	{"portone-api-url", "PORTONE_API_URL", "PortOne API base URL (default https://api.iamport.kr)"},
 	{"api-key", "PAYRESULT_API_KEY", "bearer key the app sends to /api/ (sandbox default: " + SandboxAPIKey + ")"},
 	{"events-url", "PAYRESULT_EVENTS_URL", "app URL that receives signed events; empty: feed only"},
-	{"events-secret", "PAYRESULT_EVENTS_SECRET", "secret that signs events and result URLs (whsec_<base64> or any text)"},
+	{"events-secret", "PAYRESULT_EVENTS_SECRET", "Standard Webhooks secret that signs events and result URLs: at least 24 bytes in base64, optionally after whsec_ (make one: " + payresult.MakeWebhookSecret + ")"},
 	{"public-url", "PAYRESULT_PUBLIC_URL", "URL browsers and PortOne reach this server at (default derived from --addr)"},
 	{"accept-test-payments", "PAYRESULT_ACCEPT_TEST_PAYMENTS", "with live credentials, let PortOne test-channel payments settle orders (true/false)"},
 	{"webhook-allow", "PAYRESULT_WEBHOOK_ALLOW", "comma-separated IPs/CIDRs allowed to call /portone/webhook; empty: anyone (PortOne's: 52.78.100.19,52.78.48.223,52.78.5.241)"},
@@ -175,9 +175,7 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 		bad("events-secret", "required with PAYRESULT_EVENTS_URL: events are signed with it")
 	}
 	if c.EventsSecret != "" {
-		if _, err := payresult.WebhookKey(c.EventsSecret); err != nil {
-			bad("events-secret", "%v", err)
-		}
+		checkEventsSecret(bad, c.EventsSecret)
 	}
 	checkURL(bad, "public-url", c.PublicURL)
 	c.parseAdminPassword(get("admin-password"), bad)
@@ -215,6 +213,24 @@ func isLoopback(host string) bool {
 	}
 	ip, err := netip.ParseAddr(host)
 	return err == nil && ip.IsLoopback()
+}
+
+// minEventsKeyLen is the shortest events secret serve accepts, in bytes
+// of key: the Standard Webhooks specification asks for 24 to 64 random
+// bytes.
+const minEventsKeyLen = 24
+
+// checkEventsSecret refuses an events secret that is not a Standard
+// Webhooks secret (base64, optionally after whsec_), or whose key is too
+// short to resist guessing. The message never shows the secret.
+func checkEventsSecret(bad func(flag, format string, args ...any), secret string) {
+	key, err := payresult.WebhookKey(secret)
+	switch {
+	case err != nil:
+		bad("events-secret", "not a Standard Webhooks secret: base64, optionally after whsec_; make one with: %s", payresult.MakeWebhookSecret)
+	case len(key) < minEventsKeyLen:
+		bad("events-secret", "too short: its key is %d bytes, use at least %d; make one with: %s", len(key), minEventsKeyLen, payresult.MakeWebhookSecret)
+	}
 }
 
 // parseRest reads the settings that are lists, durations and switches.

@@ -68,6 +68,12 @@ func TestServeConfig(t *testing.T) {
 			}
 			return ""
 		}, ""},
+		{"events secret without whsec_", with(live, "PAYRESULT_EVENTS_SECRET", "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="), nil, func(c *serveConfig) string {
+			if string(c.ResultKey()) != "0123456789abcdef0123456789abcdef" {
+				return "want the result key decoded from base64"
+			}
+			return ""
+		}, ""},
 		{"postgres", with(live, "PAYRESULT_DB", "postgres://u@h/db"), nil, func(c *serveConfig) string {
 			if !c.IsPostgres() {
 				return "want PostgreSQL"
@@ -87,6 +93,8 @@ func TestServeConfig(t *testing.T) {
 		{"bad address", map[string]string{"PAYRESULT_ADDR": "8080"}, nil, nil, "not host:port"},
 		{"events URL needs a secret", with(live, "PAYRESULT_EVENTS_URL", "https://app/events"), nil, nil, "required with PAYRESULT_EVENTS_URL"},
 		{"bad events secret", with(live, "PAYRESULT_EVENTS_SECRET", "whsec_!!!"), nil, nil, "PAYRESULT_EVENTS_SECRET"},
+		{"events secret that is plain text", with(live, "PAYRESULT_EVENTS_SECRET", "my-events-secret-for-the-shop"), nil, nil, "openssl rand -base64 32"},
+		{"events secret too short", with(live, "PAYRESULT_EVENTS_SECRET", "whsec_c2hvcnQta2V5"), nil, nil, "too short: its key is 9 bytes"},
 		{"bad public URL", map[string]string{"PAYRESULT_PUBLIC_URL": "localhost:8080"}, nil, nil, "PAYRESULT_PUBLIC_URL"},
 		{"bad allowlist", map[string]string{"PAYRESULT_WEBHOOK_ALLOW": "52.78"}, nil, nil, "PAYRESULT_WEBHOOK_ALLOW"},
 		{"bad timeout", map[string]string{"PAYRESULT_SHUTDOWN_TIMEOUT": "-1s"}, nil, nil, "PAYRESULT_SHUTDOWN_TIMEOUT"},
