@@ -2,6 +2,7 @@ package payresult
 
 import (
 	"context"
+	"errors"
 	"net/url"
 	"strings"
 	"unicode"
@@ -23,10 +24,10 @@ type NewOrder struct {
 	MerchantUID string `json:"merchant_uid"`
 	// Name is shown in the payment window.
 	Name string `json:"name"`
-	// Amount must be positive, and whole for currencies without minor
-	// units (KRW, JPY).
+	// Amount must be positive and count in the currency's minor unit
+	// (ISO 4217): whole won for KRW, whole yen for JPY, cents for USD.
 	Amount portone.Amount `json:"amount"`
-	// Currency is a 3-letter ISO 4217 code; empty means KRW.
+	// Currency is an ISO 4217 code; empty means KRW.
 	Currency string `json:"currency,omitempty"`
 	// SuccessURL and FailURL, when set, are absolute http(s) URLs the buyer
 	// is sent to after the payment, with a signed result.
@@ -50,14 +51,11 @@ func (n *NewOrder) normalize() error {
 	if n.Currency == "" {
 		n.Currency = DefaultCurrency
 	}
-	if len(n.Currency) != 3 || strings.IndexFunc(n.Currency, func(r rune) bool { return r < 'A' || r > 'Z' }) >= 0 {
-		return Errorf(KindInvalid, "currency %q is not a 3-letter ISO 4217 code", n.Currency)
-	}
 	if n.Amount.Sign() <= 0 {
 		return Errorf(KindInvalid, "amount must be positive")
 	}
-	if _, whole := n.Amount.Int64(); !whole && (n.Currency == "KRW" || n.Currency == "JPY") {
-		return Errorf(KindInvalid, "amount %s is not whole; %s has no minor unit", n.Amount, n.Currency)
+	if err := checkMinorUnit("amount", n.Amount, n.Currency); err != nil {
+		return err
 	}
 	for _, u := range []struct{ field, raw string }{{"success_url", n.SuccessURL}, {"fail_url", n.FailURL}} {
 		if err := checkResultURL(u.field, u.raw); err != nil {
@@ -65,6 +63,22 @@ func (n *NewOrder) normalize() error {
 		}
 	}
 	return nil
+}
+
+// checkMinorUnit refuses an amount that does not count in the minor unit
+// of its currency, or a currency ISO 4217 does not list, naming field.
+func checkMinorUnit(field string, a portone.Amount, currency string) error {
+	err := a.CheckMinorUnit(currency)
+	var in *portone.InputError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &in) && in.Field == "amount":
+		return WrapError(KindInvalid, err, "%s %s", field, in.Reason)
+	case errors.As(err, &in):
+		return WrapError(KindInvalid, err, "currency %s", in.Reason)
+	}
+	return WrapError(KindInvalid, err, "%s %s: %v", field, a, err)
 }
 
 // checkMerchantUID refuses a merchant_uid outside the safe charset, so

@@ -219,6 +219,9 @@ func refundRequest(o *Order, amount portone.Amount, reason string, to *RefundAcc
 	if remaining.Sign() <= 0 {
 		return nil, Errorf(KindConflict, "order %s has nothing left to refund", o.MerchantUID)
 	}
+	if err := checkMinorUnit("refund amount", amount, o.Currency); err != nil {
+		return nil, err
+	}
 	switch {
 	case amount.Sign() < 0:
 		return nil, Errorf(KindInvalid, "refund amount %s is negative", amount)

@@ -118,6 +118,8 @@ func TestRefundRefused(t *testing.T) {
 	}{
 		{"more than paid", "order-1", portone.Won(10001), "", nil, payresult.KindInvalid, "more than the refundable"},
 		{"negative", "order-1", portone.Won(-1), "", nil, payresult.KindInvalid, "negative"},
+		{"half a won", "order-1", portone.MustParseAmount("0.5"), "", nil, payresult.KindInvalid, "refund amount 0.5 is not a whole number: KRW has no minor unit"},
+		{"won and a fraction", "order-1", portone.MustParseAmount("1000.01"), "", nil, payresult.KindInvalid, "refund amount 1000.01 is not a whole number"},
 		{"reason too long", "order-1", portone.Won(1), long, nil, payresult.KindInvalid, "reason"},
 		{"no merchant_uid", "", portone.Won(1), "", nil, payresult.KindInvalid, "merchant_uid"},
 		{"unknown order", "ghost", portone.Won(1), "", nil, payresult.KindNotFound, "ghost"},

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
@@ -8,22 +9,37 @@ import (
 	"net/http"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/strictjson"
 )
 
 // maxJSONBytes bounds an API request body; an order or a refund is a few
 // hundred bytes.
 const maxJSONBytes = 64 << 10
 
+// numberFields are the keys of the app API's bodies whose values must be
+// JSON numbers.
+var numberFields = map[string]bool{"amount": true}
+
 // decodeJSON reads exactly one JSON object into v from r's body. It refuses
-// another content type, a body over maxJSONBytes, unknown fields, and
-// anything after the object, so a client's typo fails loudly instead of
-// being half-applied.
+// another content type, a body over maxJSONBytes, unknown fields, a key
+// given twice, a string where a number belongs, and anything after the
+// object, so a client's typo fails loudly instead of being half-applied.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
 		return payresult.Errorf(kindMediaType, "Content-Type must be application/json")
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBytes))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBytes))
+	if err != nil {
+		return jsonError(err)
+	}
+	// What encoding/json lets through: a repeated key (it keeps the last)
+	// and "amount":"1000" (portone.Amount reads PortOne's quoted amounts).
+	// Malformed JSON is left to the decoder, whose messages say more.
+	if err := strictjson.Check(body, numberFields); err != nil && !errors.Is(err, strictjson.ErrSyntax) {
+		return payresult.WrapError(payresult.KindInvalid, err, "invalid body: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)

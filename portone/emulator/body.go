@@ -1,14 +1,12 @@
 package emulator
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 
+	"github.com/payresult/payresult/internal/strictjson"
 	"github.com/payresult/payresult/portone"
 )
 
@@ -28,57 +26,15 @@ var amountFields = map[string]bool{
 // repeated values silently, so a body that says two things is refused
 // rather than read one way here and another way elsewhere.
 func checkJSON(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	if err := checkJSONValue(dec, ""); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); err != io.EOF {
+	err := strictjson.Check(b, amountFields)
+	var dup *strictjson.DuplicateKeyError
+	switch {
+	case errors.Is(err, strictjson.ErrSyntax):
 		return errBody
+	case errors.As(err, &dup):
+		return fmt.Errorf("%w: %v", errBody, err)
 	}
-	return nil
-}
-
-// checkJSONValue reads one value; key is the object key it belongs to.
-func checkJSONValue(dec *json.Decoder, key string) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return errBody
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '[' {
-			for dec.More() {
-				if err := checkJSONValue(dec, key); err != nil {
-					return err
-				}
-			}
-		} else {
-			seen := map[string]bool{}
-			for dec.More() {
-				k, err := dec.Token()
-				name, ok := k.(string)
-				if err != nil || !ok {
-					return errBody
-				}
-				if seen[name] {
-					return fmt.Errorf("%w: the key %q appears twice in one object", errBody, name)
-				}
-				seen[name] = true
-				if err := checkJSONValue(dec, name); err != nil {
-					return err
-				}
-			}
-		}
-		if _, err := dec.Token(); err != nil {
-			return errBody
-		}
-	case string:
-		if amountFields[key] {
-			return fmt.Errorf("%s: a JSON string (%q) where a number belongs; send %s without quotes", key, t, t)
-		}
-	}
-	return nil
+	return err
 }
 
 // checkForm refuses a form body that repeats a key, except PHP-style
