@@ -200,20 +200,20 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 	if err != nil {
 		return "", nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
+	lns, err := listen(cfg)
 	if err != nil {
 		store.Close()
 		return "", nil, err
 	}
-	svc, err := newService(ctx, cfg, store, nil, ln.Addr().(*net.TCPAddr), log)
+	svc, err := newService(ctx, cfg, store, nil, lns.main.Addr().(*net.TCPAddr), log)
 	if err != nil {
-		ln.Close()
+		lns.close()
 		store.Close()
 		return "", nil, err
 	}
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
-	go func() { done <- svc.serve(sctx, ln) }()
+	go func() { done <- svc.serve(sctx, lns) }()
 	return svc.localURL, func() error {
 		stop()
 		err := <-done

@@ -35,7 +35,10 @@ type serveConfig struct {
 	Addr string // listen address
 	// AddrExposed is set when sandbox mode was told to listen beyond
 	// loopback (an explicit PAYRESULT_ADDR or --addr): serve warns.
-	AddrExposed   bool
+	AddrExposed bool
+	// MetricsAddr, when set, serves /metrics on its own listener, and not
+	// on Addr: the scrape stays on an internal network.
+	MetricsAddr   string
 	DB            string // SQLite path, or a postgres:// URL
 	PortOneKey    string
 	PortOneSecret string
@@ -83,6 +86,7 @@ var serveEnv = []struct{ flag, env, usage string }{
 	{"trusted-proxies", "PAYRESULT_TRUSTED_PROXIES", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed"},
 	{"shutdown-timeout", "PAYRESULT_SHUTDOWN_TIMEOUT", "how long in-flight requests get to finish on shutdown"},
 	{"log-format", "PAYRESULT_LOG_FORMAT", "log format: text or json"},
+	{"metrics-addr", "PAYRESULT_METRICS_ADDR", "serve /metrics on this listen address of its own (for example 127.0.0.1:9090), and not on --addr; empty: /metrics on --addr"},
 	{"admin-password", "PAYRESULT_ADMIN_PASSWORD", "password of the admin page at /admin (user admin); unset: off in live mode, " + SandboxAdminPassword + " in sandbox mode"},
 	{"reconcile-schedule", "PAYRESULT_RECONCILE_SCHEDULE", "comma-separated waits before each reconciler check of an order (default 1m,2m,5m,...,24h: about four days)"},
 	{"reconcile-interval", "PAYRESULT_RECONCILE_INTERVAL", "wait between reconciler passes (default 10s)"},
@@ -155,6 +159,11 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 	}
 	c.Sandbox = c.PortOneKey == "" && c.PortOneSecret == ""
 	c.parseAddr(bad)
+	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			bad("metrics-addr", "%q is not host:port (for example 127.0.0.1:9090)", c.MetricsAddr)
+		}
+	}
 	switch {
 	case (c.PortOneKey == "") != (c.PortOneSecret == ""):
 		bad("portone-api-key", "PORTONE_API_KEY and PORTONE_API_SECRET must be set together (neither means sandbox mode)")

@@ -40,18 +40,47 @@ func runServe(ctx context.Context, env Env) error {
 	}
 	store := batchTimeline(db, log)
 	defer store.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	lns, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+		return err
 	}
-	svc, err := newService(ctx, cfg, store, sandboxStorage(db), ln.Addr().(*net.TCPAddr), log)
+	svc, err := newService(ctx, cfg, store, sandboxStorage(db), lns.main.Addr().(*net.TCPAddr), log)
 	if err != nil {
-		ln.Close()
+		lns.close()
 		return err
 	}
 	defer svc.close()
-	svc.announce(env.Stdout)
-	return svc.serve(ctx, ln)
+	svc.announce(env.Stdout, lns)
+	return svc.serve(ctx, lns)
+}
+
+// listeners are serve's: the main one, and /metrics's own when
+// PAYRESULT_METRICS_ADDR asks for one.
+type listeners struct {
+	main, metrics net.Listener
+}
+
+// listen opens serve's listeners; when one fails, none stays open.
+func listen(cfg *serveConfig) (*listeners, error) {
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("listening on %s: %w", cfg.Addr, err)
+	}
+	lns := &listeners{main: ln}
+	if cfg.MetricsAddr != "" {
+		if lns.metrics, err = net.Listen("tcp", cfg.MetricsAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("listening on %s for /metrics (PAYRESULT_METRICS_ADDR): %w", cfg.MetricsAddr, err)
+		}
+	}
+	return lns, nil
+}
+
+func (l *listeners) close() {
+	l.main.Close()
+	if l.metrics != nil {
+		l.metrics.Close()
+	}
 }
 
 // service is one running payresult serve: the HTTP server and what it wires
@@ -65,8 +94,11 @@ type service struct {
 	emulator *emulator.Emulator // nil in live mode
 	metrics  *metrics.Metrics
 	http     *http.Server
-	localURL string // loopback URL of this server, for its own calls
-	public   string // URL browsers and PortOne use
+	// metricsHTTP serves /metrics alone, on PAYRESULT_METRICS_ADDR; nil
+	// when /metrics is served by http.
+	metricsHTTP *http.Server
+	localURL    string // loopback URL of this server, for its own calls
+	public      string // URL browsers and PortOne use
 }
 
 // newService wires a service on store. In sandbox mode its emulator keeps
@@ -105,15 +137,25 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 	}
 	webCfg.Processor = s.proc
 	s.instrument(&webCfg)
-	s.http = &http.Server{
-		Handler:           web.New(webCfg),
+	s.http = s.httpServer(web.New(webCfg))
+	if cfg.MetricsAddr != "" {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", s.metrics.Handler())
+		s.metricsHTTP = s.httpServer(mux)
+	}
+	return s, nil
+}
+
+// httpServer is an HTTP server with serve's timeouts.
+func (s *service) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      90 * time.Second, // Confirm may wait on PortOne's retries
 		IdleTimeout:       2 * time.Minute,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
-	return s, nil
 }
 
 // logRetry logs each retried PortOne call: a run of these is the first
@@ -125,10 +167,13 @@ func (s *service) logRetry(endpoint string, attempt int, err error, wait time.Du
 // instrument adds the metrics (PortOne client, processor, /metrics) and
 // the admin page.
 func (s *service) instrument(webCfg *web.Config) {
-	s.metrics = metrics.New(metrics.Options{Store: s.store, Logger: s.log.With("component", "metrics")})
+	s.metrics = metrics.New(metrics.Options{Store: s.store, Logger: s.log.With("component", "metrics"), Build: buildInfo()})
 	s.metrics.InstrumentPortOne(s.gateway)
 	s.proc.Metrics = s.metrics
-	webCfg.Metrics = s.metrics.Handler()
+	webCfg.OnRequest = s.metrics.ObserveHTTP
+	if s.cfg.MetricsAddr == "" {
+		webCfg.Metrics = s.metrics.Handler()
+	}
 	if s.cfg.AdminPassword == "" {
 		s.log.Info("admin page off: PAYRESULT_ADMIN_PASSWORD is not set")
 		return
@@ -161,7 +206,7 @@ func serverURLs(addr *net.TCPAddr, configured string) (local, public string) {
 
 // announce tells the operator what is running. The "listening on" line is
 // what tests (and scripts) read to find the bound port.
-func (s *service) announce(w io.Writer) {
+func (s *service) announce(w io.Writer, lns *listeners) {
 	if s.cfg.Sandbox {
 		s.log.Warn("SANDBOX MODE: no PortOne credentials are set; PortOne is emulated and no real payment is possible",
 			"emulator", s.public+"/sandbox/", "demo_shop", s.public+"/")
@@ -190,32 +235,43 @@ func (s *service) announce(w io.Writer) {
 	bi, _ := readBuildInfo()
 	s.log.Info("payresult serve started", "addr", s.localURL, "public_url", s.public, "db", dbKind(s.cfg),
 		"version", buildVersion(bi))
+	if lns.metrics != nil {
+		s.log.Info("metrics served on their own address", "metrics", "http://"+lns.metrics.Addr().String()+"/metrics")
+		fmt.Fprintf(w, "metrics on http://%s/metrics\n", lns.metrics.Addr())
+	}
 	fmt.Fprintf(w, "listening on %s\n", s.localURL)
 }
 
-// serve runs the HTTP server and the background workers until ctx is done
-// or the server fails.
-func (s *service) serve(ctx context.Context, ln net.Listener) error {
+// serve runs the HTTP servers and the background workers until ctx is
+// done or a server fails.
+func (s *service) serve(ctx context.Context, lns *listeners) error {
 	workCtx, stopWork := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	s.startWorkers(workCtx, &wg)
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- s.http.Serve(ln) }()
+	servers := []*http.Server{s.http}
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- s.http.Serve(lns.main) }()
+	if s.metricsHTTP != nil {
+		servers = append(servers, s.metricsHTTP)
+		go func() { serveErr <- s.metricsHTTP.Serve(lns.metrics) }()
+	}
 
 	var err error
 	select {
 	case err = <-serveErr:
+		s.log.Error("a server stopped; shutting down", "err", err)
+		ctx = context.Background()
 	case <-ctx.Done():
-		s.log.Info("shutting down: waiting for requests in flight", "timeout", s.cfg.ShutdownTimeout)
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
-		err = s.http.Shutdown(sctx)
-		cancel()
-		if err != nil {
-			s.log.Error("requests still in flight at the shutdown timeout", "err", err)
-			_ = s.http.Close()
-		}
-		<-serveErr
 	}
+	s.log.Info("shutting down: waiting for requests in flight", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.ShutdownTimeout)
+	for _, srv := range servers {
+		if serr := srv.Shutdown(sctx); serr != nil {
+			s.log.Error("requests still in flight at the shutdown timeout", "err", serr)
+			_ = srv.Close()
+		}
+	}
+	cancel()
 	// Workers stop only after the last request: a Confirm in flight may
 	// still append events for the outbox.
 	stopWork()
@@ -315,9 +371,23 @@ func dbKind(cfg *serveConfig) string {
 	return "sqlite:" + cfg.DB
 }
 
+// newLogger returns serve's logger: text or JSON lines on w, durations
+// in seconds, and on every line of a request its request_id.
 func newLogger(format string, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{ReplaceAttr: durationsInSeconds}
+	var h slog.Handler = slog.NewTextHandler(w, opts)
 	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+		h = slog.NewJSONHandler(w, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	return slog.New(web.LogRequestIDs(h))
+}
+
+// durationsInSeconds logs every duration as a number of seconds
+// ("duration=0.000221"), which log tools can compare and sum, rather than
+// Go's "221µs".
+func durationsInSeconds(_ []string, a slog.Attr) slog.Attr {
+	if a.Value.Kind() == slog.KindDuration {
+		return slog.Float64(a.Key, a.Value.Duration().Seconds())
+	}
+	return a
 }

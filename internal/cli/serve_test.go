@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -207,5 +208,55 @@ func TestServeSandboxBeyondLoopbackWarns(t *testing.T) {
 				t.Errorf("log warns: %v, want %v:\n%s", got, tt.warned, log)
 			}
 		})
+	}
+}
+
+// TestServeRequestIDs: every answer carries a request id, a caller's own
+// when it is plain, and every log line of the request repeats it; the
+// access log gives the duration in seconds.
+func TestServeRequestIDs(t *testing.T) {
+	s := startServe(t, map[string]string{})
+	tests := []struct {
+		name, sent string
+		echoed     bool
+	}{
+		{"the caller's id", "req-42.retry_1", true},
+		{"none sent", "", false},
+		{"an id that is not plain", "bad id\twith spaces", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := http.Header{}
+			if tt.sent != "" {
+				h.Set("X-Request-Id", tt.sent)
+			}
+			res, _ := s.do("GET", "/api/events", "", nil, h) // 401: logged as refused, then as answered
+			id := res.Header.Get("X-Request-Id")
+			switch {
+			case tt.echoed && id != tt.sent:
+				t.Fatalf("X-Request-Id = %q, want the caller's %q", id, tt.sent)
+			case !tt.echoed && !regexp.MustCompile(`^[0-9a-f]{16}$`).MatchString(id):
+				t.Fatalf("X-Request-Id = %q, want a fresh 16-hex id", id)
+			}
+			var lines []string
+			eventually(t, 5*time.Second, "the request's log lines", func() bool {
+				lines = nil
+				for _, l := range strings.Split(s.stderr.String(), "\n") {
+					if strings.Contains(l, "request_id="+id) {
+						lines = append(lines, l)
+					}
+				}
+				return len(lines) >= 2
+			})
+			if !strings.Contains(lines[0], `msg="request refused"`) || !strings.Contains(lines[1], "msg=http") {
+				t.Errorf("the request's lines are not the refusal and the access line:\n%s", strings.Join(lines, "\n"))
+			}
+			if !regexp.MustCompile(`duration=\d+(\.\d+)?(e-\d+)? `).MatchString(lines[1] + " ") {
+				t.Errorf("the access line's duration is not in seconds: %s", lines[1])
+			}
+		})
+	}
+	if res, _ := s.get("/healthz"); res.Header.Get("X-Request-Id") == "" {
+		t.Error("the health check's answer has no X-Request-Id")
 	}
 }

@@ -1,7 +1,10 @@
 package e2e_test
 
 import (
+	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"regexp"
 	"strconv"
 	"strings"
@@ -110,7 +113,8 @@ func TestMetrics(t *testing.T) {
 		"payresult_portone_requests_total", "payresult_portone_request_duration_seconds", "payresult_portone_errors_total",
 		"payresult_portone_retries_total", "payresult_portone_token_refreshes_total", "payresult_event_deliveries_total",
 		"payresult_orders", "payresult_oldest_unsettled_order_age_seconds", "go_goroutines", "go_gc_duration_seconds",
-		"process_resident_memory_bytes",
+		"process_resident_memory_bytes", "payresult_build_info", "payresult_http_requests_total",
+		"payresult_http_request_duration_seconds",
 	} {
 		if !strings.Contains(after, "# TYPE "+family+" ") {
 			t.Errorf("/metrics has no %s", family)
@@ -128,6 +132,9 @@ func TestMetrics(t *testing.T) {
 		{"PortOne 5xx counted", `payresult_portone_errors_total{endpoint="GET /payments/{imp_uid}",reason="server_error"}`, 1},
 		{"retries counted", `payresult_portone_retries_total{endpoint="GET /payments/{imp_uid}"}`, 1},
 		{"failed Confirm counted", `payresult_notices_total{outcome="error_transient",source="webhook"}`, 1},
+		{"app API requests by route", `payresult_http_requests_total{code="201",route="POST /api/orders"}`, 1},
+		{"webhooks answered 503 by route", `payresult_http_requests_total{code="503",route="POST /portone/webhook"}`, 1},
+		{"request latency by route", `payresult_http_request_duration_seconds_count{route="POST /portone/webhook"}`, 2},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -144,6 +151,10 @@ func TestMetrics(t *testing.T) {
 			t.Errorf("payresult_portone_token_refreshes_total %s = %v, want 1", name, got)
 		}
 	}
+	if !regexp.MustCompile(`(?m)^payresult_build_info\{goversion="go[^"]+",revision="[^"]*",version="[^"]+"\} 1$`).MatchString(after) {
+		t.Errorf("/metrics has no payresult_build_info naming the build:\n%s", grepLines(after, "build_info"))
+	}
+	promtoolCheck(t, after)
 	if got := value(after, "payresult_forgeries_total"); got != 0 {
 		t.Errorf("payresult_forgeries_total = %v after an honest payment, want 0", got)
 	}
@@ -157,6 +168,58 @@ func portOneFails(t *testing.T, s *server) {
 	s.call(t, "POST", "/portone/webhook", nil, map[string]any{"imp_uid": "imp_000000000001", "merchant_uid": "metrics-e2e-2", "status": "paid"},
 		http.StatusServiceUnavailable, nil)
 	s.call(t, "PUT", "/sandbox/__emulator/faults", nil, map[string]any{}, http.StatusOK, nil)
+}
+
+// TestMetricsOwnAddress: with PAYRESULT_METRICS_ADDR, the scrape is served
+// on its own listener and no longer on the main one.
+func TestMetricsOwnAddress(t *testing.T) {
+	s := startServe(t, map[string]string{"PAYRESULT_METRICS_ADDR": "127.0.0.1:0"})
+	if s.metricsURL == "" {
+		t.Fatal("serve did not announce where /metrics is")
+	}
+	res, err := http.Get(s.metricsURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(string(b), "# TYPE payresult_build_info gauge") {
+		t.Errorf("GET %s = %d, want the scrape", s.metricsURL, res.StatusCode)
+	}
+	if code, _ := s.get(t, "/metrics", "", ""); code != http.StatusNotFound {
+		t.Errorf("GET /metrics on the main address = %d, want 404", code)
+	}
+}
+
+// promtoolCheck runs Prometheus's own linter over a scrape, when promtool
+// is installed (Debian's prometheus package; CI installs it and sets
+// PAYRESULT_TEST_PROMTOOL=required).
+func promtoolCheck(t *testing.T, text string) {
+	t.Helper()
+	path, err := exec.LookPath("promtool")
+	if err != nil {
+		if os.Getenv("PAYRESULT_TEST_PROMTOOL") == "required" {
+			t.Fatal("PAYRESULT_TEST_PROMTOOL=required, but promtool is not installed")
+		}
+		t.Log("promtool is not installed; the scrape is not linted")
+		return
+	}
+	cmd := exec.Command(path, "check", "metrics")
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil || len(strings.TrimSpace(string(out))) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// grepLines keeps the lines of text that contain word, for messages.
+func grepLines(text, word string) string {
+	var out []string
+	for _, l := range strings.Split(text, "\n") {
+		if strings.Contains(l, word) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 func scrape(t *testing.T, s *server) string {

@@ -23,9 +23,12 @@ const adminPassword = "e2e admin password"
 
 // server is one `payresult serve` in sandbox mode.
 type server struct {
-	url    string
-	dbPath string
-	logs   *syncBuffer
+	url string
+	// metricsURL is /metrics on its own listener, when
+	// PAYRESULT_METRICS_ADDR gave it one.
+	metricsURL string
+	dbPath     string
+	logs       *syncBuffer
 }
 
 // syncBuffer is a bytes.Buffer safe for the server's goroutines.
@@ -78,20 +81,25 @@ func startServe(t *testing.T, env map[string]string) *server {
 			t.Logf("serve's log:\n%s", s.logs.String())
 		}
 	})
-	s.url = listenURL(t, pr)
+	s.url, s.metricsURL = listenURL(t, pr)
 	return s
 }
 
 // listenURL reads serve's stdout until its "listening on" line, and then
-// drains the rest so that serve never blocks on it.
-func listenURL(t *testing.T, r io.Reader) string {
+// drains the rest so that serve never blocks on it. It also returns the
+// scrape's own URL when serve announced one ("metrics on ...").
+func listenURL(t *testing.T, r io.Reader) (string, string) {
 	t.Helper()
-	found := make(chan string, 1)
+	found := make(chan [2]string, 1)
 	go func() {
 		sc := bufio.NewScanner(r)
+		var metrics string
 		for sc.Scan() {
+			if u, ok := strings.CutPrefix(sc.Text(), "metrics on "); ok {
+				metrics = strings.TrimSpace(u)
+			}
 			if u, ok := strings.CutPrefix(sc.Text(), "listening on "); ok {
-				found <- strings.TrimSpace(u)
+				found <- [2]string{strings.TrimSpace(u), metrics}
 			}
 		}
 		close(found)
@@ -101,11 +109,11 @@ func listenURL(t *testing.T, r io.Reader) string {
 		if !ok {
 			t.Fatal("serve exited before listening")
 		}
-		return u
+		return u[0], u[1]
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not start listening within 20 s")
 	}
-	return ""
+	return "", ""
 }
 
 // call sends a JSON request and decodes the answer into out (when not nil),

@@ -1,7 +1,7 @@
 // Package metrics is payresult's Prometheus instrumentation: one registry
 // with the counters and histograms of the processing core, the PortOne
-// client, event delivery and the store, plus Go runtime and process
-// metrics, served at /metrics.
+// client, event delivery, the HTTP server and the store, the build that
+// runs, plus Go runtime and process metrics, served at /metrics.
 //
 // Nothing here changes what payresult does. The hooks are optional: the
 // processor's Metrics field (payresult.ConfirmObserver), an
@@ -43,6 +43,9 @@ type Metrics struct {
 	tokenRefreshes  prometheus.Counter
 
 	deliveries *prometheus.CounterVec
+
+	httpRequests *prometheus.CounterVec
+	httpSeconds  *prometheus.HistogramVec
 }
 
 // Options configures New. The zero value is usable.
@@ -54,6 +57,8 @@ type Options struct {
 	Now func() time.Time
 	// Logger receives store errors met during a scrape; nil discards.
 	Logger *slog.Logger
+	// Build labels payresult_build_info.
+	Build BuildInfo
 }
 
 // New returns a registry with every payresult metric, the Go runtime
@@ -85,6 +90,11 @@ func New(opt Options) *Metrics {
 	for _, r := range []string{resultDelivered, resultRetried, resultDead} {
 		m.deliveries.WithLabelValues(r) // present at zero, so rates work from the start
 	}
+	m.httpRequests = f.counterVec("http_requests_total",
+		"HTTP requests answered, by route (the pattern that served them) and status code.", "route", "code")
+	m.httpSeconds = f.histogramVec("http_request_duration_seconds",
+		"How long HTTP requests took to answer, by route.", "route")
+	m.registerBuildInfo(opt.Build)
 	m.reg.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),

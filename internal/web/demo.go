@@ -23,10 +23,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) {
 		Price: portone.Won(demoPrice).Display("KRW")}
 	if s.cfg.Sandbox {
 		d.Title = "payresult 데모 상점 · Demo shop"
-		s.renderPage(w, http.StatusOK, "demo.html", &d)
+		s.renderPage(w, r, http.StatusOK, "demo.html", &d)
 		return
 	}
-	s.renderPage(w, http.StatusOK, "home.html", &d)
+	s.renderPage(w, r, http.StatusOK, "home.html", &d)
 }
 
 // demoOrder is what the demo page needs to call IMP.request_pay.

@@ -61,9 +61,9 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	}
 	switch {
 	case status >= 500:
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	default:
-		log.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
+		log.InfoContext(r.Context(), "request refused", "method", r.Method, "path", r.URL.Path, "status", status, "err", err)
 	}
 	if kind == payresult.KindUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="payresult"`)

@@ -83,12 +83,12 @@ var pageStates = map[payresult.ResultPage][2]string{
 
 // renderRedirect is the RedirectHandler's Render: payresult's own page.
 func (s *Server) renderRedirect(w http.ResponseWriter, r *http.Request, v *payresult.RedirectView) {
-	s.renderResult(w, v, time.Time{})
+	s.renderResult(w, r, v, time.Time{})
 }
 
 // renderResult shows a result page. since is when the buyer first saw a
 // confirming page for this redirect (zero: now).
-func (s *Server) renderResult(w http.ResponseWriter, v *payresult.RedirectView, since time.Time) {
+func (s *Server) renderResult(w http.ResponseWriter, r *http.Request, v *payresult.RedirectView, since time.Time) {
 	state := pageStates[v.Page]
 	d := pageData{
 		Title: v.Page.Title(), Page: v.Page, State: state[0], Tone: state[1], MerchantUID: v.MerchantUID, Order: v.Order,
@@ -107,13 +107,13 @@ func (s *Server) renderResult(w http.ResponseWriter, v *payresult.RedirectView, 
 			d.GaveUp = true
 		}
 	}
-	s.renderPage(w, v.HTTPStatus, "result.html", &d)
+	s.renderPage(w, r, v.HTTPStatus, "result.html", &d)
 }
 
-func (s *Server) renderPage(w http.ResponseWriter, status int, name string, d *pageData) {
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name string, d *pageData) {
 	var buf bytes.Buffer
 	if err := templates.ExecuteTemplate(&buf, name, d); err != nil {
-		s.log.Error("rendering a page", "page", name, "err", err)
+		s.log.ErrorContext(r.Context(), "rendering a page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -148,7 +148,7 @@ func (s *Server) resultToken(merchantUID string) string {
 func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 	mu, q := r.PathValue("merchant_uid"), r.URL.Query()
 	if checkMerchantUID(mu) != nil || !hmac.Equal([]byte(q.Get("t")), []byte(s.resultToken(mu))) {
-		s.renderResult(w, &payresult.RedirectView{Page: payresult.PageNotFound, HTTPStatus: http.StatusNotFound}, time.Time{})
+		s.renderResult(w, r, &payresult.RedirectView{Page: payresult.PageNotFound, HTTPStatus: http.StatusNotFound}, time.Time{})
 		return
 	}
 	var since time.Time
@@ -160,7 +160,7 @@ func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 	case err != nil && !payresult.IsNotFound(err):
 		// The database is unreachable: keep the buyer waiting rather than
 		// showing an error for what is likely a blip.
-		s.log.Warn("result page: reading the order", "merchant_uid", mu, "err", err)
+		s.log.WarnContext(r.Context(), "result page: reading the order", "merchant_uid", mu, "err", err)
 		err = payresult.WrapError(payresult.KindTransient, err, "reading the order")
 	case err == nil && o.Status == payresult.StatusPending:
 		o = s.confirmAgain(r, o, q.Get("imp_uid"))
@@ -173,7 +173,7 @@ func (s *Server) resultPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	s.renderResult(w, &v, since)
+	s.renderResult(w, r, &v, since)
 }
 
 // confirmAgain runs Confirm for a pending order and returns the order as
@@ -187,7 +187,7 @@ func (s *Server) confirmAgain(r *http.Request, o *payresult.Order, impUID string
 		Source: payresult.SourceRedirect, ImpUID: impUID, MerchantUID: o.MerchantUID,
 	})
 	if err != nil || res == nil || res.Order == nil {
-		s.log.Info("result page: order still unconfirmed", "merchant_uid", o.MerchantUID, "err", err)
+		s.log.InfoContext(r.Context(), "result page: order still unconfirmed", "merchant_uid", o.MerchantUID, "err", err)
 		return o
 	}
 	return res.Order

@@ -32,7 +32,7 @@ func renderView(t *testing.T, s *Server, v payresult.RedirectView, since time.Ti
 	if v.HTTPStatus == 0 {
 		v.HTTPStatus = http.StatusOK
 	}
-	s.renderResult(rec, &v, since)
+	s.renderResult(rec, httptest.NewRequest("GET", "/", nil), &v, since)
 	return rec.Code, rec.Body.String()
 }
 

@@ -40,6 +40,10 @@ type Config struct {
 	// the operator's page and the Prometheus scrape.
 	Admin   http.Handler
 	Metrics http.Handler
+	// OnRequest, when set, is told of every request answered: the route
+	// pattern that served it ("" when none did), its status and how long
+	// it took. Serve counts them in the metrics.
+	OnRequest func(route string, status int, elapsed time.Duration)
 	// Logger defaults to slog.Default(); Now to time.Now.
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -76,18 +80,24 @@ func New(cfg Config) *Server {
 	return s
 }
 
-// ServeHTTP implements http.Handler. It logs every request but the
-// health checks, which load balancers call every few seconds.
+// ServeHTTP implements http.Handler. Every answer carries the request's
+// id (X-Request-Id), which every log line of the request repeats. It logs
+// every request but the health checks, which load balancers call every
+// few seconds, and reports each one to OnRequest.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
-		s.handler.ServeHTTP(w, r)
-		return
-	}
 	start := time.Now()
+	r = withRequestID(w, r)
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.handler.ServeHTTP(rec, r)
-	s.log.Info("http", "method", r.Method, "path", r.URL.Path, "status", rec.status,
-		"duration", time.Since(start).Round(time.Microsecond))
+	elapsed := time.Since(start)
+	if s.cfg.OnRequest != nil {
+		s.cfg.OnRequest(r.Pattern, rec.status, elapsed)
+	}
+	if r.URL.Path == "/healthz" || r.URL.Path == "/readyz" {
+		return
+	}
+	s.log.InfoContext(r.Context(), "http", "method", r.Method, "path", r.URL.Path, "route", r.Pattern, "status", rec.status,
+		"duration", elapsed)
 }
 
 // statusRecorder remembers the status a handler sent, for the access log.

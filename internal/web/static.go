@@ -28,5 +28,5 @@ func wantsHTML(r *http.Request) bool {
 
 // notFoundPage is the 404 a browser sees: a page with a way home.
 func (s *Server) notFoundPage(w http.ResponseWriter, r *http.Request) {
-	s.renderPage(w, http.StatusNotFound, "notfound.html", &pageData{Title: "페이지를 찾을 수 없습니다 · Page not found", Sandbox: s.cfg.Sandbox})
+	s.renderPage(w, r, http.StatusNotFound, "notfound.html", &pageData{Title: "페이지를 찾을 수 없습니다 · Page not found", Sandbox: s.cfg.Sandbox})
 }
