@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/fakeclock"
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
@@ -21,7 +22,7 @@ import (
 // shop is payresult wired to the PortOne emulator, with the emulator's
 // console webhooks going to payresult's webhook handler.
 type shop struct {
-	clock *clock
+	clock *fakeclock.Clock
 	emu   *emulator.Emulator
 	store payresult.Store
 	proc  *payresult.Processor
@@ -143,7 +144,7 @@ func TestRefundsEndToEnd(t *testing.T) {
 
 // deliverAll runs a worker until the app has every event of evs, once,
 // signed.
-func deliverAll(t *testing.T, st payresult.Store, c *clock, evs []payresult.Event) {
+func deliverAll(t *testing.T, st payresult.Store, c *fakeclock.Clock, evs []payresult.Event) {
 	t.Helper()
 	a := newApp(t, c, func(int, *http.Request) int { return http.StatusOK })
 	w := newWorker(st, c, a.srv.URL)

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/fakeclock"
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/outbox"
 	"github.com/payresult/payresult/portone"
@@ -23,25 +24,7 @@ import (
 
 const secret = "whsec_dGVzdC1zZWNyZXQtZm9yLXRoZS1vdXRib3g="
 
-// clock is a fake clock that tests move by hand.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+func newClock() *fakeclock.Clock { return fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 // received is one request the app got.
 type received struct {
@@ -55,14 +38,14 @@ type received struct {
 // abandoned), and records every request it got.
 type app struct {
 	t       *testing.T
-	clock   *clock
+	clock   *fakeclock.Clock
 	srv     *httptest.Server
 	mu      sync.Mutex
 	got     []received
 	respond func(n int, r *http.Request) int // n counts requests from 1
 }
 
-func newApp(t *testing.T, c *clock, respond func(n int, r *http.Request) int) *app {
+func newApp(t *testing.T, c *fakeclock.Clock, respond func(n int, r *http.Request) int) *app {
 	t.Helper()
 	a := &app{t: t, clock: c, respond: respond}
 	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
@@ -99,7 +82,7 @@ func (a *app) requests() []received {
 
 // seedEvents stores n paid orders, each with its order.paid event, due at
 // the clock's time, and returns the event ids in order.
-func seedEvents(t *testing.T, s payresult.Store, c *clock, n int) []string {
+func seedEvents(t *testing.T, s payresult.Store, c *fakeclock.Clock, n int) []string {
 	t.Helper()
 	ctx := context.Background()
 	var ids []string
@@ -155,7 +138,7 @@ func event(t *testing.T, s payresult.Store, id string) payresult.Event {
 	return payresult.Event{}
 }
 
-func newWorker(s payresult.Store, c *clock, url string) *outbox.Worker {
+func newWorker(s payresult.Store, c *fakeclock.Clock, url string) *outbox.Worker {
 	// The timeout is generous: with the clock fake, a delivery that timed
 	// out on a loaded machine would wait for a backoff that never comes.
 	return &outbox.Worker{Store: s, URL: url, Secret: secret, Now: c.Now, Timeout: 10 * time.Second, Lease: time.Minute}

@@ -12,6 +12,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/payresult/payresult/internal/fakeclock"
 )
 
 const (
@@ -29,25 +31,7 @@ func fixture(t testing.TB, name string) []byte {
 	return b
 }
 
-// fakeClock is a settable clock shared by a client and a fake server.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newFakeClock() *fakeClock { return &fakeClock{t: time.Unix(1712203200, 0)} }
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
-}
+func newFakeClock() *fakeclock.Clock { return fakeclock.New(time.Unix(1712203200, 0)) }
 
 // fakePortOne answers like PortOne's V1 API: getToken with its reuse and
 // extension rules, 401 on unknown or expired tokens, and whatever the test

@@ -4,41 +4,21 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/fakeclock"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
 	"github.com/payresult/payresult/reconcile"
 )
 
-// clock is a fake clock shared by the emulator, the processor and the
-// reconciler, so that a test decides when checks are due and when a
-// virtual account's deadline has passed.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // harness is payresult against the PortOne emulator, with no webhook URL
 // configured at the emulator: every redirect and webhook is lost, and
 // only the reconciler can learn what happened.
 type harness struct {
-	clock *clock
+	clock *fakeclock.Clock
 	emu   *emulator.Emulator
 	store payresult.Store
 	proc  *payresult.Processor
@@ -47,7 +27,7 @@ type harness struct {
 
 func newHarness(t *testing.T, s payresult.Store) *harness {
 	t.Helper()
-	c := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	c := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	emu := emulator.New(emulator.Config{Now: c.Now, Seed: 1})
 	srv := httptest.NewServer(emu)
 	t.Cleanup(func() {

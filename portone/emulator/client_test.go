@@ -5,39 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/payresult/payresult/internal/fakeclock"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
 )
 
-// clock is a shared, settable clock for the emulator and the client.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // clientFixture serves an emulator over HTTP and returns a client of the
 // repo's own portone package pointed at it.
-func clientFixture(t *testing.T) (*emulator.Emulator, *portone.Client, *clock) {
+func clientFixture(t *testing.T) (*emulator.Emulator, *portone.Client, *fakeclock.Clock) {
 	t.Helper()
-	clk := &clock{now: time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)}
+	clk := fakeclock.New(time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC))
 	e := emulator.New(emulator.Config{Seed: 7, Now: clk.Now})
 	srv := httptest.NewServer(e)
 	t.Cleanup(func() { srv.Close(); e.Close() })

@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/payresult/payresult/internal/fakeclock"
 	"github.com/payresult/payresult/portone"
 )
 
@@ -22,30 +22,10 @@ var update = flag.Bool("update", false, "rewrite the golden files under testdata
 // t0 is the fixed start of every test clock: 2026-03-02 10:00:00 KST.
 var t0 = time.Date(2026, 3, 2, 1, 0, 0, 0, time.UTC)
 
-// testClock is a clock that moves only when told.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newTestClock() *testClock { return &testClock{now: t0} }
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // newTestEmulator returns an emulator with seed 1 and a test clock.
-func newTestEmulator(t testing.TB, cfg Config) (*Emulator, *testClock) {
+func newTestEmulator(t testing.TB, cfg Config) (*Emulator, *fakeclock.Clock) {
 	t.Helper()
-	clock := newTestClock()
+	clock := fakeclock.New(t0)
 	if cfg.Now == nil {
 		cfg.Now = clock.Now
 	}
