@@ -200,7 +200,7 @@ func TestConfirmEventCarriesOrder(t *testing.T) {
 	if err != nil || len(attempts) != 1 || attempts[0].ImpUID != "imp_1" || attempts[0].Status != portone.StatusPaid {
 		t.Errorf("Attempts = %+v, %v; want imp_1 paid", attempts, err)
 	}
-	lines, err := e.store.Timeline(context.Background(), "order-1")
+	lines, err := e.store.Notes(context.Background(), "order-1")
 	if err != nil {
 		t.Fatal(err)
 	}

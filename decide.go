@@ -37,7 +37,7 @@ const (
 	// payment; the order stays forged.
 	OutcomeForgeryCancelled Outcome = "forgery_cancelled"
 	// OutcomeRefused: the payment may not decide this order (merchant_uid
-	// mismatch, imp_uid bound elsewhere, sandbox payment in live mode).
+	// mismatch, imp_uid bound elsewhere, a test-channel payment not accepted).
 	OutcomeRefused Outcome = "refused"
 )
 
@@ -56,54 +56,54 @@ type decision struct {
 // changes reports whether d alters the stored order.
 func (d decision) changes() bool { return d.next != nil }
 
-// paymentKind is a PortOne payment reduced to what decides an order. The
+// payState is a PortOne payment reduced to what decides an order. The
 // refund state comes from cancel_amount, never from status alone: a
 // partial cancel may leave status paid or cancelled depending on the PG.
-type paymentKind int
+type payState int
 
 const (
-	kindUnknown         paymentKind = iota
-	kindReady                       // window opened, nothing paid
-	kindVbank                       // virtual account issued, waiting for the deposit
-	kindFailed                      // declined, or cancelled before any money moved
-	kindPaid                        // paid, nothing cancelled
-	kindPartlyCancelled             // paid, then part of it cancelled
-	kindCancelled                   // paid, then all of it cancelled
+	payUnknown         payState = iota
+	payReady                    // window opened, nothing paid
+	payVbank                    // virtual account issued, waiting for the deposit
+	payFailed                   // declined, or cancelled before any money moved
+	payPaid                     // paid, nothing cancelled
+	payPartlyCancelled          // paid, then part of it cancelled
+	payCancelled                // paid, then all of it cancelled
 )
 
-// kindOf classifies pay.
-func kindOf(pay *portone.Payment) paymentKind {
+// payStateOf reduces pay to its payState.
+func payStateOf(pay *portone.Payment) payState {
 	switch pay.Status {
 	case portone.StatusReady:
 		if pay.IsVbankIssued() {
-			return kindVbank
+			return payVbank
 		}
-		return kindReady
+		return payReady
 	case portone.StatusFailed:
-		return kindFailed
+		return payFailed
 	case portone.StatusPaid, portone.StatusCancelled:
 		if pay.Status == portone.StatusCancelled && pay.PaidAt.IsZero() && pay.CancelAmount.IsZero() {
 			// Revoked before any money moved (a virtual account withdrawn,
 			// a window cancelled on some PGs): nothing was paid.
-			return kindFailed
+			return payFailed
 		}
 		switch {
 		case pay.CancelAmount.Sign() <= 0:
-			return kindPaid
+			return payPaid
 		case pay.CancelAmount.Cmp(pay.Amount) >= 0:
-			return kindCancelled
+			return payCancelled
 		}
-		return kindPartlyCancelled
+		return payPartlyCancelled
 	}
-	return kindUnknown
+	return payUnknown
 }
 
-// moneyMoved reports whether k is a payment that took the buyer's money
-// (or, for a virtual account, will take it on deposit): the kinds whose
+// moneyMoved reports whether st is a payment that took the buyer's money
+// (or, for a virtual account, will take it on deposit): the states whose
 // amount must equal the order's.
-func (k paymentKind) moneyMoved() bool {
-	switch k {
-	case kindVbank, kindPaid, kindPartlyCancelled, kindCancelled:
+func (st payState) moneyMoved() bool {
+	switch st {
+	case payVbank, payPaid, payPartlyCancelled, payCancelled:
 		return true
 	}
 	return false
@@ -114,37 +114,37 @@ func sameMoney(o *Order, pay *portone.Payment) bool {
 	return pay.Amount == o.Amount && strings.EqualFold(pay.Currency, o.Currency)
 }
 
-// decide returns what pay means for o at now. live refuses test-channel
-// payments. It never looks at anything a notice claims: pay comes from
+// decide returns what pay means for o at now. A test-channel payment is
+// refused unless acceptTest. It never looks at anything a notice claims: pay comes from
 // PortOne's API.
-func decide(o *Order, pay *portone.Payment, now time.Time, live bool) decision {
+func decide(o *Order, pay *portone.Payment, now time.Time, acceptTest bool) decision {
 	switch {
 	case pay.MerchantUID != o.MerchantUID:
 		return decision{outcome: OutcomeRefused, reason: fmt.Sprintf("payment %s belongs to merchant_uid %q", pay.ImpUID, pay.MerchantUID)}
-	case live && pay.Sandbox:
-		return decision{outcome: OutcomeRefused, reason: fmt.Sprintf("payment %s was made on a test channel; payresult runs live", pay.ImpUID)}
+	case pay.Sandbox && !acceptTest:
+		return decision{outcome: OutcomeRefused, reason: fmt.Sprintf("payment %s was made on a test channel; payresult accepts only live payments", pay.ImpUID)}
 	}
-	kind := kindOf(pay)
-	if kind == kindUnknown {
+	st := payStateOf(pay)
+	if st == payUnknown {
 		return decision{outcome: OutcomeIgnored, reason: fmt.Sprintf("payment %s has unknown status %q", pay.ImpUID, pay.Status)}
 	}
 	if o.ImpUID != "" && o.ImpUID != pay.ImpUID && o.Status != StatusPending && o.Status != StatusFailed && o.Status != StatusExpired {
-		return decideOtherAttempt(o, pay, kind, now)
+		return decideOtherAttempt(o, pay, st, now)
 	}
-	if kind.moneyMoved() && !sameMoney(o, pay) {
-		return decideMismatch(o, pay, kind, now)
+	if st.moneyMoved() && !sameMoney(o, pay) {
+		return decideMismatch(o, pay, st, now)
 	}
 	switch o.Status {
 	case StatusPending, StatusFailed, StatusVbankIssued:
-		return decideOpen(o, pay, kind, now)
+		return decideOpen(o, pay, st, now)
 	case StatusPaid, StatusPartiallyRefunded, StatusRefunded:
-		return decideRefund(o, pay, kind, now)
+		return decideRefund(o, pay, st, now)
 	case StatusForged:
-		return decideForged(o, pay, kind, now)
+		return decideForged(o, pay, st, now)
 	case StatusExpired:
 		// The deadline is payresult's own decision; PortOne and the bank have
 		// the last word. Money that did arrive is never lost.
-		if kind == kindPaid {
+		if st == payPaid {
 			return moveTo(o, pay, StatusPaid, now, "paid after payresult expired the order")
 		}
 	}
@@ -154,43 +154,43 @@ func decide(o *Order, pay *portone.Payment, now time.Time, live bool) decision {
 // decideOtherAttempt handles a payment other than the one that decided an
 // order which is no longer open to new attempts, except that a virtual
 // account order still accepts another attempt that is paid outright.
-func decideOtherAttempt(o *Order, pay *portone.Payment, kind paymentKind, now time.Time) decision {
-	if o.Status == StatusVbankIssued && kind == kindPaid && sameMoney(o, pay) {
+func decideOtherAttempt(o *Order, pay *portone.Payment, st payState, now time.Time) decision {
+	if o.Status == StatusVbankIssued && st == payPaid && sameMoney(o, pay) {
 		return moveTo(o, pay, StatusPaid, now, "another attempt paid while a virtual account was open")
 	}
-	if o.Status == StatusVbankIssued && kind == kindPaid {
-		return decideMismatch(o, pay, kind, now)
+	if o.Status == StatusVbankIssued && st == payPaid {
+		return decideMismatch(o, pay, st, now)
 	}
 	return decision{outcome: OutcomeIgnored, reason: fmt.Sprintf("order is %s by payment %s; payment %s (%s) does not change it", o.Status, o.ImpUID, pay.ImpUID, pay.Status)}
 }
 
 // decideMismatch handles a payment whose amount or currency differs from
 // the order's: a forgery, never fulfilled.
-func decideMismatch(o *Order, pay *portone.Payment, kind paymentKind, now time.Time) decision {
+func decideMismatch(o *Order, pay *portone.Payment, st payState, now time.Time) decision {
 	why := fmt.Sprintf("payment %s is %s %s, order is %s %s", pay.ImpUID, pay.Amount, pay.Currency, o.Amount, o.Currency)
 	if !CanTransition(o.Status, StatusForged) {
 		if o.Status == StatusForged && o.ImpUID == pay.ImpUID {
-			return decideForged(o, pay, kind, now)
+			return decideForged(o, pay, st, now)
 		}
 		return decision{outcome: OutcomeIgnored, reason: why + "; order is already " + string(o.Status)}
 	}
 	d := moveTo(o, pay, StatusForged, now, why)
 	d.next.PaidAt = time.Time{}
-	d.next.ForgeryCancelled = kind == kindCancelled
+	d.next.ForgeryCancelled = st == payCancelled
 	return d
 }
 
 // decideOpen handles an order still waiting for its result: pending,
 // failed (a later attempt may pay) or with a virtual account issued.
-func decideOpen(o *Order, pay *portone.Payment, kind paymentKind, now time.Time) decision {
-	switch kind {
-	case kindPaid:
+func decideOpen(o *Order, pay *portone.Payment, st payState, now time.Time) decision {
+	switch st {
+	case payPaid:
 		return moveTo(o, pay, StatusPaid, now, "PortOne says paid")
-	case kindPartlyCancelled:
+	case payPartlyCancelled:
 		return moveTo(o, pay, StatusPartiallyRefunded, now, "paid and partly cancelled before payresult saw it")
-	case kindCancelled:
+	case payCancelled:
 		return moveTo(o, pay, StatusRefunded, now, "paid and cancelled before payresult saw it")
-	case kindVbank:
+	case payVbank:
 		if deadline := pay.VbankDate.Time(); !deadline.IsZero() && now.After(deadline) {
 			return moveTo(o, pay, StatusExpired, now, "virtual account deadline "+deadline.UTC().Format(time.RFC3339)+" passed without a deposit")
 		}
@@ -198,7 +198,7 @@ func decideOpen(o *Order, pay *portone.Payment, kind paymentKind, now time.Time)
 			return decision{outcome: OutcomeDuplicate, reason: "virtual account already issued"}
 		}
 		return moveTo(o, pay, StatusVbankIssued, now, "virtual account issued")
-	case kindFailed:
+	case payFailed:
 		if o.Status == StatusFailed && o.ImpUID == pay.ImpUID {
 			return decision{outcome: OutcomeDuplicate, reason: "failure already recorded"}
 		}
@@ -212,14 +212,14 @@ func decideOpen(o *Order, pay *portone.Payment, kind paymentKind, now time.Time)
 
 // decideRefund handles an order that was paid by pay: only a larger
 // cancel_amount moves it on.
-func decideRefund(o *Order, pay *portone.Payment, kind paymentKind, now time.Time) decision {
+func decideRefund(o *Order, pay *portone.Payment, st payState, now time.Time) decision {
 	var to Status
-	switch kind {
-	case kindPartlyCancelled:
+	switch st {
+	case payPartlyCancelled:
 		to = StatusPartiallyRefunded
-	case kindCancelled:
+	case payCancelled:
 		to = StatusRefunded
-	case kindPaid:
+	case payPaid:
 		if o.Status == StatusPaid {
 			return decision{outcome: OutcomeDuplicate, reason: "already paid"}
 		}
@@ -238,7 +238,7 @@ func decideRefund(o *Order, pay *portone.Payment, kind paymentKind, now time.Tim
 
 // decideForged handles the forged payment of a forged order: the only
 // change left is learning that PortOne cancelled it.
-func decideForged(o *Order, pay *portone.Payment, kind paymentKind, now time.Time) decision {
+func decideForged(o *Order, pay *portone.Payment, st payState, now time.Time) decision {
 	if o.ImpUID != pay.ImpUID {
 		return decision{outcome: OutcomeIgnored, reason: "order is forged by payment " + o.ImpUID}
 	}
@@ -247,11 +247,11 @@ func decideForged(o *Order, pay *portone.Payment, kind paymentKind, now time.Tim
 	}
 	why := ""
 	switch {
-	case kind == kindCancelled:
+	case st == payCancelled:
 		why = "PortOne cancelled the forged payment"
-	case kind == kindFailed:
+	case st == payFailed:
 		why = "PortOne says the forged payment never took money"
-	case kind == kindVbank && !pay.VbankDate.IsZero() && now.After(pay.VbankDate.Time()):
+	case st == payVbank && !pay.VbankDate.IsZero() && now.After(pay.VbankDate.Time()):
 		why = "the forged virtual account expired without a deposit"
 	default:
 		return decision{outcome: OutcomeDuplicate, reason: "already forged"}

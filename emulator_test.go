@@ -327,21 +327,21 @@ func TestSandboxForgedDepositNeedsAccount(t *testing.T) {
 	if got := s.em.CancelCalls(imp); got != 1 {
 		t.Errorf("PortOne got %d cancels, want the one refund's", got)
 	}
-	lines, err := s.store.Timeline(ctx, "order-a")
+	lines, err := s.store.Notes(ctx, "order-a")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var intoAccount int
 	for _, l := range lines {
 		if strings.Contains(l.Detail, "110-123") || strings.Contains(l.Detail, "123456789") {
-			t.Errorf("timeline line %q holds the account number", l.Detail)
+			t.Errorf("note %q holds the account number", l.Detail)
 		}
 		if strings.Contains(l.Detail, "into bank 88, account ending 6789") {
 			intoAccount++
 		}
 	}
 	if intoAccount != 1 {
-		t.Errorf("%d timeline lines name the account the deposit went back to, want 1", intoAccount)
+		t.Errorf("%d notes name the account the deposit went back to, want 1", intoAccount)
 	}
 }
 
@@ -388,20 +388,20 @@ func TestSandboxVirtualAccountRefund(t *testing.T) {
 	if got := s.em.CancelCalls(vb.Payment.ImpUID); got != 2 {
 		t.Errorf("PortOne got %d cancels, want the two refunds'", got)
 	}
-	lines, err := s.store.Timeline(ctx, "vbank-r")
+	lines, err := s.store.Notes(ctx, "vbank-r")
 	if err != nil {
 		t.Fatal(err)
 	}
 	var toAccount int
 	for _, l := range lines {
 		if strings.Contains(l.Detail, "110-123") || strings.Contains(l.Detail, "123456789") {
-			t.Errorf("timeline line %q holds the account number", l.Detail)
+			t.Errorf("note %q holds the account number", l.Detail)
 		}
 		if strings.Contains(l.Detail, "bank 88, account ending 6789") {
 			toAccount++
 		}
 	}
 	if toAccount != 2 {
-		t.Errorf("%d timeline lines name the refund account by its last digits, want 2", toAccount)
+		t.Errorf("%d notes name the refund account by its last digits, want 2", toAccount)
 	}
 }

@@ -3,6 +3,7 @@ package payresult
 import (
 	"errors"
 	"fmt"
+	"net/http"
 )
 
 // ErrorKind classifies a failure so that every surface (HTTP status, the
@@ -10,16 +11,59 @@ import (
 // messages.
 type ErrorKind string
 
-// Error kinds.
+// Error kinds. The HTTP status each is answered with is HTTPStatus's.
 const (
-	KindInvalid      ErrorKind = "invalid"      // the input is malformed: 400
-	KindUnauthorized ErrorKind = "unauthorized" // missing or wrong credential: 401
-	KindNotFound     ErrorKind = "not_found"    // no such order or payment: 404
-	KindConflict     ErrorKind = "conflict"     // clashes with stored state: 409
+	KindInvalid      ErrorKind = "invalid"      // the input is malformed
+	KindUnauthorized ErrorKind = "unauthorized" // missing or wrong credential
+	KindNotFound     ErrorKind = "not_found"    // no such order or payment
+	KindConflict     ErrorKind = "conflict"     // clashes with stored state
 	KindMismatch     ErrorKind = "mismatch"     // PortOne disagrees with the order: permanent, never retried
 	KindTransient    ErrorKind = "transient"    // PortOne or the database unreachable: retry later
-	KindInternal     ErrorKind = "internal"     // a bug: 500
+	KindInternal     ErrorKind = "internal"     // a bug
+
+	// Kinds of requests an HTTP surface refuses before any processing.
+	KindForbidden        ErrorKind = "forbidden"              // the sender may not call this
+	KindMethodNotAllowed ErrorKind = "method_not_allowed"     // the wrong HTTP method
+	KindTooLarge         ErrorKind = "too_large"              // the body is over its limit
+	KindUnsupportedMedia ErrorKind = "unsupported_media_type" // the body is not of a type accepted
 )
+
+// httpStatus is the one mapping from error kinds to HTTP statuses, for
+// the app API and for PortOne's webhook alike. Only KindTransient and
+// KindInternal are 5xx: PortOne retries a webhook answered 5xx, and only
+// those failures can go away on retry.
+var httpStatus = map[ErrorKind]int{
+	KindInvalid:          http.StatusBadRequest,
+	KindUnauthorized:     http.StatusUnauthorized,
+	KindForbidden:        http.StatusForbidden,
+	KindNotFound:         http.StatusNotFound,
+	KindMethodNotAllowed: http.StatusMethodNotAllowed,
+	KindConflict:         http.StatusConflict,
+	KindTooLarge:         http.StatusRequestEntityTooLarge,
+	KindUnsupportedMedia: http.StatusUnsupportedMediaType,
+	KindMismatch:         http.StatusUnprocessableEntity,
+	KindTransient:        http.StatusServiceUnavailable,
+	KindInternal:         http.StatusInternalServerError,
+}
+
+// HTTPError is how err is answered over HTTP, as the JSON error
+// {"error": {"code": code, "message": message}} with status: code is the
+// error's kind, and message is the Message of a payresult *Error, never
+// the cause it wraps, nor anything of an internal error. An error of no
+// known kind is answered as internal.
+func HTTPError(err error) (status int, code ErrorKind, message string) {
+	code = KindOf(err)
+	status, ok := httpStatus[code]
+	if !ok {
+		code, status = KindInternal, http.StatusInternalServerError
+	}
+	message = "internal error"
+	var e *Error
+	if errors.As(err, &e) && code != KindInternal {
+		message = e.Message
+	}
+	return status, code, message
+}
 
 // Error is payresult's error type. Message is safe to show to callers;
 // Err holds the cause for logs.

@@ -120,15 +120,3 @@ const (
 	SourceReconciler NoticeSource = "reconciler"
 	SourceApp        NoticeSource = "app"
 )
-
-// NoticeRecord is one line of an order's timeline: a notice received, a
-// PortOne look-up and what Confirm decided.
-type NoticeRecord struct {
-	ID          int64        `json:"id"`
-	MerchantUID string       `json:"merchant_uid"`
-	ImpUID      string       `json:"imp_uid,omitempty"`
-	Source      NoticeSource `json:"source"`
-	Kind        string       `json:"kind"`   // notice, lookup, transition, ignored, error, refund, forgery_cancel
-	Detail      string       `json:"detail"` // human-readable
-	At          time.Time    `json:"at"`
-}

@@ -53,7 +53,7 @@ func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Re
 	})
 	if err != nil {
 		res.CancelErr = err
-		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineError, "forged payment not cancelled yet: %v", err)
+		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, noteError, "forged payment not cancelled yet: %v", err)
 		p.logger().Warn("forged payment not cancelled yet", "merchant_uid", pay.MerchantUID, "imp_uid", pay.ImpUID, "err", err)
 		return
 	}
@@ -96,8 +96,8 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 			if to != nil {
 				into = " into " + to.masked()
 			}
-			p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineForgeryCancel, "PortOne cancelled %s%s (cancel_amount now %s of %s)", req.Checksum, into, got.CancelAmount, got.Amount)
-			if kindOf(got) != kindCancelled {
+			p.note(ctx, pay.MerchantUID, pay.ImpUID, src, noteForgeryCancel, "PortOne cancelled %s%s (cancel_amount now %s of %s)", req.Checksum, into, got.CancelAmount, got.Amount)
+			if payStateOf(got) != payCancelled {
 				// Accepted but not (yet) done, as with PayPal's pending
 				// cancels: never send a second cancel on top of it.
 				return nil, Errorf(KindTransient, "PortOne accepted the cancel of %s but reports cancel_amount %s of %s", pay.ImpUID, got.CancelAmount, got.Amount)
@@ -108,7 +108,7 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 			err = Errorf(KindTransient, "PortOne answered the cancel of %s without its payment", pay.ImpUID)
 		}
 		lastErr = err
-		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, lineForgeryCancel, "cancel refused or unanswered: %v", err)
+		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, noteForgeryCancel, "cancel refused or unanswered: %v", err)
 		// Whatever the refusal (already cancelled, checksum mismatch, the
 		// PG said no), PortOne's payment tells what is left to do.
 		fresh, ferr := p.PortOne.Payment(ctx, pay.ImpUID, true)
@@ -123,8 +123,8 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 
 // needsMoneyBack reports whether pay holds money PortOne could cancel.
 func needsMoneyBack(pay *portone.Payment) bool {
-	switch kindOf(pay) {
-	case kindPaid, kindPartlyCancelled:
+	switch payStateOf(pay) {
+	case payPaid, payPartlyCancelled:
 		return pay.Cancellable().Sign() > 0
 	}
 	return false

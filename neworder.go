@@ -154,19 +154,21 @@ func (p *Processor) CreateOrder(ctx context.Context, n NewOrder) (*Order, bool, 
 		UpdatedAt:   now,
 		NextCheckAt: now.Add(p.firstCheckDelay()),
 	}
-	stored, created, err := p.Store.CreateOrder(ctx, o)
+	c := &Change{Order: o, Notes: []Note{p.newNote(o.MerchantUID, "", SourceApp, noteNotice,
+		"order registered: %s %s, amount pre-registered at PortOne", o.Amount, o.Currency)}}
+	err = p.Store.Apply(ctx, c)
+	if IsConflict(err) {
+		// Another request for the same merchant_uid won the race.
+		existing, err := p.Store.Order(ctx, n.MerchantUID)
+		if err != nil {
+			return nil, false, err
+		}
+		return repeatOrder(existing, &n)
+	}
 	if err != nil {
 		return nil, false, err
 	}
-	if !created {
-		// Another request for the same merchant_uid won the race.
-		return repeatOrder(stored, &n)
-	}
-	p.note(ctx, o.MerchantUID, "", SourceApp, lineNotice, "order registered: %s %s, amount pre-registered at PortOne", o.Amount, o.Currency)
-	if stored == nil {
-		stored = o
-	}
-	return stored, true, nil
+	return o, true, nil
 }
 
 // repeatOrder answers a repeated registration.

@@ -2,7 +2,9 @@ package payresult
 
 import (
 	"context"
-	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -67,74 +69,43 @@ func checkNoticeID(field, id string, max int) error {
 	return nil
 }
 
-// Timeline kinds recorded by the processor.
-const (
-	lineNotice        = "notice"
-	lineLookup        = "lookup"
-	lineTransition    = "transition"
-	lineIgnored       = "ignored"
-	lineError         = "error"
-	lineRefund        = "refund"
-	lineForgeryCancel = "forgery_cancel"
-)
+// requestConfirmTimeout bounds one Confirm started by a request. It runs
+// detached from the request's context: a buyer closing the tab must not
+// abort a confirmation half-way through its PortOne calls.
+const requestConfirmTimeout = 30 * time.Second
 
-// note appends one line to an order's timeline. The timeline is history,
-// not state: a failure to write it is logged and otherwise ignored, so
-// that it never turns a confirmed payment into an error.
-func (p *Processor) note(ctx context.Context, merchantUID, impUID string, src NoticeSource, kind, format string, args ...any) {
-	if merchantUID == "" {
-		return
+// confirmRequest runs Confirm for a notice that came with r, detached
+// from r's cancellation and bounded by requestConfirmTimeout.
+func (p *Processor) confirmRequest(r *http.Request, n Notice) (*Result, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), requestConfirmTimeout)
+	defer cancel()
+	return p.Confirm(ctx, n)
+}
+
+// logNotice logs how Confirm ended for a notice received over HTTP:
+// loudly only when payresult itself failed.
+func logNotice(log *slog.Logger, n Notice, v RedirectView, err error) {
+	attrs := []any{"source", string(n.Source), "imp_uid", n.ImpUID, "merchant_uid", n.MerchantUID, "page", string(v.Page)}
+	if v.Order != nil {
+		attrs = append(attrs, "status", string(v.Order.Status))
 	}
-	rec := p.line(merchantUID, impUID, src, kind, format, args...)
-	if err := p.Store.RecordNotice(ctx, &rec); err != nil {
-		p.logger().Debug("timeline line not recorded", "merchant_uid", merchantUID, "kind", kind, "err", err)
+	switch {
+	case err == nil:
+		log.Info("notice confirmed", attrs...)
+	case IsTransient(err):
+		log.Warn("notice not confirmed yet", append(attrs, "err", err)...)
+	case KindOf(err) == KindInternal:
+		log.Error("notice failed", append(attrs, "err", err)...)
+	default:
+		log.Info("notice refused", append(attrs, "err", err)...)
 	}
 }
 
-// line returns one timeline line without writing it: Confirm gathers its
-// lines and stores them in the transaction of its change.
-func (p *Processor) line(merchantUID, impUID string, src NoticeSource, kind, format string, args ...any) NoticeRecord {
-	return NoticeRecord{
-		MerchantUID: merchantUID,
-		ImpUID:      impUID,
-		Source:      src,
-		Kind:        kind,
-		Detail:      fmt.Sprintf(format, args...),
-		At:          p.now(),
+// loggerOr returns l, or slog.Default() when l is nil: the handlers'
+// default, and the Processor's.
+func loggerOr(l *slog.Logger) *slog.Logger {
+	if l != nil {
+		return l
 	}
-}
-
-// record writes gathered timeline lines that no change carried, in one
-// transaction, best-effort like note.
-func (p *Processor) record(ctx context.Context, lines []NoticeRecord) {
-	if len(lines) == 0 {
-		return
-	}
-	if err := p.Store.Apply(ctx, &Change{Notices: lines}); err != nil {
-		p.logger().Debug("timeline lines not recorded", "merchant_uid", lines[0].MerchantUID, "err", err)
-	}
-}
-
-// receivedLines are the timeline lines for a notice and what PortOne said
-// about its payment.
-func (p *Processor) receivedLines(n Notice, pay *portone.Payment) []NoticeRecord {
-	m := pay.MerchantUID
-	detail := fmt.Sprintf("%s notice for imp_uid %q, merchant_uid %q", n.Source, n.ImpUID, n.MerchantUID)
-	if n.ErrorMsg != "" || n.ErrorCode != "" {
-		detail += fmt.Sprintf(" with error %s %q", n.ErrorCode, n.ErrorMsg)
-	}
-	lines := make([]NoticeRecord, 2, 4) // room for the decision without copying
-	lines[0] = p.line(m, pay.ImpUID, n.Source, lineNotice, "%s", detail)
-	lines[1] = p.line(m, pay.ImpUID, n.Source, lineLookup, "PortOne: %s, %s %s %s, cancelled %s, sandbox %t",
-		pay.Status, pay.PayMethod, pay.Amount, pay.Currency, pay.CancelAmount, pay.Sandbox)
-	return lines
-}
-
-// decisionLine is the timeline line for what Confirm decided.
-func (p *Processor) decisionLine(src NoticeSource, pay *portone.Payment, d decision) NoticeRecord {
-	kind := lineIgnored
-	if d.changes() {
-		kind = lineTransition
-	}
-	return p.line(pay.MerchantUID, pay.ImpUID, src, kind, "%s: %s", d.outcome, d.reason)
+	return slog.Default()
 }

@@ -8,7 +8,7 @@ import (
 // Preview reports what Confirm would decide for a notice, without
 // changing anything: it looks the payment up at PortOne and runs the same
 // decision against the stored order, but stores no change, no attempt, no
-// event and no timeline line, and cancels nothing at PortOne. Operators
+// event and no note, and cancels nothing at PortOne. Operators
 // use it (payresult verify) to see why an order is in the state it is.
 //
 // The Result's Order is the order as Confirm would leave it (the stored

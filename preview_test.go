@@ -78,7 +78,7 @@ func TestPreviewChangesNothing(t *testing.T) {
 			if tt.payment != nil {
 				e.pg.put(tt.payment)
 			}
-			timeline, err := e.store.Timeline(context.Background(), "order-1")
+			timeline, err := e.store.Notes(context.Background(), "order-1")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,12 +98,12 @@ func TestPreviewChangesNothing(t *testing.T) {
 			if got := e.eventTypes(t, "order-1"); len(got) != 0 {
 				t.Errorf("Preview appended events %v", got)
 			}
-			after, err := e.store.Timeline(context.Background(), "order-1")
+			after, err := e.store.Notes(context.Background(), "order-1")
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(after) != len(timeline) {
-				t.Errorf("Preview wrote %d timeline lines, want none", len(after)-len(timeline))
+				t.Errorf("Preview wrote %d notes, want none", len(after)-len(timeline))
 			}
 			if n := e.pg.callCount("Cancel"); n != 0 {
 				t.Errorf("Preview called Cancel %d times, want never", n)

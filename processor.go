@@ -26,16 +26,19 @@ const maxApplyTries = 8
 // working zero values. A Processor is safe for concurrent use; do not copy
 // it after first use.
 type Processor struct {
-	// Store keeps the orders.
-	Store Store
+	// Store keeps the orders: a *sqlite.Store, a *postgres.Store, or any
+	// other OrderStore.
+	Store OrderStore
 	// PortOne answers for payments; a *portone.Client in production.
 	PortOne Gateway
-	// Live refuses payments made on PortOne test channels (sandbox): they
-	// never make an order paid.
-	Live bool
+	// AcceptTestPayments lets payments made on PortOne test channels
+	// (sandbox) decide orders. Without it (the zero value) such a payment
+	// never settles an order: it is refused, as a buyer paying on a test
+	// channel has paid nothing. The sandbox sets it.
+	AcceptTestPayments bool
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
-	// Logger defaults to a logger that discards everything.
+	// Logger defaults to slog.Default(), as the handlers' loggers do.
 	Logger *slog.Logger
 	// FirstCheckDelay is how long a new or still-waiting order waits for
 	// its first reconciler check; zero means DefaultFirstCheckDelay.
@@ -88,12 +91,7 @@ func (p *Processor) now() time.Time {
 	return time.Now().UTC()
 }
 
-func (p *Processor) logger() *slog.Logger {
-	if p.Logger != nil {
-		return p.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (p *Processor) logger() *slog.Logger { return loggerOr(p.Logger) }
 
 func (p *Processor) firstCheckDelay() time.Duration {
 	if p.FirstCheckDelay > 0 {
@@ -127,18 +125,18 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 	}
 	pay, err := p.lookup(ctx, n)
 	if err != nil {
-		p.note(ctx, n.MerchantUID, n.ImpUID, n.Source, lineError, "PortOne look-up failed: %v", err)
+		p.note(ctx, n.MerchantUID, n.ImpUID, n.Source, noteError, "PortOne look-up failed: %v", err)
 		return nil, err
 	}
 	if pay == nil {
 		return p.noPayment(ctx, n)
 	}
-	lines := p.receivedLines(n, pay)
+	notes := p.receivedNotes(n, pay)
 	if n.MerchantUID != "" && n.MerchantUID != pay.MerchantUID {
-		p.record(ctx, lines)
+		p.writeNotes(ctx, notes)
 		return p.refuseForeign(ctx, n, pay)
 	}
-	res, err = p.settle(ctx, n.Source, pay, lines)
+	res, err = p.settle(ctx, n.Source, pay, notes)
 	if err != nil {
 		return res, err
 	}
@@ -213,7 +211,7 @@ func (p *Processor) noPayment(ctx context.Context, n Notice) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	p.note(ctx, n.MerchantUID, "", n.Source, lineNotice, "%s notice without imp_uid (error %s %q); PortOne has no payment yet", n.Source, n.ErrorCode, n.ErrorMsg)
+	p.note(ctx, n.MerchantUID, "", n.Source, noteNotice, "%s notice without imp_uid (error %s %q); PortOne has no payment yet", n.Source, n.ErrorCode, n.ErrorMsg)
 	return &Result{Order: o, Outcome: OutcomePending, Reason: "PortOne has no payment for the order yet"}, nil
 }
 
@@ -221,8 +219,8 @@ func (p *Processor) noPayment(ctx context.Context, n Notice) (*Result, error) {
 // another, as when a payment made for order A is presented for order B.
 func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Payment) (*Result, error) {
 	why := "payment " + pay.ImpUID + " belongs to " + pay.MerchantUID + ", not to " + n.MerchantUID
-	p.note(ctx, n.MerchantUID, pay.ImpUID, n.Source, lineError, "refused: %s", why)
-	p.note(ctx, pay.MerchantUID, pay.ImpUID, n.Source, lineError, "refused: presented for order %s", n.MerchantUID)
+	p.note(ctx, n.MerchantUID, pay.ImpUID, n.Source, noteError, "refused: %s", why)
+	p.note(ctx, pay.MerchantUID, pay.ImpUID, n.Source, noteError, "refused: presented for order %s", n.MerchantUID)
 	p.logger().Warn("notice refused: payment of another order", "imp_uid", pay.ImpUID, "merchant_uid", n.MerchantUID, "payment_merchant_uid", pay.MerchantUID)
 	var o *Order
 	if got, err := p.Store.Order(ctx, n.MerchantUID); err == nil {
@@ -233,9 +231,9 @@ func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Pa
 
 // settle applies what pay means to its order: load, check, decide, and
 // compare-and-set, again from the top when another writer got there
-// first. The timeline lines gathered so far, and the decision's, are
-// stored with the change; without a change they are written on their own.
-func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, lines []NoticeRecord) (*Result, error) {
+// first. The notes gathered so far, and the decision's, are stored with
+// the change; without a change they are written on their own.
+func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, notes []Note) (*Result, error) {
 	for try := range maxApplyTries {
 		now := p.now()
 		// The first try leaves the imp_uid's binding to Apply, which refuses
@@ -246,25 +244,25 @@ func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.P
 		res, d, err := p.evaluate(ctx, pay, now, try > 0)
 		if err != nil {
 			if res != nil {
-				lines = append(lines, p.line(pay.MerchantUID, pay.ImpUID, src, lineError, "refused: %s", d.reason))
+				notes = append(notes, p.newNote(pay.MerchantUID, pay.ImpUID, src, noteError, "refused: %s", d.reason))
 				p.logger().Warn("payment refused", "merchant_uid", pay.MerchantUID, "imp_uid", pay.ImpUID, "reason", d.reason)
 			}
-			p.record(ctx, lines)
+			p.writeNotes(ctx, notes)
 			return res, err
 		}
-		next, err := p.apply(ctx, res.Order, pay, d, now, append(lines, p.decisionLine(src, pay, d)))
+		next, err := p.apply(ctx, res.Order, pay, d, now, append(notes, p.decisionNote(src, pay, d)))
 		if IsConflict(err) {
 			continue
 		}
 		if err != nil {
-			p.record(ctx, lines)
+			p.writeNotes(ctx, notes)
 			return nil, err
 		}
 		p.logDecision(res.Order, pay, d)
 		res.Order, res.Changed = next, d.changes()
 		return res, nil
 	}
-	p.record(ctx, lines)
+	p.writeNotes(ctx, notes)
 	return nil, Errorf(KindTransient, "order %s kept changing under Confirm; try again", pay.MerchantUID)
 }
 
@@ -289,7 +287,7 @@ func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time
 	if bindErr != nil {
 		d.reason = bindErr.Error()
 	} else {
-		d = decide(o, pay, now, p.Live)
+		d = decide(o, pay, now, p.AcceptTestPayments)
 	}
 	res.Outcome, res.Reason = d.outcome, d.reason
 	if d.outcome == OutcomeRefused {
@@ -317,15 +315,15 @@ func (p *Processor) checkBinding(ctx context.Context, o *Order, pay *portone.Pay
 	return nil
 }
 
-// apply stores decision d about pay, computed from o, with the timeline
-// lines, and returns the order as stored. A decision that changes nothing
-// still records the attempt, unless it is a plain duplicate of what is
-// stored: then only the lines are written.
-func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d decision, now time.Time, lines []NoticeRecord) (*Order, error) {
-	c := &Change{FromVersion: o.Version, Attempt: attemptOf(pay, now), Notices: lines}
+// apply stores decision d about pay, computed from o, with the notes, and
+// returns the order as stored. A decision that changes nothing still
+// records the attempt, unless it is a plain duplicate of what is stored:
+// then only the notes are written.
+func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d decision, now time.Time, notes []Note) (*Order, error) {
+	c := &Change{FromVersion: o.Version, Attempt: attemptOf(pay, now), Notes: notes}
 	if !d.changes() {
 		if d.outcome == OutcomeDuplicate {
-			p.record(ctx, lines)
+			p.writeNotes(ctx, notes)
 			return o, nil
 		}
 		return o, p.Store.Apply(ctx, c)
@@ -388,7 +386,7 @@ func (p *Processor) logDecision(o *Order, pay *portone.Payment, d decision) {
 	switch {
 	case d.outcome == OutcomeForged:
 		p.logger().Warn("forged payment", attrs...)
-	case (d.outcome == OutcomeIgnored || d.outcome == OutcomeIgnoredLate) && kindOf(pay) == kindPaid:
+	case (d.outcome == OutcomeIgnored || d.outcome == OutcomeIgnoredLate) && payStateOf(pay) == payPaid:
 		p.logger().Warn("paid payment does not change its order; check it by hand", attrs...)
 	default:
 		p.logger().Debug("notice decided", attrs...)

@@ -3,48 +3,30 @@ package payresult_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/fakeclock"
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 )
-
-// testClock is a settable clock for the processor.
-type testClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // env is a processor on a real store and a fake PortOne.
 type env struct {
 	p     *payresult.Processor
 	store payresult.Store
 	pg    *fakePortOne
-	clock *testClock
+	clock *fakeclock.Clock
 }
 
 var start = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)
 
 func newEnv(t *testing.T, store payresult.Store) *env {
 	t.Helper()
-	clock := &testClock{now: start}
+	clock := fakeclock.New(start)
 	pg := newFakePortOne()
 	return &env{
 		p:     &payresult.Processor{Store: store, PortOne: pg, Now: clock.Now},

@@ -165,7 +165,7 @@ func (p *Processor) Refund(ctx context.Context, r RefundRequest) (*Order, error)
 	if r.Account != nil {
 		to = " to " + r.Account.masked()
 	}
-	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, lineRefund, "refund of %s requested (refundable %s)%s: %s", *req.Amount, *req.Checksum, to, reason)
+	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, noteRefund, "refund of %s requested (refundable %s)%s: %s", *req.Amount, *req.Checksum, to, reason)
 	got, err := p.PortOne.Cancel(ctx, req)
 	if err == nil {
 		res, err := p.settle(ctx, SourceApp, got, nil)
@@ -247,7 +247,7 @@ func refundRequest(o *Order, amount portone.Amount, reason string, to *RefundAcc
 
 // refundRefused handles a cancel that PortOne refused or did not answer.
 func (p *Processor) refundRefused(ctx context.Context, o *Order, req *portone.CancelRequest, cancelErr error) (*Order, error) {
-	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, lineRefund, "cancel refused or unanswered: %v", cancelErr)
+	p.note(ctx, o.MerchantUID, o.ImpUID, SourceApp, noteRefund, "cancel refused or unanswered: %v", cancelErr)
 	switch classified := gatewayError(cancelErr, "refunding %s", o.MerchantUID); KindOf(classified) {
 	case KindTransient:
 		// The cancel may or may not have happened. Applying PortOne's

@@ -18,7 +18,8 @@ func TestConfirmRefusesTampering(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
 		name string
-		live bool
+		// acceptTest sets Processor.AcceptTestPayments.
+		acceptTest bool
 		// setup registers orders and payments and returns the notice.
 		setup       func(t *testing.T, e *env) payresult.Notice
 		wantKind    payresult.ErrorKind
@@ -145,8 +146,7 @@ func TestConfirmRefusesTampering(t *testing.T) {
 			wantStatus: map[string]payresult.Status{"order-a": payresult.StatusPending},
 		},
 		{
-			name: "test-channel payment in live mode",
-			live: true,
+			name: "test-channel payment, zero Processor",
 			setup: func(t *testing.T, e *env) payresult.Notice {
 				e.order(t, "order-a")
 				p := payment("imp_1", "order-a", 10000, portone.StatusPaid)
@@ -163,7 +163,7 @@ func TestConfirmRefusesTampering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			e := newSQLiteEnv(t)
-			e.p.Live = tt.live
+			e.p.AcceptTestPayments = tt.acceptTest
 			n := tt.setup(t, e)
 			res, err := e.p.Confirm(context.Background(), n)
 			wantKind(t, err, tt.wantKind)

@@ -5,44 +5,53 @@ import (
 	"time"
 )
 
-// Store keeps orders, their payment attempts, the notices received, and the
-// outbox of events for the app. Implementations (sqlite,
-// postgres) must make Apply atomic and make it fail with a
-// KindConflict *Error when the order's version has moved on, so that
-// concurrent Confirms never both win.
+// OrderStore is what the Processor needs from a store, and so all that
+// Confirm and the redirect and webhook handlers need: reading an order,
+// finding the order an imp_uid is bound to, and applying a change with a
+// compare-and-set. A custom store for the handlers alone implements these
+// three methods; the stores in package sqlite and postgres implement the
+// whole Store.
 //
 // Methods that find nothing return an *Error of KindNotFound.
-type Store interface {
-	// CreateOrder stores a new order with Version 1. When an order with the
-	// same merchant_uid exists it returns that order and
-	// created=false; the caller decides whether the repeat is identical.
-	CreateOrder(ctx context.Context, o *Order) (existing *Order, created bool, err error)
+type OrderStore interface {
 	// Order returns the order with the given merchant_uid.
 	Order(ctx context.Context, merchantUID string) (*Order, error)
 	// OrderByImpUID returns the order an imp_uid is bound to.
 	OrderByImpUID(ctx context.Context, impUID string) (*Order, error)
+	// Apply stores one verified change atomically, as described at Change.
+	// It fails with a KindConflict *Error when the order's version has
+	// moved on (or an imp_uid is bound to another order), and then
+	// changes nothing, so that concurrent Confirms never both win.
+	Apply(ctx context.Context, c *Change) error
+}
+
+// Store is the whole of what payresult keeps: orders, their payment
+// attempts, their timeline notes, and the outbox of events for the app.
+// `payresult serve` runs on one; the conformance suite (package
+// storetest) says what each method must do.
+type Store interface {
+	OrderStore
+
+	// ApplyMany is the batch contract: it applies every change of cs and
+	// answers each one, errs[i] for cs[i]. Each change keeps its own
+	// compare-and-set and its own answer, exactly as if it had been
+	// applied alone by Apply: one refused change never fails the others,
+	// and a refused change leaves nothing behind. A store may write the
+	// changes in one transaction (then a failed commit fails all of them).
+	ApplyMany(ctx context.Context, cs []*Change) (errs []error)
+
+	// CreateOrder stores a new order with Version 1. When an order with the
+	// same merchant_uid exists it returns that order and
+	// created=false; the caller decides whether the repeat is identical.
+	CreateOrder(ctx context.Context, o *Order) (existing *Order, created bool, err error)
 	// Orders lists orders, newest first, matching the filter.
 	Orders(ctx context.Context, f OrderFilter) ([]*Order, error)
 	// CountByStatus counts all orders by status.
 	CountByStatus(ctx context.Context) (map[Status]int, error)
 	// Attempts lists the payment attempts of an order, oldest first.
 	Attempts(ctx context.Context, merchantUID string) ([]Attempt, error)
-
-	// Apply stores one verified change in one transaction: the order row
-	// (only if its version still equals c.FromVersion; the stored version
-	// becomes FromVersion+1), the attempt (inserted or updated; an imp_uid
-	// bound to another order fails with KindConflict and changes nothing),
-	// the events appended to the outbox, and the timeline lines. A nil
-	// c.Order records only the attempt and the events' absence: it still
-	// checks the imp_uid binding. A change of timeline lines alone is
-	// valid: it appends them in one transaction.
-	Apply(ctx context.Context, c *Change) error
-
-	// RecordNotice appends a line to an order's timeline (notices received,
-	// PortOne look-ups, decisions). It is best-effort history, not state.
-	RecordNotice(ctx context.Context, n *NoticeRecord) error
-	// Timeline returns an order's notice records, oldest first.
-	Timeline(ctx context.Context, merchantUID string) ([]NoticeRecord, error)
+	// Notes returns an order's timeline notes, oldest first.
+	Notes(ctx context.Context, merchantUID string) ([]Note, error)
 
 	// Events returns up to limit events with Seq > after, in Seq order: the
 	// app's feed.
@@ -78,19 +87,27 @@ type OrderFilter struct {
 }
 
 // Change is one verified change to an order, applied atomically by
-// Store.Apply.
+// Store.Apply: all of it is stored in one transaction, or none of it.
 type Change struct {
-	// FromVersion is the order version the change was computed from.
+	// FromVersion is the order version the change was computed from. The
+	// order is written only if its stored version still equals it; the
+	// stored version becomes FromVersion+1. Zero registers a new order:
+	// Order is inserted at version 1, and a merchant_uid that exists
+	// refuses the change with KindConflict.
 	FromVersion int64
-	// Order is the new state of the order (Version is set by the store).
-	// Nil when only the attempt is recorded.
+	// Order is the new state of the order; on success its Version is the
+	// stored one. An update writes the order's state, never its terms:
+	// name, amount, currency, URLs and created_at stay as the order was
+	// registered. Nil when only the attempt, events or notes are stored:
+	// the attempt's imp_uid binding is still checked.
 	Order *Order
-	// Attempt is the payment attempt to insert or update. Optional.
+	// Attempt is the payment attempt to insert or update. Optional. An
+	// imp_uid bound to another order refuses the change with KindConflict.
 	Attempt *Attempt
-	// Events are appended to the outbox in order.
+	// Events are appended to the outbox in order; on success each gets
+	// its Seq.
 	Events []Event
-	// Notices are appended to the timeline in order, in the same
-	// transaction: Confirm's lines cost no commit of their own. Their IDs
-	// are not reported back.
-	Notices []NoticeRecord
+	// Notes are appended to the order's timeline in order, in the same
+	// transaction as the rest. A change of notes alone is valid.
+	Notes []Note
 }

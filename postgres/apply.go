@@ -13,13 +13,16 @@ import (
 
 // Apply stores one verified change in one transaction: the order's state
 // if its version is still c.FromVersion, the attempt, the events and the
-// timeline lines.
+// notes.
 // Anything refused rolls back everything. On success c.Order.Version is
 // the new version and each event's Seq is set.
 //
 // Apply writes the order's state, never its terms: name, amount,
 // currency, URLs and created_at stay as CreateOrder stored them.
 func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
+	if sqlstore.IsCreate(c) {
+		return sqlstore.CreateByChange(ctx, s, c)
+	}
 	if err := sqlstore.ValidChange(c, "postgres: apply"); err != nil {
 		return err
 	}
@@ -29,6 +32,11 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	}
 	sqlstore.Applied(c, seqs)
 	return nil
+}
+
+// ApplyMany applies each change of cs and answers each.
+func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
+	return sqlstore.ApplyEach(ctx, s.Apply, cs)
 }
 
 // applyError reports a change PostgreSQL aborted to break a deadlock (or
@@ -81,7 +89,7 @@ func applyBatch(ctx context.Context, tx batcher, c *payresult.Change, seqs []int
 }
 
 // queueChange queues c's statements but its events: the order's
-// compare-and-set, the attempt and the timeline lines.
+// compare-and-set, the attempt and the notes.
 func queueChange(b *pgx.Batch, c *payresult.Change) error {
 	if c.Order != nil {
 		if err := queueUpdateOrder(b, c.Order, c.FromVersion); err != nil {
@@ -91,7 +99,7 @@ func queueChange(b *pgx.Batch, c *payresult.Change) error {
 	if c.Attempt != nil {
 		queueUpsertAttempt(b, c.Attempt)
 	}
-	queueNotices(b, c.Notices)
+	queueNotes(b, c.Notes)
 	return nil
 }
 
@@ -128,7 +136,7 @@ func readChange(br pgx.BatchResults, c *payresult.Change) error {
 			return err
 		}
 	}
-	if len(c.Notices) > 0 {
+	if len(c.Notes) > 0 {
 		if _, err := br.Exec(); err != nil {
 			return err
 		}

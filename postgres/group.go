@@ -110,7 +110,7 @@ var errRefusedInGroup = errors.New("postgres: a change of the group was refused"
 
 // applyAll writes every change of group in tx with one batch of five
 // statements, whatever the group's size: the orders' compare-and-sets,
-// the attempts, the timeline lines, the taking of seqs for all the
+// the attempts, the notes, the taking of seqs for all the
 // events, and the events, each statement for the whole group through
 // arrays. PostgreSQL runs a transaction's statements one after another
 // on one backend, so their number, not their rows, bounds how fast
@@ -161,7 +161,7 @@ type groupRows struct {
 	aAmount, aCancel                                    []int64
 	aSandbox                                            []bool
 	aCreated, aUpdated                                  []pgtype.Timestamptz
-	// timeline lines
+	// notes
 	nUID, nImp, nSource, nKind, nDetail []string
 	nAt                                 []pgtype.Timestamptz
 	// events, in seq order
@@ -222,7 +222,7 @@ func (g *groupRows) add(c *payresult.Change) error {
 		g.aCreated = append(g.aCreated, tsz(sqlstore.NowOr(a.CreatedAt)))
 		g.aUpdated = append(g.aUpdated, tsz(sqlstore.NowOr(a.UpdatedAt)))
 	}
-	for _, n := range c.Notices {
+	for _, n := range c.Notes {
 		g.nUID = append(g.nUID, n.MerchantUID)
 		g.nImp = append(g.nImp, n.ImpUID)
 		g.nSource = append(g.nSource, string(n.Source))
@@ -279,7 +279,7 @@ const (
 			updated_at = excluded.updated_at
 		WHERE attempts.merchant_uid = excluded.merchant_uid`
 	// WITH ORDINALITY keeps the lines' ids in the order they were given.
-	sqlGroupNotices = `INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at)
+	sqlGroupNotes = `INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at)
 		SELECT m, i, s, k, d, a FROM unnest($1::text[], $2::text[], $3::text[],
 			$4::text[], $5::text[], $6::timestamptz[]) WITH ORDINALITY AS v(m, i, s, k, d, a, n)
 		ORDER BY n`
@@ -305,7 +305,7 @@ func (g *groupRows) queue(b *pgx.Batch) {
 			g.aCancel, g.aCurrency, g.aSandbox, g.aFail, g.aCreated, g.aUpdated)
 	}
 	if len(g.nUID) > 0 {
-		b.Queue(sqlGroupNotices, g.nUID, g.nImp, g.nSource, g.nKind, g.nDetail, g.nAt)
+		b.Queue(sqlGroupNotes, g.nUID, g.nImp, g.nSource, g.nKind, g.nDetail, g.nAt)
 	}
 	if n := int64(len(g.evID)); n > 0 {
 		queueTakeSeqs(b, n)

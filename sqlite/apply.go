@@ -11,13 +11,16 @@ import (
 
 // Apply stores one verified change in one transaction: the order's state
 // if its version is still c.FromVersion, the attempt, the events and the
-// timeline lines.
+// notes.
 // Anything refused rolls back everything. On success c.Order.Version is
 // the new version and each event's Seq is set.
 //
 // Apply writes the order's state, never its terms: name, amount,
 // currency, URLs and created_at stay as CreateOrder stored them.
 func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
+	if sqlstore.IsCreate(c) {
+		return sqlstore.CreateByChange(ctx, s, c)
+	}
 	if err := sqlstore.ValidChange(c, "sqlite: apply"); err != nil {
 		return err
 	}
@@ -27,6 +30,11 @@ func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	}
 	sqlstore.Applied(c, seqs)
 	return nil
+}
+
+// ApplyMany applies each change of cs and answers each.
+func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
+	return sqlstore.ApplyEach(ctx, s.Apply, cs)
 }
 
 // applyInTx writes c in tx and puts the events' seqs in seqs.
@@ -48,7 +56,7 @@ func applyInTx(w wtx, c *payresult.Change, seqs []int64) error {
 		}
 		seqs[i] = seq
 	}
-	return insertNotices(w, c.Notices)
+	return insertNotes(w, c.Notes)
 }
 
 // Apply's statements, prepared when the store opens.
@@ -77,8 +85,8 @@ const (
 func applyStatements() []string {
 	qs := []string{sqlCreateOrder, sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
 		sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
-	for n := 1; n <= maxPreparedNotices; n++ {
-		qs = append(qs, insertNoticesSQL(n))
+	for n := 1; n <= maxPreparedNotes; n++ {
+		qs = append(qs, insertNotesSQL(n))
 	}
 	return qs
 }

@@ -13,28 +13,28 @@ import (
 	"github.com/payresult/payresult"
 )
 
-// testApplyNotices checks that a change's timeline lines are stored with
+// testApplyNotices checks that a change's notes are stored with
 // it, and only with it: a refused change leaves no line behind.
 func testApplyNotices(t *testing.T, s payresult.Store) {
 	ctx := context.Background()
 	o := create(t, s, newOrder("m-1"))
-	line := func(kind string, d time.Duration) payresult.NoticeRecord {
-		return payresult.NoticeRecord{MerchantUID: "m-1", ImpUID: "imp_1", Source: payresult.SourceWebhook, Kind: kind, Detail: kind + " line", At: at(d)}
+	line := func(kind string, d time.Duration) payresult.Note {
+		return payresult.Note{MerchantUID: "m-1", ImpUID: "imp_1", Source: payresult.SourceWebhook, Kind: kind, Detail: kind + " line", At: at(d)}
 	}
 	c := paid(o, "imp_1")
-	c.Notices = []payresult.NoticeRecord{line("notice", time.Second), line("transition", 2*time.Second)}
+	c.Notes = []payresult.Note{line("notice", time.Second), line("transition", 2*time.Second)}
 	apply(t, s, c)
 
 	stale := paid(o, "imp_1") // from version 1 again: a lost race
-	stale.Notices = []payresult.NoticeRecord{line("stale", 3*time.Second)}
+	stale.Notes = []payresult.Note{line("stale", 3*time.Second)}
 	wantKind(t, "Apply(stale change with lines)", s.Apply(ctx, stale), payresult.KindConflict)
 
-	apply(t, s, &payresult.Change{Notices: []payresult.NoticeRecord{line("ignored", 4*time.Second)}})
+	apply(t, s, &payresult.Change{Notes: []payresult.Note{line("ignored", 4*time.Second)}})
 	wantKind(t, "Apply(line without kind)", s.Apply(ctx, &payresult.Change{
-		Notices: []payresult.NoticeRecord{{MerchantUID: "m-1", Source: payresult.SourceWebhook}},
+		Notes: []payresult.Note{{MerchantUID: "m-1", Source: payresult.SourceWebhook}},
 	}), payresult.KindInvalid)
 
-	got, err := s.Timeline(ctx, "m-1")
+	got, err := s.Notes(ctx, "m-1")
 	if err != nil {
 		t.Fatalf("Timeline: %v", err)
 	}
@@ -106,7 +106,7 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 	}
 	var tries []try
 	line := func(c *payresult.Change, uid, kind string) {
-		c.Notices = []payresult.NoticeRecord{{MerchantUID: uid, Source: payresult.SourceWebhook, Kind: kind, At: at(3 * time.Minute)}}
+		c.Notes = []payresult.Note{{MerchantUID: uid, Source: payresult.SourceWebhook, Kind: kind, At: at(3 * time.Minute)}}
 	}
 	for i := range orders {
 		o := create(t, s, newOrder(uid(i)))
@@ -168,7 +168,7 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 			t.Fatalf("Attempts: %v", err)
 		}
 		diff(t, "attempts of "+c.Order.MerchantUID, got, []payresult.Attempt{*c.Attempt})
-		lines, err := s.Timeline(ctx, c.Order.MerchantUID)
+		lines, err := s.Notes(ctx, c.Order.MerchantUID)
 		if err != nil || len(lines) != 1 || lines[0].Kind != "clean" {
 			t.Errorf("timeline of %s: %+v, %v; want its one line", c.Order.MerchantUID, lines, err)
 		}
@@ -204,7 +204,7 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 		} else {
 			wantKind(t, "Apply("+uid+")", errs[i], tr.want)
 		}
-		lines, err := s.Timeline(ctx, uid)
+		lines, err := s.Notes(ctx, uid)
 		if tr.want == payresult.KindNotFound {
 			continue
 		}
@@ -216,7 +216,7 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 			wantLines = 1
 		}
 		if len(lines) != wantLines {
-			t.Errorf("order %s: %d timeline lines, want %d", uid, len(lines), wantLines)
+			t.Errorf("order %s: %d notes, want %d", uid, len(lines), wantLines)
 		}
 	}
 	if got, err := s.Attempts(ctx, "holder"); err != nil || len(got) != 1 {

@@ -8,44 +8,51 @@ import (
 	"github.com/payresult/payresult"
 )
 
-func testTimeline(t *testing.T, s payresult.Store) {
+// testNotes checks that notes written by changes of notes alone read back
+// in order, with increasing ids, and that a note no store can keep is
+// refused.
+func testNotes(t *testing.T, s payresult.Store) {
 	ctx := context.Background()
 	create(t, s, newOrder("m-1"))
-	notices := []payresult.NoticeRecord{
+	notes := []payresult.Note{
 		{MerchantUID: "m-1", ImpUID: "imp_1", Source: payresult.SourceWebhook, Kind: "notice", Detail: "status=paid", At: at(time.Second)},
 		{MerchantUID: "m-1", ImpUID: "imp_1", Source: payresult.SourceWebhook, Kind: "lookup", Detail: "PortOne: paid 15000 KRW", At: at(2 * time.Second)},
-		// The timeline keeps notices for orders payresult does not know.
+		// The timeline keeps notes for orders payresult does not know.
 		{MerchantUID: "ghost", Source: payresult.SourceRedirect, Kind: "error", Detail: "unknown order", At: at(3 * time.Second)},
 		{MerchantUID: "m-1", Source: payresult.SourceReconciler, Kind: "transition", Detail: "pending → paid", At: at(time.Minute)},
 	}
+	apply(t, s, &payresult.Change{Notes: notes[:2]})
+	for i := 2; i < len(notes); i++ {
+		apply(t, s, &payresult.Change{Notes: notes[i : i+1]})
+	}
+	got, err := s.Notes(ctx, "m-1")
+	if err != nil {
+		t.Fatalf("Notes: %v", err)
+	}
 	var last int64
-	for i := range notices {
-		if err := s.RecordNotice(ctx, &notices[i]); err != nil {
-			t.Fatalf("RecordNotice: %v", err)
+	for i := range got {
+		if got[i].ID <= last {
+			t.Errorf("note %d has ID %d after %d, want increasing", i, got[i].ID, last)
 		}
-		if notices[i].ID <= last {
-			t.Errorf("RecordNotice set ID %d after %d, want increasing", notices[i].ID, last)
-		}
-		last = notices[i].ID
+		last = got[i].ID
+		got[i].ID = 0
 	}
-	got, err := s.Timeline(ctx, "m-1")
+	diff(t, "Notes(m-1)", got, []payresult.Note{notes[0], notes[1], notes[3]})
+	got, err = s.Notes(ctx, "ghost")
 	if err != nil {
-		t.Fatalf("Timeline: %v", err)
+		t.Fatalf("Notes(ghost): %v", err)
 	}
-	diff(t, "Timeline(m-1)", got, []payresult.NoticeRecord{notices[0], notices[1], notices[3]})
-	got, err = s.Timeline(ctx, "ghost")
-	if err != nil {
-		t.Fatalf("Timeline(ghost): %v", err)
+	if len(got) == 1 {
+		got[0].ID = 0
 	}
-	diff(t, "Timeline(ghost)", got, notices[2:3])
+	diff(t, "Notes(ghost)", got, notes[2:3])
 
-	invalid := []*payresult.NoticeRecord{
-		nil,
+	invalid := []payresult.Note{
 		{Source: payresult.SourceWebhook, Kind: "notice"},
 		{MerchantUID: "m-1", Kind: "notice"},
 		{MerchantUID: "m-1", Source: payresult.SourceWebhook},
 	}
 	for _, n := range invalid {
-		wantKind(t, "RecordNotice(invalid)", s.RecordNotice(ctx, n), payresult.KindInvalid)
+		wantKind(t, "Apply(invalid note)", s.Apply(ctx, &payresult.Change{Notes: []payresult.Note{n}}), payresult.KindInvalid)
 	}
 }

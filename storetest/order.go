@@ -72,7 +72,7 @@ func testNotFound(t *testing.T, s payresult.Store) {
 		{"Order", func() error { _, err := s.Order(ctx, "ghost"); return err }},
 		{"OrderByImpUID", func() error { _, err := s.OrderByImpUID(ctx, "imp_ghost"); return err }},
 		{"Attempts", func() error { _, err := s.Attempts(ctx, "ghost"); return err }},
-		{"Timeline", func() error { _, err := s.Timeline(ctx, "ghost"); return err }},
+		{"Notes", func() error { _, err := s.Notes(ctx, "ghost"); return err }},
 		{"OrderEvents", func() error { _, err := s.OrderEvents(ctx, "ghost"); return err }},
 		{"ScheduleCheck", func() error { return s.ScheduleCheck(ctx, "ghost", base, 1) }},
 		{"UpdateDelivery", func() error {

@@ -50,7 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"ClaimEvents", testClaimEvents},
 		{"ClaimEventsConcurrent", testClaimEventsConcurrent},
 		{"UpdateDelivery", testUpdateDelivery},
-		{"Timeline", testTimeline},
+		{"Notes", testNotes},
 		{"Orders", testOrders},
 		{"CountByStatus", testCountByStatus},
 		{"Ping", testPing},

@@ -240,13 +240,11 @@ func TestOrderPageShowsTimeline(t *testing.T) {
 	f := newFixture(t)
 	o := f.order(t, "order-1", f.now.Add(-time.Minute))
 	ctx := context.Background()
-	for _, n := range []payresult.NoticeRecord{
+	if err := f.store.Apply(ctx, &payresult.Change{Notes: []payresult.Note{
 		{MerchantUID: "order-1", ImpUID: "imp_123412341234", Source: payresult.SourceWebhook, Kind: "notice", Detail: "webhook notice: paid", At: f.now.Add(-40 * time.Second)},
 		{MerchantUID: "order-1", ImpUID: "imp_123412341234", Source: payresult.SourceWebhook, Kind: "transition", Detail: "pending → paid", At: f.now.Add(-30 * time.Second)},
-	} {
-		if err := f.store.RecordNotice(ctx, &n); err != nil {
-			t.Fatalf("RecordNotice: %v", err)
-		}
+	}}); err != nil {
+		t.Fatalf("Apply(notes): %v", err)
 	}
 	ev := f.pay(t, o, "imp_123412341234", f.now.Add(-30*time.Second))
 	code, body := f.get(t, "/admin/orders/order-1", admin.User, password)

@@ -55,7 +55,7 @@ func (h *Handler) orderPage(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	notes, err := h.cfg.Store.Timeline(ctx, mu)
+	notes, err := h.cfg.Store.Notes(ctx, mu)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -81,7 +81,7 @@ func awaitsRefundAccount(o *payresult.Order, attempts []payresult.Attempt) bool 
 
 // timeline merges notice records and events in time order; at the same
 // instant a record comes before the event it led to.
-func timeline(notes []payresult.NoticeRecord, evs []payresult.Event) []line {
+func timeline(notes []payresult.Note, evs []payresult.Event) []line {
 	out := make([]line, 0, len(notes)+len(evs))
 	for _, n := range notes {
 		out = append(out, line{At: n.At, Source: string(n.Source), Kind: n.Kind, ImpUID: n.ImpUID, Detail: n.Detail})

@@ -54,7 +54,7 @@ func (e *env) openLocal(ctx context.Context, db string) error {
 	}
 	e.cleanups = append(e.cleanups, st.Close)
 	gw := &localGateway{Gateway: e.portone, payments: map[string]*portone.Payment{}}
-	e.local = &payresult.Processor{Store: st, PortOne: gw, Live: true}
+	e.local = &payresult.Processor{Store: st, PortOne: gw}
 	e.localPayments = gw
 	return nil
 }

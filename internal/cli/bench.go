@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"os"
 	"runtime/pprof"
@@ -196,7 +195,7 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		return "", nil, err
 	}
 	log := newLogger(cfg.LogFormat, io.Discard)
-	store, err := openStore(ctx, cfg, log)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return "", nil, err
 	}
@@ -225,7 +224,7 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 // openBenchStore opens the store of the bench's local phase as serve
 // opens its own.
 func openBenchStore(ctx context.Context, db string) (payresult.Store, error) {
-	return openStore(ctx, &serveConfig{DB: db}, slog.New(slog.DiscardHandler))
+	return openStore(ctx, &serveConfig{DB: db})
 }
 
 // startTrace traces this process into path until stop is called.

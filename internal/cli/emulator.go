@@ -135,7 +135,7 @@ func runEmulator(ctx context.Context, env Env) error {
 	kept := "in memory"
 	if c.db != "" {
 		dbCfg := &serveConfig{DB: c.db}
-		db, err := openDB(ctx, dbCfg)
+		db, err := openStore(ctx, dbCfg)
 		if err != nil {
 			return fmt.Errorf("emulator: %w", err)
 		}

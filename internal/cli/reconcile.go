@@ -202,7 +202,7 @@ func loadToolConfig(ctx context.Context, env Env, name string, usage func(io.Wri
 // reached over loopback at the address PAYRESULT_ADDR names.
 func openTool(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*toolConfig, error) {
 	log := newLogger(cfg.LogFormat, stderr)
-	store, err := openStore(ctx, cfg, log)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -213,7 +213,7 @@ func openTool(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*toolCon
 			"portone", gateway.BaseURL)
 	}
 	proc := &payresult.Processor{
-		Store: store, PortOne: gateway, Live: !cfg.Sandbox && !cfg.AcceptTestPayments,
+		Store: store, PortOne: gateway, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments,
 		Logger: log.With("component", "processor"), FirstCheckDelay: reconcile.DefaultSchedule[0],
 	}
 	return &toolConfig{cfg: cfg, log: log, store: store, gateway: gateway, proc: proc}, nil

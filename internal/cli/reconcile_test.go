@@ -52,7 +52,7 @@ func newToolEnv(t *testing.T) *toolEnv {
 			"PORTONE_API_URL": srv.URL,
 		},
 		emu: emu, store: store,
-		proc: &payresult.Processor{Store: store, PortOne: client, Live: true,
+		proc: &payresult.Processor{Store: store, PortOne: client,
 			Now: func() time.Time { return time.Now().Add(-registeredAgo) }},
 	}
 }

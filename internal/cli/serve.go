@@ -15,7 +15,6 @@ import (
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/internal/admin"
 	"github.com/payresult/payresult/internal/metrics"
-	"github.com/payresult/payresult/internal/timeline"
 	"github.com/payresult/payresult/internal/web"
 	"github.com/payresult/payresult/outbox"
 	"github.com/payresult/payresult/portone"
@@ -34,17 +33,16 @@ func runServe(ctx context.Context, env Env) error {
 		return err
 	}
 	log := newLogger(cfg.LogFormat, env.Stderr)
-	db, err := openDB(ctx, cfg)
+	store, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
-	store := batchTimeline(db, log)
 	defer store.Close()
 	lns, err := listen(cfg)
 	if err != nil {
 		return err
 	}
-	svc, err := newService(ctx, cfg, store, sandboxStorage(db), lns.main.Addr().(*net.TCPAddr), log)
+	svc, err := newService(ctx, cfg, store, sandboxStorage(store), lns.main.Addr().(*net.TCPAddr), log)
 	if err != nil {
 		lns.close()
 		return err
@@ -129,7 +127,7 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 		webCfg.Sandbox, webCfg.Emulator, webCfg.MerchantCode = true, s.emulator, ec.MerchantCode
 	}
 	s.proc = &payresult.Processor{
-		Store: store, PortOne: s.gateway, Live: !cfg.Sandbox && !cfg.AcceptTestPayments,
+		Store: store, PortOne: s.gateway, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments,
 		Logger: log.With("component", "processor"), FirstCheckDelay: reconcile.DefaultSchedule[0],
 	}
 	if len(cfg.ReconcileSchedule) > 0 {
@@ -332,18 +330,8 @@ func (s *service) close() {
 	}
 }
 
-// openStore opens the database PAYRESULT_DB names, with timeline lines
-// batched (see batchTimeline).
-func openStore(ctx context.Context, cfg *serveConfig, log *slog.Logger) (payresult.Store, error) {
-	st, err := openDB(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	return batchTimeline(st, log), nil
-}
-
-// openDB opens the database PAYRESULT_DB names.
-func openDB(ctx context.Context, cfg *serveConfig) (payresult.Store, error) {
+// openStore opens the database PAYRESULT_DB names.
+func openStore(ctx context.Context, cfg *serveConfig) (payresult.Store, error) {
 	if cfg.IsPostgres() {
 		st, err := postgres.Open(ctx, cfg.DB)
 		if err != nil {
@@ -356,12 +344,6 @@ func openDB(ctx context.Context, cfg *serveConfig) (payresult.Store, error) {
 		return nil, fmt.Errorf("opening SQLite file %s (PAYRESULT_DB): %w", cfg.DB, err)
 	}
 	return st, nil
-}
-
-// batchTimeline writes st's timeline lines in batches beside the changes
-// (see package timeline); closing the store writes those still waiting.
-func batchTimeline(st payresult.Store, log *slog.Logger) payresult.Store {
-	return timeline.Batched(st, timeline.Options{Logger: log.With("component", "timeline")})
 }
 
 func dbKind(cfg *serveConfig) string {

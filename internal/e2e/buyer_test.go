@@ -244,7 +244,7 @@ func TestBuyerAbandons(t *testing.T) {
 	})
 }
 
-func hasSource(lines []payresult.NoticeRecord, src payresult.NoticeSource) bool {
+func hasSource(lines []payresult.Note, src payresult.NoticeSource) bool {
 	for _, l := range lines {
 		if l.Source == src {
 			return true

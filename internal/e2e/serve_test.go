@@ -160,10 +160,10 @@ var apiKey = map[string]string{"Authorization": "Bearer " + cli.SandboxAPIKey}
 
 // orderDetail is GET /api/orders/{merchant_uid}'s answer.
 type orderDetail struct {
-	Order    *payresult.Order         `json:"order"`
-	Attempts []payresult.Attempt      `json:"attempts"`
-	Events   []payresult.Event        `json:"events"`
-	Timeline []payresult.NoticeRecord `json:"timeline"`
+	Order    *payresult.Order    `json:"order"`
+	Attempts []payresult.Attempt `json:"attempts"`
+	Events   []payresult.Event   `json:"events"`
+	Timeline []payresult.Note    `json:"timeline"`
 }
 
 // detail reads an order with its attempts, events and timeline through

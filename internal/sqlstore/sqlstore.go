@@ -4,6 +4,7 @@
 package sqlstore
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"time"
@@ -67,12 +68,12 @@ func ValidDeliveryState(st payresult.DeliveryState) bool {
 	return false
 }
 
-// ValidNotice refuses, with a KindInvalid error starting with prefix, a
-// timeline line no store can keep: one without merchant_uid, source or
+// ValidNote refuses, with a KindInvalid error starting with prefix, a
+// note no store can keep: one without merchant_uid, source or
 // kind.
-func ValidNotice(n *payresult.NoticeRecord, prefix string) error {
+func ValidNote(n *payresult.Note, prefix string) error {
 	if n == nil || n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
-		return payresult.Errorf(payresult.KindInvalid, "%s: timeline line without merchant_uid, source or kind", prefix)
+		return payresult.Errorf(payresult.KindInvalid, "%s: note without merchant_uid, source or kind", prefix)
 	}
 	return nil
 }
@@ -83,11 +84,11 @@ func ValidChange(c *payresult.Change, prefix string) error {
 	bad := func(format string, args ...any) error {
 		return payresult.Errorf(payresult.KindInvalid, prefix+": "+format, args...)
 	}
-	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notices) == 0) {
+	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notes) == 0) {
 		return bad("empty change")
 	}
-	for i := range c.Notices {
-		if err := ValidNotice(&c.Notices[i], prefix); err != nil {
+	for i := range c.Notes {
+		if err := ValidNote(&c.Notes[i], prefix); err != nil {
 			return err
 		}
 	}
@@ -157,4 +158,43 @@ func Applied(c *payresult.Change, seqs []int64) {
 		c.Events[i].Seq = seqs[i]
 		c.Events[i].State = DeliveryStateOr(c.Events[i].State)
 	}
+}
+
+// creator is what CreateByChange needs of a store.
+type creator interface {
+	CreateOrder(ctx context.Context, o *payresult.Order) (*payresult.Order, bool, error)
+	Apply(ctx context.Context, c *payresult.Change) error
+}
+
+// IsCreate reports whether c registers a new order (FromVersion 0).
+func IsCreate(c *payresult.Change) bool { return c != nil && c.Order != nil && c.FromVersion == 0 }
+
+// CreateByChange applies a change that registers a new order: the order
+// through s.CreateOrder, then the change's notes. A merchant_uid that
+// exists refuses it with KindConflict.
+func CreateByChange(ctx context.Context, s creator, c *payresult.Change) error {
+	if c.Attempt != nil || len(c.Events) > 0 {
+		return payresult.Errorf(payresult.KindInvalid, "a new order's change holds only the order and notes")
+	}
+	stored, created, err := s.CreateOrder(ctx, c.Order)
+	if err != nil {
+		return err
+	}
+	if !created {
+		return payresult.Errorf(payresult.KindConflict, "order %q exists", c.Order.MerchantUID)
+	}
+	*c.Order = *stored
+	if len(c.Notes) == 0 {
+		return nil
+	}
+	return s.Apply(ctx, &payresult.Change{Notes: c.Notes})
+}
+
+// ApplyEach applies each change of cs with apply and answers each.
+func ApplyEach(ctx context.Context, apply func(context.Context, *payresult.Change) error, cs []*payresult.Change) []error {
+	errs := make([]error, len(cs))
+	for i, c := range cs {
+		errs[i] = apply(ctx, c)
+	}
+	return errs
 }

@@ -43,7 +43,7 @@ func (s *Server) allowSources(next http.Handler) http.Handler {
 		// process, over loopback.
 		sandboxHook := ok && s.cfg.Sandbox && ip.IsLoopback()
 		if !ok || !(contains(s.cfg.WebhookAllow, ip) || sandboxHook) {
-			s.fail(w, r, payresult.Errorf(kindForbidden, "this address may not send webhooks"))
+			s.fail(w, r, payresult.Errorf(payresult.KindForbidden, "this address may not send webhooks"))
 			return
 		}
 		next.ServeHTTP(w, r)

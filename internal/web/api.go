@@ -69,10 +69,10 @@ func checkMerchantUID(id string) error {
 
 // orderDetail is the answer of GET /api/orders/{merchant_uid}.
 type orderDetail struct {
-	Order    *payresult.Order         `json:"order"`
-	Attempts []payresult.Attempt      `json:"attempts"`
-	Events   []payresult.Event        `json:"events"`
-	Timeline []payresult.NoticeRecord `json:"timeline"`
+	Order    *payresult.Order    `json:"order"`
+	Attempts []payresult.Attempt `json:"attempts"`
+	Events   []payresult.Event   `json:"events"`
+	Timeline []payresult.Note    `json:"timeline"`
 }
 
 // getOrder returns an order with its payment attempts, events and timeline.
@@ -96,14 +96,14 @@ func (s *Server) orderDetail(r *http.Request, mu string) (*orderDetail, error) {
 	if err != nil {
 		return nil, err
 	}
-	d := &orderDetail{Order: o, Attempts: []payresult.Attempt{}, Events: []payresult.Event{}, Timeline: []payresult.NoticeRecord{}}
+	d := &orderDetail{Order: o, Attempts: []payresult.Attempt{}, Events: []payresult.Event{}, Timeline: []payresult.Note{}}
 	if d.Attempts, err = s.cfg.Store.Attempts(ctx, mu); err != nil {
 		return nil, err
 	}
 	if d.Events, err = s.cfg.Store.OrderEvents(ctx, mu); err != nil {
 		return nil, err
 	}
-	if d.Timeline, err = s.cfg.Store.Timeline(ctx, mu); err != nil {
+	if d.Timeline, err = s.cfg.Store.Notes(ctx, mu); err != nil {
 		return nil, err
 	}
 	return d, nil

@@ -37,7 +37,7 @@ func newHardEnv(t testing.TB) *hardEnv {
 	emSrv := httptest.NewServer(em)
 	t.Cleanup(emSrv.Close)
 	store := testdb.OpenSQLite(t)
-	proc := &payresult.Processor{Store: store, Live: true,
+	proc := &payresult.Processor{Store: store,
 		PortOne: &portone.Client{BaseURL: emSrv.URL, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}}
 	h := New(Config{Processor: proc, Store: store, APIKey: hardAPIKey, ResultKey: []byte("result-key"),
 		PublicURL: "https://shop.example", Logger: slog.New(slog.DiscardHandler)})
@@ -205,7 +205,7 @@ func TestHardeningNotices(t *testing.T) {
 		{"SQL-looking imp_uid in a webhook", "POST", "/portone/webhook", "application/json", hook(`imp_1' OR 1=1--`, "hard-paid"), true, 404, "not_found"},
 		{"long imp_uid in a webhook", "POST", "/portone/webhook", "application/json", hook(strings.Repeat("i", 33), "hard-paid"), true, 400, "invalid"},
 		{"very long merchant_uid in a webhook", "POST", "/portone/webhook", "application/json", hook(e.paidImp, strings.Repeat("m", 5000)), true, 400, "invalid"},
-		{"paid imp_uid replayed for another order", "POST", "/portone/webhook", "application/json", hook(e.paidImp, "someone-else"), true, 400, "mismatch"},
+		{"paid imp_uid replayed for another order", "POST", "/portone/webhook", "application/json", hook(e.paidImp, "someone-else"), true, 422, "mismatch"},
 		{"redirect without ids", "GET", "/portone/redirect", "", "", true, 400, ""},
 		{"redirect with a malformed query", "GET", "/portone/redirect?imp_uid=%zz&merchant_uid=%", "", "", true, 400, ""},
 		{"redirect with a control character", "GET", "/portone/redirect?imp_uid=imp%00x", "", "", true, 400, ""},

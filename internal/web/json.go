@@ -27,7 +27,7 @@ var numberFields = map[string]bool{"amount": true}
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if err != nil || mt != "application/json" {
-		return payresult.Errorf(kindMediaType, "Content-Type must be application/json")
+		return payresult.Errorf(payresult.KindUnsupportedMedia, "Content-Type must be application/json")
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBytes))
 	if err != nil {
@@ -63,7 +63,7 @@ func jsonError(err error) error {
 	)
 	switch {
 	case errors.As(err, &tooBig):
-		return payresult.Errorf(kindTooLarge, "the body is larger than %d bytes", tooBig.Limit)
+		return payresult.Errorf(payresult.KindTooLarge, "the body is larger than %d bytes", tooBig.Limit)
 	case errors.Is(err, io.EOF):
 		return payresult.Errorf(payresult.KindInvalid, "the body is empty; send a JSON object")
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):

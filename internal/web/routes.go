@@ -85,7 +85,7 @@ func (s *Server) methodNotAllowed(methods []string) http.HandlerFunc {
 	}
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
-		s.fail(w, r, payresult.Errorf(kindMethod, "%s is not allowed here; use %s", r.Method, allow))
+		s.fail(w, r, payresult.Errorf(payresult.KindMethodNotAllowed, "%s is not allowed here; use %s", r.Method, allow))
 	}
 }
 

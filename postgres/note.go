@@ -11,45 +11,25 @@ import (
 	"github.com/payresult/payresult/internal/sqlstore"
 )
 
-// RecordNotice appends n to its order's timeline and sets n.ID (and n.At
-// when zero). The order need not exist: a notice for an unknown
-// merchant_uid is history worth keeping.
-func (s *Store) RecordNotice(ctx context.Context, n *payresult.NoticeRecord) error {
-	if err := sqlstore.ValidNotice(n, "postgres: record notice"); err != nil {
-		return err
-	}
-	at := sqlstore.NowOr(n.At)
-	var id int64
-	err := s.pool.QueryRow(ctx, `INSERT INTO notices
-			(merchant_uid, imp_uid, source, kind, detail, at)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, ts(at)).Scan(&id)
-	if err != nil {
-		return classify(err, "postgres: record notice %q", n.MerchantUID)
-	}
-	n.ID, n.At = id, sqlstore.RoundTime(at)
-	return nil
-}
-
-// Timeline returns an order's notice records, oldest first.
-func (s *Store) Timeline(ctx context.Context, merchantUID string) ([]payresult.NoticeRecord, error) {
+// Notes returns an order's timeline notes, oldest first.
+func (s *Store) Notes(ctx context.Context, merchantUID string) ([]payresult.Note, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, merchant_uid, imp_uid, source, kind, detail, at
 		FROM notices WHERE merchant_uid = $1 ORDER BY id`, merchantUID)
 	if err != nil {
-		return nil, classify(err, "postgres: timeline %q", merchantUID)
+		return nil, classify(err, "postgres: notes %q", merchantUID)
 	}
 	defer rows.Close()
-	var out []payresult.NoticeRecord
+	var out []payresult.Note
 	for rows.Next() {
-		var n payresult.NoticeRecord
+		var n payresult.Note
 		if err := rows.Scan(&n.ID, &n.MerchantUID, &n.ImpUID, &n.Source, &n.Kind, &n.Detail, &n.At); err != nil {
-			return nil, classify(err, "postgres: timeline %q", merchantUID)
+			return nil, classify(err, "postgres: notes %q", merchantUID)
 		}
 		n.At = n.At.UTC()
 		out = append(out, n)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, classify(err, "postgres: timeline %q", merchantUID)
+		return nil, classify(err, "postgres: notes %q", merchantUID)
 	}
 	if len(out) == 0 {
 		return nil, s.mustExist(ctx, merchantUID)
@@ -82,9 +62,9 @@ func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.A
 	return out, nil
 }
 
-// queueNotices queues the insert of timeline lines as one statement of
+// queueNotes queues the insert of notes as one statement of
 // Apply's batch.
-func queueNotices(b *pgx.Batch, ns []payresult.NoticeRecord) {
+func queueNotes(b *pgx.Batch, ns []payresult.Note) {
 	if len(ns) == 0 {
 		return
 	}
