@@ -40,10 +40,6 @@ type Store interface {
 	// changes in one transaction (then a failed commit fails all of them).
 	ApplyMany(ctx context.Context, cs []*Change) (errs []error)
 
-	// CreateOrder stores a new order with Version 1. When an order with the
-	// same merchant_uid exists it returns that order and
-	// created=false; the caller decides whether the repeat is identical.
-	CreateOrder(ctx context.Context, o *Order) (existing *Order, created bool, err error)
 	// Orders lists orders, newest first, matching the filter.
 	Orders(ctx context.Context, f OrderFilter) ([]*Order, error)
 	// CountByStatus counts all orders by status.
@@ -93,7 +89,8 @@ type Change struct {
 	// order is written only if its stored version still equals it; the
 	// stored version becomes FromVersion+1. Zero registers a new order:
 	// Order is inserted at version 1, and a merchant_uid that exists
-	// refuses the change with KindConflict.
+	// refuses the change with KindConflict. Without an Order it is not
+	// used.
 	FromVersion int64
 	// Order is the new state of the order; on success its Version is the
 	// stored one. An update writes the order's state, never its terms:

@@ -96,8 +96,8 @@ func seedEvents(t *testing.T, s payresult.Store, c *fakeclock.Clock, n int) []st
 			CreatedAt:   c.Now(),
 			UpdatedAt:   c.Now(),
 		}
-		if _, _, err := s.CreateOrder(ctx, o); err != nil {
-			t.Fatalf("CreateOrder: %v", err)
+		if err := s.Apply(ctx, &payresult.Change{Order: o}); err != nil {
+			t.Fatalf("registering an order: %v", err)
 		}
 		paid := *o
 		paid.Status, paid.ImpUID, paid.PaidAmount, paid.PaidAt = payresult.StatusPaid, fmt.Sprintf("imp_%04d", i), o.Amount, c.Now()

@@ -1,8 +1,10 @@
 package postgres
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -11,41 +13,90 @@ import (
 	"github.com/payresult/payresult/internal/sqlstore"
 )
 
-// Apply stores one verified change in one transaction: the order's state
-// if its version is still c.FromVersion, the attempt, the events and the
-// notes.
-// Anything refused rolls back everything. On success c.Order.Version is
-// the new version and each event's Seq is set.
-//
-// Apply writes the order's state, never its terms: name, amount,
-// currency, URLs and created_at stay as CreateOrder stored them.
+// Apply stores one change, with the meaning of payresult.Change.
+// Concurrent Applies share transactions, WAL flushes and the event_seq
+// lock through the store's batch.Writer (see writeChanges).
 func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
-	if sqlstore.IsCreate(c) {
-		return sqlstore.CreateByChange(ctx, s, c)
-	}
-	if err := sqlstore.ValidChange(c, "postgres: apply"); err != nil {
-		return err
-	}
-	seqs := make([]int64, len(c.Events))
-	if err := s.commits.Do(change{ctx, c, seqs}); err != nil {
-		return applyError(err)
-	}
-	sqlstore.Applied(c, seqs)
-	return nil
+	return s.writes.Apply(ctx, c)
 }
 
-// ApplyMany applies each change of cs and answers each.
+// ApplyMany applies cs in one transaction, and answers each change as if
+// it had been applied alone (see payresult.Store.ApplyMany).
 func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
-	return sqlstore.ApplyEach(ctx, s.Apply, cs)
+	return s.writes.ApplyMany(ctx, cs)
+}
+
+// writeChanges is the store's batch.WriteFunc. A lone change is written
+// with its own statements in one round trip and a COMMIT. Several are
+// written in one transaction with one array statement per table for them
+// all (see groupRows), whatever their number: PostgreSQL runs a
+// transaction's statements one after another, so their number, not their
+// rows, bounds how fast groups go. Should any change be refused (a row
+// count short of the group's, or an error), that attempt is rolled back
+// whole and the group is written again change by change, each in a
+// savepoint, so that each gets its own answer (see applyEach). A failed
+// commit is never retried: it may have committed.
+//
+// Every transaction with events holds the one event_seq row from taking
+// its seqs to its commit, so that seq order is commit order (see
+// queueTakeSeqs): a group takes the counter once for all its events. Two
+// instances' groups touching the same orders lock them in the same
+// order, merchant_uid's, so as not to deadlock; the rare group written
+// again change by change takes event_seq before its later changes' rows,
+// and should that meet another instance's group holding one of those
+// rows, PostgreSQL's deadlock check aborts one change, which is reported
+// as the lost race it is (see applyError).
+func (s *Store) writeChanges(ctx context.Context, cs []*payresult.Change) []error {
+	errs := make([]error, len(cs))
+	if len(cs) == 1 {
+		errs[0] = applyError(s.inBatchTx(ctx, "apply", func(tx batcher) error { return applyOne(ctx, tx, cs[0]) }))
+		return errs
+	}
+	s.arrayGroups.Add(1)
+	order := make([]int, len(cs))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(lockKey(cs[a]), lockKey(cs[b])) })
+	sorted := make([]*payresult.Change, len(cs))
+	for i, j := range order {
+		sorted[i] = cs[j]
+	}
+	err := s.inBatchTx(ctx, "apply", func(tx batcher) error { return applyArrays(ctx, tx, sorted) })
+	if errors.Is(err, errRefused) {
+		sortedErrs := make([]error, len(cs))
+		err = s.inTx(ctx, "apply", func(tx pgx.Tx) error { return applyEach(ctx, tx, sorted, sortedErrs) })
+		for i, j := range order {
+			errs[j] = sortedErrs[i]
+		}
+	}
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = applyError(err)
+		}
+	}
+	return errs
+}
+
+// lockKey is the order whose row c locks: a group locks rows in this
+// order.
+func lockKey(c *payresult.Change) string {
+	switch {
+	case c.Order != nil:
+		return c.Order.MerchantUID
+	case c.Attempt != nil:
+		return c.Attempt.MerchantUID
+	case len(c.Events) > 0:
+		return c.Events[0].MerchantUID
+	}
+	return ""
 }
 
 // applyError reports a change PostgreSQL aborted to break a deadlock (or
 // for a serialization failure) as the lost race it is, KindConflict:
 // nothing of the change was written, and its caller computes it again
-// from the order as it is now, as after a lost compare-and-set. Two
-// instances' groups can deadlock when one is written change by change
-// (see pendingChange); as a transient error the change would have failed
-// its notice with a 503 instead.
+// from the order as it is now, as after a lost compare-and-set. As a
+// transient error it would fail its notice with a 503 instead.
 func applyError(err error) error {
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) && (pg.Code == "40P01" || pg.Code == "40001") {
@@ -54,45 +105,92 @@ func applyError(err error) error {
 	return err
 }
 
-// applyBatch writes c in tx with one round trip: every statement goes in
-// one pgx.Batch, and the answers are read in order, so that the first
-// refusal (a lost compare-and-set, an imp_uid bound elsewhere, an event
-// that exists) is the one reported, as if the statements had run one by
-// one. The events' seqs go in seqs. The caller rolls back (the
-// transaction, or the change's savepoint) on any error. The events come
-// last, as the
-// event_seq lock they take must be held as briefly as possible: from
-// this batch to the commit.
-func applyBatch(ctx context.Context, tx batcher, c *payresult.Change, seqs []int64) error {
+// applyOne writes c in tx with one round trip: its statements in one
+// pgx.Batch, the answers read in order, so that the first refusal (a
+// lost compare-and-set, an imp_uid bound elsewhere, an event that
+// exists, an order that exists or is missing) is the one reported, as if
+// the statements had run one by one. The caller rolls back on any error.
+func applyOne(ctx context.Context, tx batcher, c *payresult.Change) error {
 	b := &pgx.Batch{}
 	if err := queueChange(b, c); err != nil {
 		return err
 	}
-	if n := int64(len(c.Events)); n > 0 {
-		queueTakeSeqs(b, n)
-		for i := range c.Events {
-			queueEvent(b, &c.Events[i], n-1-int64(i))
-		}
-	}
 	br := tx.SendBatch(ctx, b)
 	err := readChange(br, c)
-	if err == nil && len(c.Events) > 0 {
-		var first int64
-		if first, err = takenSeqs(br, int64(len(c.Events))); err == nil {
-			err = readEvents(br, c.Events, seqs, first)
-		}
-	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}
 	return err
 }
 
-// queueChange queues c's statements but its events: the order's
-// compare-and-set, the attempt and the notes.
+// The savepoint of one change in a group.
+const (
+	sqlSavepoint           = "SAVEPOINT change"
+	sqlRollbackToSavepoint = "ROLLBACK TO SAVEPOINT change"
+	sqlReleaseSavepoint    = "RELEASE SAVEPOINT change"
+)
+
+// applyEach writes every change of cs in tx, each in a savepoint of its
+// own with its own taking of seqs, so that a refused change is rolled
+// back alone, seqs included, with its own error in errs. An error that
+// leaves the transaction unusable (a savepoint that cannot be set or
+// rolled back) fails the whole group.
+func applyEach(ctx context.Context, tx pgx.Tx, cs []*payresult.Change, errs []error) error {
+	for i, c := range cs {
+		errs[i] = nil
+		// A change's statements are pipelined: one refused by its answer
+		// (a lost compare-and-set is no SQL error) has had its later
+		// statements run too. So the savepoint stays until the next
+		// change's batch, which releases it first, and the rollback can
+		// always find it.
+		b := &pgx.Batch{}
+		if i > 0 {
+			b.Queue(sqlReleaseSavepoint)
+		}
+		b.Queue(sqlSavepoint)
+		if err := queueChange(b, c); err != nil {
+			return err
+		}
+		br := tx.SendBatch(ctx, b)
+		if err := execN(br, 1+min(i, 1)); err != nil { // the release and the savepoint
+			br.Close()
+			return err
+		}
+		refusal := readChange(br, c)
+		if cerr := br.Close(); refusal == nil {
+			refusal = cerr
+		}
+		if refusal != nil {
+			if _, err := tx.Exec(ctx, sqlRollbackToSavepoint); err != nil {
+				return err
+			}
+			errs[i] = applyError(classify(refusal, "postgres: apply"))
+		}
+	}
+	return nil
+}
+
+// execN reads the answers of n statements that must all succeed.
+func execN(br pgx.BatchResults, n int) error {
+	for range n {
+		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// queueChange queues c's statements: the order's insert (from version
+// 0) or compare-and-set, the attempt, the notes and, last, the taking of
+// seqs and the events, so that the event_seq lock is held as briefly as
+// possible: from this batch to the commit.
 func queueChange(b *pgx.Batch, c *payresult.Change) error {
-	if c.Order != nil {
-		if err := queueUpdateOrder(b, c.Order, c.FromVersion); err != nil {
+	if o := c.Order; o != nil {
+		queue := queueInsertOrder
+		if c.FromVersion > 0 {
+			queue = func(b *pgx.Batch, o *payresult.Order) error { return queueUpdateOrder(b, o, c.FromVersion) }
+		}
+		if err := queue(b, o); err != nil {
 			return err
 		}
 	}
@@ -100,26 +198,25 @@ func queueChange(b *pgx.Batch, c *payresult.Change) error {
 		queueUpsertAttempt(b, c.Attempt)
 	}
 	queueNotes(b, c.Notes)
+	if n := int64(len(c.Events)); n > 0 {
+		queueTakeSeqs(b, n)
+		for i := range c.Events {
+			queueEvent(b, &c.Events[i], n-1-int64(i))
+		}
+	}
 	return nil
 }
 
 // readChange reads the answers of queueChange's statements in order, so
-// that the first refusal (a lost compare-and-set, an imp_uid bound
-// elsewhere) is the one reported, as if the statements had run one by
-// one.
+// that the first refusal is the one reported, and sets the events' seqs.
 func readChange(br pgx.BatchResults, c *payresult.Change) error {
 	if o := c.Order; o != nil {
-		var updated bool
-		var version *int64
-		if err := br.QueryRow().Scan(&updated, &version); err != nil {
-			return err
+		read := readInsertOrder
+		if c.FromVersion > 0 {
+			read = func(br pgx.BatchResults, o *payresult.Order) error { return readUpdateOrder(br, o, c.FromVersion) }
 		}
-		switch {
-		case version == nil:
-			return notFound("order %q not found", o.MerchantUID)
-		case !updated:
-			return payresult.Errorf(payresult.KindConflict,
-				"postgres: order %q is at version %d, not %d", o.MerchantUID, *version, c.FromVersion)
+		if err := read(br, o); err != nil {
+			return err
 		}
 	}
 	if a := c.Attempt; a != nil {
@@ -141,36 +238,59 @@ func readChange(br pgx.BatchResults, c *payresult.Change) error {
 			return err
 		}
 	}
-	return nil
-}
-
-// takenSeqs reads the answer of queueTakeSeqs(n): the first of the n
-// seqs taken.
-func takenSeqs(br pgx.BatchResults, n int64) (int64, error) {
+	if len(c.Events) == 0 {
+		return nil
+	}
 	var last int64
 	if err := br.QueryRow().Scan(&last); err != nil {
-		return 0, err
+		return err
 	}
-	return last - n + 1, nil
-}
-
-// readEvents reads the answers of the inserts of evs, whose seqs are
-// first, first+1, ..., and puts those seqs in seqs.
-func readEvents(br pgx.BatchResults, evs []payresult.Event, seqs []int64, first int64) error {
-	for i := range evs {
-		seqs[i] = first + int64(i)
+	first := last - int64(len(c.Events)) + 1
+	for i := range c.Events {
+		e := &c.Events[i]
 		_, err := br.Exec()
 		switch payresult.KindOf(classify(err, "")) {
 		case payresult.KindConflict:
-			return payresult.WrapError(payresult.KindConflict, err, "postgres: event %q exists", evs[i].ID)
+			return payresult.WrapError(payresult.KindConflict, err, "postgres: event %q exists", e.ID)
 		case payresult.KindNotFound:
-			return notFound("order %q not found for event %q", evs[i].MerchantUID, evs[i].ID)
+			return notFound("order %q not found for event %q", e.MerchantUID, e.ID)
 		}
 		if err != nil {
 			return err
 		}
+		e.Seq = first + int64(i)
 	}
 	return nil
+}
+
+// queueInsertOrder queues the insert of a new order at version 1; its
+// row is missing when the merchant_uid exists.
+func queueInsertOrder(b *pgx.Batch, o *payresult.Order) error {
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
+	if err != nil {
+		return payresult.WrapError(payresult.KindInvalid, err, "postgres: new order: virtual account")
+	}
+	b.Queue(`INSERT INTO orders (
+			merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
+			refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
+			fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1)
+		ON CONFLICT (merchant_uid) DO NOTHING RETURNING 1`,
+		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, o.Status, o.ImpUID,
+		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
+		o.ForgeryCancelled, o.SuccessURL, o.FailURL, ts(sqlstore.NowOr(o.CreatedAt)),
+		ts(sqlstore.NowOr(o.UpdatedAt)), ts(o.PaidAt), ts(o.NextCheckAt), o.Checks)
+	return nil
+}
+
+// readInsertOrder reads the answer of queueInsertOrder.
+func readInsertOrder(br pgx.BatchResults, o *payresult.Order) error {
+	var one int
+	err := br.QueryRow().Scan(&one)
+	if isNoRows(err) {
+		return payresult.Errorf(payresult.KindConflict, "postgres: order %q exists", o.MerchantUID)
+	}
+	return err
 }
 
 // queueUpdateOrder queues the compare-and-set: it writes o only while the
@@ -196,6 +316,23 @@ func queueUpdateOrder(b *pgx.Batch, o *payresult.Order, from int64) error {
 		o.FailReason, vbank, o.ForgeryCancelled, ts(sqlstore.NowOr(o.UpdatedAt)),
 		ts(o.PaidAt), ts(o.NextCheckAt), o.Checks,
 		o.MerchantUID, from)
+	return nil
+}
+
+// readUpdateOrder reads the answer of queueUpdateOrder.
+func readUpdateOrder(br pgx.BatchResults, o *payresult.Order, from int64) error {
+	var updated bool
+	var version *int64
+	if err := br.QueryRow().Scan(&updated, &version); err != nil {
+		return err
+	}
+	switch {
+	case version == nil:
+		return notFound("order %q not found", o.MerchantUID)
+	case !updated:
+		return payresult.Errorf(payresult.KindConflict,
+			"postgres: order %q is at version %d, not %d", o.MerchantUID, *version, from)
+	}
 	return nil
 }
 

@@ -1,7 +1,6 @@
 package postgres
 
 import (
-	"context"
 	"errors"
 	"net"
 	"strings"
@@ -10,28 +9,19 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/sqlstore"
 )
 
 // classify turns a database error into a *payresult.Error whose kind tells
-// callers whether to retry. An *payresult.Error passes through unchanged.
+// callers whether to retry (see sqlstore.Classify).
 func classify(err error, format string, args ...any) error {
-	if err == nil {
-		return nil
-	}
-	var pe *payresult.Error
-	if errors.As(err, &pe) {
-		return err
-	}
-	return payresult.WrapError(kindOf(err), err, format, args...)
+	return sqlstore.Classify(err, kindOf, format, args...)
 }
 
 // kindOf maps PostgreSQL SQLSTATEs and connection failures to error kinds.
 func kindOf(err error) payresult.ErrorKind {
 	if errors.Is(err, pgx.ErrNoRows) {
 		return payresult.KindNotFound
-	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return payresult.KindTransient
 	}
 	var pg *pgconn.PgError
 	if errors.As(err, &pg) {

@@ -14,7 +14,7 @@ import (
 // Notes returns an order's timeline notes, oldest first.
 func (s *Store) Notes(ctx context.Context, merchantUID string) ([]payresult.Note, error) {
 	rows, err := s.pool.Query(ctx, `SELECT id, merchant_uid, imp_uid, source, kind, detail, at
-		FROM notices WHERE merchant_uid = $1 ORDER BY id`, merchantUID)
+		FROM notes WHERE merchant_uid = $1 ORDER BY id`, merchantUID)
 	if err != nil {
 		return nil, classify(err, "postgres: notes %q", merchantUID)
 	}
@@ -37,39 +37,13 @@ func (s *Store) Notes(ctx context.Context, merchantUID string) ([]payresult.Note
 	return out, nil
 }
 
-// Attempts lists the payment attempts of an order, oldest first.
-func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts
-		WHERE merchant_uid = $1 ORDER BY created_at, imp_uid`, merchantUID)
-	if err != nil {
-		return nil, classify(err, "postgres: attempts %q", merchantUID)
-	}
-	defer rows.Close()
-	var out []payresult.Attempt
-	for rows.Next() {
-		a, err := scanAttempt(rows)
-		if err != nil {
-			return nil, classify(err, "postgres: attempts %q", merchantUID)
-		}
-		out = append(out, a)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, classify(err, "postgres: attempts %q", merchantUID)
-	}
-	if len(out) == 0 {
-		return nil, s.mustExist(ctx, merchantUID)
-	}
-	return out, nil
-}
-
-// queueNotes queues the insert of notes as one statement of
-// Apply's batch.
+// queueNotes queues the insert of a change's notes as one statement.
 func queueNotes(b *pgx.Batch, ns []payresult.Note) {
 	if len(ns) == 0 {
 		return
 	}
 	var q strings.Builder
-	q.WriteString(`INSERT INTO notices (merchant_uid, imp_uid, source, kind, detail, at) VALUES `)
+	q.WriteString(`INSERT INTO notes (merchant_uid, imp_uid, source, kind, detail, at) VALUES `)
 	args := make([]any, 0, 6*len(ns))
 	for i, n := range ns {
 		if i > 0 {

@@ -10,51 +10,6 @@ import (
 	"github.com/payresult/payresult/internal/sqlstore"
 )
 
-// CreateOrder stores o as a new order with Version 1 (setting o.Version,
-// and o.Status to pending when empty). When the merchant_uid exists it
-// returns the stored order and created=false, changing nothing.
-// Concurrent calls share inserts (see newOrder).
-func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult.Order, bool, error) {
-	if err := validNewOrder(o); err != nil {
-		return nil, false, err
-	}
-	vbank, err := vbankText(o.Vbank)
-	if err != nil {
-		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "postgres: create order: virtual account")
-	}
-	n := &newOrder{ctx: ctx, o: o, vbank: vbank}
-	if err := s.creates.Do(n); err != nil {
-		return nil, false, err
-	}
-	if n.stored == nil {
-		existing, err := s.Order(ctx, o.MerchantUID)
-		return existing, false, err
-	}
-	o.Version, o.Status = 1, n.stored.Status
-	return n.stored, true, nil
-}
-
-// validNewOrder refuses an order that cannot be stored.
-func validNewOrder(o *payresult.Order) error {
-	switch {
-	case o == nil:
-		return payresult.Errorf(payresult.KindInvalid, "postgres: create order: no order")
-	case o.MerchantUID == "":
-		return payresult.Errorf(payresult.KindInvalid, "postgres: create order: empty merchant_uid")
-	case o.Status != "" && !o.Status.Valid():
-		return payresult.Errorf(payresult.KindInvalid, "postgres: create order: unknown status %q", o.Status)
-	}
-	return nil
-}
-
-// statusOr returns s, or pending when s is empty.
-func statusOr(s payresult.Status) payresult.Status {
-	if s == "" {
-		return payresult.StatusPending
-	}
-	return s
-}
-
 // Order returns the order with the given merchant_uid.
 func (s *Store) Order(ctx context.Context, merchantUID string) (*payresult.Order, error) {
 	o, err := scanOrder(s.pool.QueryRow(ctx,
@@ -169,4 +124,29 @@ func (s *Store) ScheduleCheck(ctx context.Context, merchantUID string, next time
 		return classify(err, "postgres: schedule check %q", merchantUID)
 	}
 	return oneRow(tag, "order %q not found", merchantUID)
+}
+
+// Attempts lists the payment attempts of an order, oldest first.
+func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
+	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts
+		WHERE merchant_uid = $1 ORDER BY created_at, imp_uid`, merchantUID)
+	if err != nil {
+		return nil, classify(err, "postgres: attempts %q", merchantUID)
+	}
+	defer rows.Close()
+	var out []payresult.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, classify(err, "postgres: attempts %q", merchantUID)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, "postgres: attempts %q", merchantUID)
+	}
+	if len(out) == 0 {
+		return nil, s.mustExist(ctx, merchantUID)
+	}
+	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/bench"
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/storetest"
 )
@@ -13,13 +14,13 @@ func TestStore(t *testing.T) {
 }
 
 func BenchmarkApply(b *testing.B) {
-	storetest.BenchApply(b, testdb.OpenPostgres(b))
+	bench.StoreApply(b, testdb.OpenPostgres(b))
 }
 
 func BenchmarkApplyParallel(b *testing.B) {
-	storetest.BenchApplyParallel(b, testdb.OpenPostgres(b))
+	bench.StoreApplyParallel(b, testdb.OpenPostgres(b))
 }
 
-func BenchmarkCreateOrderParallel(b *testing.B) {
-	storetest.BenchCreateOrderParallel(b, testdb.OpenPostgres(b))
+func BenchmarkRegisterParallel(b *testing.B) {
+	bench.StoreRegisterParallel(b, testdb.OpenPostgres(b))
 }

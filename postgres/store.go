@@ -21,7 +21,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/payresult/payresult"
-	"github.com/payresult/payresult/internal/groupcommit"
+	"github.com/payresult/payresult/internal/batch"
 )
 
 // Store is a payresult.Store on a PostgreSQL database. It is safe for
@@ -29,11 +29,9 @@ import (
 // database.
 type Store struct {
 	pool *pgxpool.Pool
-	// commits groups concurrent Applies into shared transactions.
-	commits *groupcommit.Queue[change]
-	// creates groups concurrent CreateOrders into shared inserts.
-	creates      *groupcommit.Queue[*newOrder]
-	createGroups atomic.Int64 // shared inserts tried, for tests
+	// writes groups concurrent Applies into shared transactions.
+	writes      *batch.Writer
+	arrayGroups atomic.Int64 // groups tried with arrays, for tests
 }
 
 var _ payresult.Store = (*Store)(nil)
@@ -52,8 +50,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, classify(err, "postgres: connect")
 	}
 	s := &Store{pool: pool}
-	s.commits = groupcommit.New(maxGroup, s.writeGroup)
-	s.creates = groupcommit.New(maxGroup, s.createGroup)
+	s.writes = batch.New("postgres", s.writeChanges)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, classify(err, "postgres: migrate")

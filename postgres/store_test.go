@@ -192,74 +192,69 @@ func TestBatchBeginsTheTransaction(t *testing.T) {
 	}
 }
 
-// TestConcurrentCreatesShareInserts registers orders from many goroutines
-// at once, one merchant_uid three times and one order PostgreSQL refuses
-// (a NUL in its name) among them: the creates share inserts, each gets
-// its own answer, and the refused order fails alone.
-func TestConcurrentCreatesShareInserts(t *testing.T) {
+// TestConcurrentRegistrationsShareGroups registers orders from many
+// goroutines at once, one merchant_uid three times and one order
+// PostgreSQL refuses (a NUL in its name) among them: the registrations
+// share groups, each gets its own answer, and the refused order fails
+// alone.
+func TestConcurrentRegistrationsShareGroups(t *testing.T) {
 	s := testdb.OpenPostgres(t).(*postgres.Store)
 	ctx := context.Background()
-	order := func(m, name string) *payresult.Order {
-		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}
-	}
 	const n = 48
-	before := s.CreateGroups()
-	created := make([]bool, n+4)
+	before := s.ArrayGroups()
 	errs := make([]error, n+4)
 	var wg sync.WaitGroup
 	for i := range n {
-		wg.Go(func() { _, created[i], errs[i] = s.CreateOrder(ctx, order(fmt.Sprintf("new-%d", i), "beans")) })
+		wg.Go(func() { errs[i] = s.Apply(ctx, register(fmt.Sprintf("new-%d", i), "beans")) })
 	}
 	for i := n; i < n+3; i++ {
-		wg.Go(func() { _, created[i], errs[i] = s.CreateOrder(ctx, order("twice", "beans")) })
+		wg.Go(func() { errs[i] = s.Apply(ctx, register("twice", "beans")) })
 	}
-	wg.Go(func() { _, created[n+3], errs[n+3] = s.CreateOrder(ctx, order("nul", "be\x00ans")) })
+	wg.Go(func() { errs[n+3] = s.Apply(ctx, register("nul", "be\x00ans")) })
 	wg.Wait()
 	for i := range n {
-		if errs[i] != nil || !created[i] {
-			t.Errorf("new-%d: created %t, %v", i, created[i], errs[i])
+		if errs[i] != nil {
+			t.Errorf("new-%d: %v", i, errs[i])
 		} else if o, err := s.Order(ctx, fmt.Sprintf("new-%d", i)); err != nil || o.Name != "beans" || o.Version != 1 {
 			t.Errorf("new-%d stored as %+v, %v", i, o, err)
 		}
 	}
 	var firsts int
 	for i := n; i < n+3; i++ {
-		if errs[i] != nil {
-			t.Errorf("twice: %v", errs[i])
-		}
-		if created[i] {
+		switch {
+		case errs[i] == nil:
 			firsts++
+		case !payresult.IsConflict(errs[i]):
+			t.Errorf("twice: %v, want nil or KindConflict", errs[i])
 		}
 	}
 	if firsts != 1 {
-		t.Errorf("the same merchant_uid created %d times, want once", firsts)
+		t.Errorf("the same merchant_uid registered %d times, want once", firsts)
 	}
 	if errs[n+3] == nil {
 		t.Error("an order with a NUL in its name was stored")
 	}
-	if groups := s.CreateGroups() - before; groups < 1 || groups > n {
-		t.Errorf("%d creates in %d shared inserts, want them shared", n+4, groups)
+	if groups := s.ArrayGroups() - before; groups < 1 || groups > n {
+		t.Errorf("%d registrations in %d groups, want them shared", n+4, groups)
 	}
 }
 
-// TestCreateGroupFailsOnlyTheBadOrder writes a group whose shared insert
-// PostgreSQL refuses (one name holds a NUL): the others are inserted one
-// by one and only the bad one fails; a merchant_uid that exists is
-// reported as not created.
-func TestCreateGroupFailsOnlyTheBadOrder(t *testing.T) {
+// TestGroupFailsOnlyTheRefusedChanges writes a group whose array insert
+// PostgreSQL refuses (one name holds a NUL) and which registers a
+// merchant_uid that exists: the group is written again change by change,
+// and only those two fail, each with its own kind.
+func TestGroupFailsOnlyTheRefusedChanges(t *testing.T) {
 	s := testdb.OpenPostgres(t).(*postgres.Store)
 	ctx := context.Background()
-	order := func(m, name string) *payresult.Order {
-		return &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW"}
-	}
-	if _, _, err := s.CreateOrder(ctx, order("exists", "beans")); err != nil {
+	if err := s.Apply(ctx, register("exists", "beans")); err != nil {
 		t.Fatal(err)
 	}
-	created, errs := s.CreateGroup(ctx, order("good-1", "beans"), order("bad", "be\x00ans"), order("exists", "beans"), order("good-2", "beans"))
-	want := []bool{true, false, false, true}
+	errs := s.ApplyMany(ctx, []*payresult.Change{register("good-1", "beans"), register("bad", "be\x00ans"),
+		register("exists", "beans"), register("good-2", "beans")})
+	want := []payresult.ErrorKind{"", payresult.KindInvalid, payresult.KindConflict, ""}
 	for i := range want {
-		if created[i] != want[i] || (errs[i] != nil) != (i == 1) {
-			t.Errorf("order %d: created %t, %v; want created %t and an error only for the bad one", i, created[i], errs[i], want[i])
+		if got := payresult.KindOf(errs[i]); got != want[i] {
+			t.Errorf("change %d: %v, want kind %q", i, errs[i], want[i])
 		}
 	}
 	for _, m := range []string{"good-1", "good-2"} {
@@ -267,4 +262,9 @@ func TestCreateGroupFailsOnlyTheBadOrder(t *testing.T) {
 			t.Errorf("%s not stored: %v", m, err)
 		}
 	}
+}
+
+// register is the change that registers a pending order m named name.
+func register(m, name string) *payresult.Change {
+	return &payresult.Change{Order: &payresult.Order{MerchantUID: m, Name: name, Amount: portone.Won(1000), Currency: "KRW", Status: payresult.StatusPending}}
 }

@@ -9,38 +9,61 @@ import (
 	"github.com/payresult/payresult/internal/sqlstore"
 )
 
-// Apply stores one verified change in one transaction: the order's state
-// if its version is still c.FromVersion, the attempt, the events and the
-// notes.
-// Anything refused rolls back everything. On success c.Order.Version is
-// the new version and each event's Seq is set.
-//
-// Apply writes the order's state, never its terms: name, amount,
-// currency, URLs and created_at stay as CreateOrder stored them.
+// Apply stores one change, with the meaning of payresult.Change.
+// Concurrent Applies share transactions and fsyncs through the store's
+// batch.Writer: on one SQLite file every write waits for the single
+// writer, and the commit's fsync, not the statements, is most of a
+// write's time.
 func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
-	if sqlstore.IsCreate(c) {
-		return sqlstore.CreateByChange(ctx, s, c)
-	}
-	if err := sqlstore.ValidChange(c, "sqlite: apply"); err != nil {
-		return err
-	}
-	seqs := make([]int64, len(c.Events))
-	if err := s.commits.Do(change{ctx: ctx, c: c, seqs: seqs}); err != nil {
-		return err
-	}
-	sqlstore.Applied(c, seqs)
-	return nil
+	return s.writes.Apply(ctx, c)
 }
 
-// ApplyMany applies each change of cs and answers each.
+// ApplyMany applies cs in one transaction, and answers each change as if
+// it had been applied alone (see payresult.Store.ApplyMany).
 func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
-	return sqlstore.ApplyEach(ctx, s.Apply, cs)
+	return s.writes.ApplyMany(ctx, cs)
 }
 
-// applyInTx writes c in tx and puts the events' seqs in seqs.
-func applyInTx(w wtx, c *payresult.Change, seqs []int64) error {
-	if c.Order != nil {
-		if err := updateOrder(w, c.Order, c.FromVersion); err != nil {
+// writeChanges is the store's batch.WriteFunc: one write transaction in
+// which each change of several runs in a savepoint of its own, so that a
+// refused change (a lost compare-and-set, an imp_uid bound elsewhere, an
+// event that exists, a missing or existing order) is rolled back alone
+// with its own error while the others commit. A lone change needs no
+// savepoint: its refusal rolls the transaction back. A failed commit
+// fails every change that was not refused already.
+func (s *Store) writeChanges(ctx context.Context, cs []*payresult.Change) []error {
+	errs := make([]error, len(cs))
+	err := s.write(ctx, "apply", func(tx *sql.Tx) error {
+		w := wtx{ctx, tx, s}
+		if len(cs) == 1 {
+			return writeChange(w, cs[0]) // answered below
+		}
+		for i, c := range cs {
+			err := inSavepoint(w, func() error { return writeChange(w, c) })
+			if isRollbackFailure(err) {
+				return err
+			}
+			errs[i] = classify(err, "sqlite: apply")
+		}
+		return nil
+	})
+	for i := range errs {
+		if errs[i] == nil {
+			errs[i] = err
+		}
+	}
+	return errs
+}
+
+// writeChange writes c in w: the order (inserted from version 0, or its
+// compare-and-set), the attempt, the events with their seqs, the notes.
+func writeChange(w wtx, c *payresult.Change) error {
+	if o := c.Order; o != nil {
+		insert := insertOrder
+		if c.FromVersion > 0 {
+			insert = func(w wtx, o *payresult.Order) error { return updateOrder(w, o, c.FromVersion) }
+		}
+		if err := insert(w, o); err != nil {
 			return err
 		}
 	}
@@ -54,13 +77,19 @@ func applyInTx(w wtx, c *payresult.Change, seqs []int64) error {
 		if err != nil {
 			return err
 		}
-		seqs[i] = seq
+		c.Events[i].Seq = seq
 	}
 	return insertNotes(w, c.Notes)
 }
 
-// Apply's statements, prepared when the store opens.
+// The statements of writeChange, prepared when the store opens.
 const (
+	sqlInsertOrder = `INSERT INTO orders (
+			merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
+			refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
+			fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+		ON CONFLICT (merchant_uid) DO NOTHING`
 	sqlUpdateOrder = `UPDATE orders SET
 			status = ?, imp_uid = ?, paid_amount = ?, refunded_amount = ?,
 			fail_reason = ?, vbank = ?, forgery_cancelled = ?, updated_at = ?,
@@ -79,16 +108,35 @@ const (
 	sqlInsertEvent = `INSERT INTO events (id, type, merchant_uid, created_at,
 			data, state, attempts, next_attempt_at, last_error, delivered_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	sqlInsertNote = `INSERT INTO notes (merchant_uid, imp_uid, source, kind, detail, at)
+		VALUES (?, ?, ?, ?, ?, ?)`
 )
 
-// applyStatements are the statements the writes of Apply and CreateOrder run.
-func applyStatements() []string {
-	qs := []string{sqlCreateOrder, sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
-		sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
-	for n := 1; n <= maxPreparedNotes; n++ {
-		qs = append(qs, insertNotesSQL(n))
+// writeStatements are the statements writeChanges runs.
+func writeStatements() []string {
+	return []string{sqlInsertOrder, sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
+		sqlInsertNote, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
+}
+
+// insertOrder inserts a new order at version 1, or refuses with
+// KindConflict when its merchant_uid exists.
+func insertOrder(w wtx, o *payresult.Order) error {
+	vbank, err := sqlstore.VbankJSON(o.Vbank)
+	if err != nil {
+		return payresult.WrapError(payresult.KindInvalid, err, "sqlite: new order: virtual account")
 	}
-	return qs
+	res, err := w.exec(sqlInsertOrder,
+		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, o.Status, o.ImpUID,
+		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
+		o.ForgeryCancelled, o.SuccessURL, o.FailURL, sqlstore.NowOr(o.CreatedAt).UnixMicro(),
+		sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 1 {
+		return err
+	}
+	return payresult.Errorf(payresult.KindConflict, "sqlite: order %q exists", o.MerchantUID)
 }
 
 // updateOrder is the compare-and-set: it writes o only while the stored
@@ -124,9 +172,7 @@ func updateOrder(w wtx, o *payresult.Order, from int64) error {
 
 // upsertAttempt inserts or updates an attempt. The conflict clause updates
 // only a row of the same order, so an imp_uid bound to another order
-// changes no row and becomes a KindConflict. Both statements of Apply
-// that add a row run as plain executions, not queries: a query's rows
-// cost database/sql and the driver a result set per call.
+// changes no row and becomes a KindConflict.
 func upsertAttempt(w wtx, a *payresult.Attempt) error {
 	res, err := w.exec(sqlUpsertAttempt,
 		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
@@ -168,4 +214,52 @@ func insertEvent(w wtx, e *payresult.Event) (int64, error) {
 	}
 	// seq is the rowid, so the row's id is its seq.
 	return res.LastInsertId()
+}
+
+// insertNotes appends notes to their orders' timelines, one prepared
+// insert each.
+func insertNotes(w wtx, notes []payresult.Note) error {
+	for _, n := range notes {
+		if _, err := w.exec(sqlInsertNote, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, sqlstore.NowOr(n.At).UnixMicro()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// The savepoint of one change among several.
+const (
+	sqlSavepoint           = "SAVEPOINT change"
+	sqlRollbackToSavepoint = "ROLLBACK TO change"
+	sqlReleaseSavepoint    = "RELEASE change"
+)
+
+// rollbackFailure marks a savepoint that could not be set or rolled back:
+// the transaction is then in an unknown state and must not commit.
+type rollbackFailure struct{ err error }
+
+func (r rollbackFailure) Error() string { return "sqlite: rolling back a change: " + r.err.Error() }
+func (r rollbackFailure) Unwrap() error { return r.err }
+
+func isRollbackFailure(err error) bool {
+	var rf rollbackFailure
+	return errors.As(err, &rf)
+}
+
+// inSavepoint runs fn inside a savepoint of w, rolled back alone when fn
+// fails.
+func inSavepoint(w wtx, fn func() error) error {
+	if _, err := w.exec(sqlSavepoint); err != nil {
+		return rollbackFailure{err}
+	}
+	err := fn()
+	if err != nil {
+		if _, rerr := w.exec(sqlRollbackToSavepoint); rerr != nil {
+			return rollbackFailure{rerr}
+		}
+	}
+	if _, rerr := w.exec(sqlReleaseSavepoint); rerr != nil {
+		return rollbackFailure{rerr}
+	}
+	return err
 }

@@ -10,84 +10,6 @@ import (
 	"github.com/payresult/payresult/internal/sqlstore"
 )
 
-// CreateOrder stores o as a new order with Version 1 (setting o.Version,
-// and o.Status to pending when empty). When the merchant_uid exists it
-// returns the stored order and created=false, changing nothing.
-//
-// Concurrent CreateOrders and Applies share transactions and fsyncs (see
-// pendingChange): an app registering its buyers' orders under load costs
-// the writer a share of a commit per order, not a commit each.
-func (s *Store) CreateOrder(ctx context.Context, o *payresult.Order) (*payresult.Order, bool, error) {
-	if err := validNewOrder(o); err != nil {
-		return nil, false, err
-	}
-	vbank, err := sqlstore.VbankJSON(o.Vbank)
-	if err != nil {
-		return nil, false, payresult.WrapError(payresult.KindInvalid, err, "sqlite: create order: virtual account")
-	}
-	n := &newOrder{o: o, vbank: vbank}
-	if err := s.commits.Do(change{ctx: ctx, create: n}); err != nil {
-		return nil, false, err
-	}
-	if n.stored == nil {
-		existing, err := s.Order(ctx, o.MerchantUID)
-		return existing, false, err
-	}
-	o.Version, o.Status = 1, n.stored.Status
-	return n.stored, true, nil
-}
-
-// sqlCreateOrder inserts a new order, or nothing when its merchant_uid
-// exists; prepared when the store opens.
-const sqlCreateOrder = `INSERT INTO orders (
-		merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
-		refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-		fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
-	ON CONFLICT (merchant_uid) DO NOTHING
-	RETURNING ` + orderColumns
-
-// insertOrder writes n's order in w and sets n.stored to the order as
-// stored, or to nil when its merchant_uid exists.
-func insertOrder(w wtx, n *newOrder) error {
-	o := n.o
-	n.stored = nil
-	got, err := scanOrder(w.queryRow(sqlCreateOrder,
-		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, statusOr(o.Status), o.ImpUID,
-		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, n.vbank,
-		o.ForgeryCancelled, o.SuccessURL, o.FailURL, sqlstore.NowOr(o.CreatedAt).UnixMicro(),
-		sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // the merchant_uid exists: nothing inserted
-	}
-	if err != nil {
-		return err
-	}
-	n.stored = got
-	return nil
-}
-
-// validNewOrder refuses an order that cannot be stored.
-func validNewOrder(o *payresult.Order) error {
-	switch {
-	case o == nil:
-		return payresult.Errorf(payresult.KindInvalid, "sqlite: create order: no order")
-	case o.MerchantUID == "":
-		return payresult.Errorf(payresult.KindInvalid, "sqlite: create order: empty merchant_uid")
-	case o.Status != "" && !o.Status.Valid():
-		return payresult.Errorf(payresult.KindInvalid, "sqlite: create order: unknown status %q", o.Status)
-	}
-	return nil
-}
-
-// statusOr returns s, or pending when s is empty.
-func statusOr(s payresult.Status) payresult.Status {
-	if s == "" {
-		return payresult.StatusPending
-	}
-	return s
-}
-
 // The reads of Confirm, prepared when the store opens.
 const (
 	sqlOrder         = `SELECT ` + orderColumns + ` FROM orders WHERE merchant_uid = ?`
@@ -212,4 +134,29 @@ func (s *Store) ScheduleCheck(ctx context.Context, merchantUID string, next time
 		}
 		return oneRow(res, "order %q not found", merchantUID)
 	})
+}
+
+// Attempts lists the payment attempts of an order, oldest first.
+func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
+		WHERE merchant_uid = ? ORDER BY created_at, imp_uid`, merchantUID)
+	if err != nil {
+		return nil, classify(err, "sqlite: attempts %q", merchantUID)
+	}
+	defer rows.Close()
+	var out []payresult.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, classify(err, "sqlite: attempts %q", merchantUID)
+		}
+		out = append(out, a)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, classify(err, "sqlite: attempts %q", merchantUID)
+	}
+	if len(out) == 0 {
+		return nil, s.mustExist(ctx, merchantUID)
+	}
+	return out, nil
 }

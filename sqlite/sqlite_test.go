@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/internal/bench"
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/sqlite"
 	"github.com/payresult/payresult/storetest"
@@ -28,13 +29,13 @@ func TestMemory(t *testing.T) {
 }
 
 func BenchmarkApply(b *testing.B) {
-	storetest.BenchApply(b, testdb.OpenSQLite(b))
+	bench.StoreApply(b, testdb.OpenSQLite(b))
 }
 
 func BenchmarkApplyParallel(b *testing.B) {
-	storetest.BenchApplyParallel(b, testdb.OpenSQLite(b))
+	bench.StoreApplyParallel(b, testdb.OpenSQLite(b))
 }
 
-func BenchmarkCreateOrderParallel(b *testing.B) {
-	storetest.BenchCreateOrderParallel(b, testdb.OpenSQLite(b))
+func BenchmarkRegisterParallel(b *testing.B) {
+	bench.StoreRegisterParallel(b, testdb.OpenSQLite(b))
 }

@@ -26,7 +26,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
 	"github.com/payresult/payresult"
-	"github.com/payresult/payresult/internal/groupcommit"
+	"github.com/payresult/payresult/internal/batch"
 )
 
 // busyTimeoutMillis is how long a connection waits for another process's
@@ -38,10 +38,9 @@ const busyTimeoutMillis = 5000
 type Store struct {
 	writer *sql.DB // exactly one connection: every write transaction
 	reader *sql.DB // read-only connections; the writer itself for :memory:
-	// commits groups concurrent Applies and CreateOrders into shared
-	// transactions.
-	commits *groupcommit.Queue[change]
-	writes  atomic.Int64 // write transactions begun, for tests
+	// writes groups concurrent Applies into shared transactions.
+	writes       *batch.Writer
+	transactions atomic.Int64 // write transactions begun, for tests
 	// writeStmts and readStmts are the hot statements, prepared once.
 	writeStmts, readStmts stmtCache
 }
@@ -56,7 +55,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, payresult.Errorf(payresult.KindInvalid, "sqlite: bad database path %q", path)
 	}
 	s := &Store{}
-	s.commits = groupcommit.New(maxGroup, s.writeGroup)
+	s.writes = batch.New("sqlite", s.writeChanges)
 	var err error
 	if path == ":memory:" {
 		// Every connection to ":memory:" is a separate database, so one
@@ -78,7 +77,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		err = s.migrate(ctx)
 	}
 	if err == nil {
-		err = s.writeStmts.prepare(ctx, s.writer, applyStatements()...)
+		err = s.writeStmts.prepare(ctx, s.writer, writeStatements()...)
 	}
 	if err == nil {
 		err = s.readStmts.prepare(ctx, s.reader, sqlOrder, sqlOrderByImpUID)
@@ -143,7 +142,7 @@ func (s *Store) Close() error {
 // write runs fn in one write transaction (BEGIN IMMEDIATE) and commits it
 // when fn returns nil.
 func (s *Store) write(ctx context.Context, what string, fn func(tx *sql.Tx) error) error {
-	s.writes.Add(1)
+	s.transactions.Add(1)
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return classify(err, "sqlite: %s: begin", what)

@@ -57,8 +57,8 @@ func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "payresult.db")
 	ctx := context.Background()
 	s := open(t, path)
-	if _, _, err := s.CreateOrder(ctx, &payresult.Order{MerchantUID: "m-1", Currency: "KRW"}); err != nil {
-		t.Fatalf("CreateOrder: %v", err)
+	if err := s.Apply(ctx, &payresult.Change{Order: &payresult.Order{MerchantUID: "m-1", Currency: "KRW", Status: payresult.StatusPending}}); err != nil {
+		t.Fatalf("registering an order: %v", err)
 	}
 	s.Close()
 
@@ -180,11 +180,11 @@ func open(t *testing.T, path string) *Store {
 	return s
 }
 
-// TestCreatesShareCommitsWithApplies registers orders and confirms others
-// all at once: the creates join the applies' groups (fewer transactions
-// than creates), and each write still gets its own answer, a duplicate
-// merchant_uid among them.
-func TestCreatesShareCommitsWithApplies(t *testing.T) {
+// TestRegistrationsShareCommitsWithApplies registers orders and confirms
+// others all at once: the registrations join the applies' groups (fewer
+// transactions than writes), and each write still gets its own answer, a
+// merchant_uid registered twice among them.
+func TestRegistrationsShareCommitsWithApplies(t *testing.T) {
 	ctx := context.Background()
 	s, err := Open(ctx, filepath.Join(t.TempDir(), "payresult.db"))
 	if err != nil {
@@ -193,46 +193,45 @@ func TestCreatesShareCommitsWithApplies(t *testing.T) {
 	defer s.Close()
 	const n = 32
 	order := func(m string) *payresult.Order {
-		return &payresult.Order{MerchantUID: m, Name: "beans", Amount: portone.Won(1000), Currency: "KRW"}
+		return &payresult.Order{MerchantUID: m, Name: "beans", Amount: portone.Won(1000), Currency: "KRW", Status: payresult.StatusPending}
 	}
 	changes := make([]*payresult.Change, n)
 	for i := range n {
-		o, _, err := s.CreateOrder(ctx, order(fmt.Sprintf("paid-%d", i)))
-		if err != nil {
+		o := order(fmt.Sprintf("paid-%d", i))
+		if err := s.Apply(ctx, &payresult.Change{Order: o}); err != nil {
 			t.Fatal(err)
 		}
 		next := *o
 		next.Status, next.ImpUID, next.PaidAmount = payresult.StatusPaid, fmt.Sprintf("imp_%d", i), o.Amount
 		changes[i] = &payresult.Change{FromVersion: o.Version, Order: &next}
 	}
-	before := s.writes.Load()
+	before := s.transactions.Load()
 	var wg sync.WaitGroup
-	created := make([]bool, n+1)
 	errs := make([]error, 2*n+1)
 	for i := range n {
 		wg.Go(func() { errs[i] = s.Apply(ctx, changes[i]) })
-		wg.Go(func() { _, created[i], errs[n+i] = s.CreateOrder(ctx, order(fmt.Sprintf("new-%d", i))) })
+		wg.Go(func() { errs[n+i] = s.Apply(ctx, &payresult.Change{Order: order(fmt.Sprintf("new-%d", i))}) })
 	}
-	wg.Go(func() { _, created[n], errs[2*n] = s.CreateOrder(ctx, order("paid-0")) }) // exists
+	wg.Go(func() { errs[2*n] = s.Apply(ctx, &payresult.Change{Order: order("paid-0")}) }) // exists
 	wg.Wait()
-	for i, err := range errs {
+	for i, err := range errs[:2*n] {
 		if err != nil {
 			t.Errorf("write %d: %v", i, err)
 		}
 	}
+	if !payresult.IsConflict(errs[2*n]) {
+		t.Errorf("registering an existing merchant_uid: %v, want KindConflict", errs[2*n])
+	}
 	for i := range n {
-		if !created[i] {
-			t.Errorf("new-%d not created", i)
-		}
 		if o, err := s.Order(ctx, fmt.Sprintf("paid-%d", i)); err != nil || o.Status != payresult.StatusPaid {
 			t.Errorf("paid-%d = %+v, %v; want paid", i, o, err)
 		}
+		if _, err := s.Order(ctx, fmt.Sprintf("new-%d", i)); err != nil {
+			t.Errorf("new-%d: %v", i, err)
+		}
 	}
-	if created[n] {
-		t.Error("CreateOrder of an existing merchant_uid reported it created")
-	}
-	// Written one by one, the 33 creates alone would take 33 transactions.
-	if txs := s.writes.Load() - before; txs < 1 || txs > n {
+	// Written one by one, the 65 writes would take 65 transactions.
+	if txs := s.transactions.Load() - before; txs < 1 || txs > n {
 		t.Errorf("%d writes in %d transactions, want at most %d: shared", 2*n+1, txs, n)
 	}
 }

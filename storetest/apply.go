@@ -89,7 +89,7 @@ func testApplyInvalid(t *testing.T, s payresult.Store) {
 		{"empty", &payresult.Change{}},
 		{"unknown status", mod(func(c *payresult.Change) { c.Order.Status = "shipped" })},
 		{"no merchant_uid", mod(func(c *payresult.Change) { c.Order.MerchantUID = "" })},
-		{"version zero", mod(func(c *payresult.Change) { c.FromVersion = 0 })},
+		{"negative version", mod(func(c *payresult.Change) { c.FromVersion = -1 })},
 		{"attempt of another order", mod(func(c *payresult.Change) { c.Attempt.MerchantUID = "other" })},
 		{"attempt without imp_uid", mod(func(c *payresult.Change) { c.Attempt.ImpUID = "" })},
 		{"event of another order", mod(func(c *payresult.Change) { c.Events[0].MerchantUID = "other" })},

@@ -9,54 +9,60 @@ import (
 	"github.com/payresult/payresult/portone"
 )
 
-func testCreateOrder(t *testing.T, s payresult.Store) {
+// testNewOrder checks that a change from version 0 registers an order
+// at version 1, and that registering a merchant_uid that exists is
+// refused with KindConflict and changes nothing.
+func testNewOrder(t *testing.T, s payresult.Store) {
 	ctx := context.Background()
 	o := newOrder("m-1")
-	got, created, err := s.CreateOrder(ctx, o)
-	if err != nil || !created {
-		t.Fatalf("CreateOrder = created %v, %v; want created", created, err)
-	}
+	apply(t, s, &payresult.Change{Order: o, Notes: []payresult.Note{
+		{MerchantUID: "m-1", Source: payresult.SourceApp, Kind: "notice", Detail: "registered", At: base},
+	}})
 	want := *newOrder("m-1")
 	want.Version = 1
-	diff(t, "created order", got, &want)
-	if o.Version != 1 {
-		t.Errorf("CreateOrder left o.Version = %d, want 1", o.Version)
-	}
+	diff(t, "registered order", o, &want)
 	diff(t, "Order", mustOrder(t, s, "m-1"), &want)
+	if notes, err := s.Notes(ctx, "m-1"); err != nil || len(notes) != 1 {
+		t.Errorf("Notes after registering = %v, %v; want the change's one note", notes, err)
+	}
 
-	// A repeat with other terms returns the stored order and changes nothing:
-	// the caller decides whether the repeat is the same order.
+	// A repeat with other terms is refused and changes nothing: the
+	// caller decides whether the stored order is the same order.
 	again := newOrder("m-1")
 	again.Amount = portone.Won(1)
-	existing, created, err := s.CreateOrder(ctx, again)
-	if err != nil || created {
-		t.Fatalf("repeated CreateOrder = created %v, %v; want existing", created, err)
-	}
-	diff(t, "existing order", existing, &want)
+	wantKind(t, "Apply(register again)", s.Apply(ctx, &payresult.Change{Order: again, Notes: []payresult.Note{
+		{MerchantUID: "m-1", Source: payresult.SourceApp, Kind: "notice", Detail: "registered again", At: base},
+	}}), payresult.KindConflict)
 	diff(t, "Order after repeat", mustOrder(t, s, "m-1"), &want)
+	if notes, err := s.Notes(ctx, "m-1"); err != nil || len(notes) != 1 {
+		t.Errorf("Notes after the refused repeat = %v, %v; want only the first note", notes, err)
+	}
 }
 
-func testCreateOrderInvalid(t *testing.T, s payresult.Store) {
+func testNewOrderInvalid(t *testing.T, s payresult.Store) {
 	noUID := newOrder("")
 	badStatus := newOrder("m-1")
 	badStatus.Status = "shipped"
+	noStatus := newOrder("m-2")
+	noStatus.Status = ""
 	tests := []struct {
 		name string
-		o    *payresult.Order
+		c    *payresult.Change
 	}{
 		{"nil", nil},
-		{"no merchant_uid", noUID},
-		{"unknown status", badStatus},
+		{"no merchant_uid", &payresult.Change{Order: noUID}},
+		{"unknown status", &payresult.Change{Order: badStatus}},
+		{"no status", &payresult.Change{Order: noStatus}},
+		{"negative version", &payresult.Change{Order: newOrder("m-3"), FromVersion: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, _, err := s.CreateOrder(context.Background(), tt.o)
-			wantKind(t, "CreateOrder", err, payresult.KindInvalid)
+			wantKind(t, "Apply", s.Apply(context.Background(), tt.c), payresult.KindInvalid)
 		})
 	}
 	got, err := s.Orders(context.Background(), payresult.OrderFilter{})
 	if err != nil || len(got) != 0 {
-		t.Errorf("Orders after refused creates = %v, %v; want none", uids(got), err)
+		t.Errorf("Orders after refused registrations = %v, %v; want none", uids(got), err)
 	}
 }
 

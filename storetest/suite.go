@@ -26,8 +26,8 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		name string
 		fn   func(t *testing.T, s payresult.Store)
 	}{
-		{"CreateOrder", testCreateOrder},
-		{"CreateOrderInvalid", testCreateOrderInvalid},
+		{"NewOrder", testNewOrder},
+		{"NewOrderInvalid", testNewOrderInvalid},
 		{"NotFound", testNotFound},
 		{"TimesAndMoney", testTimesAndMoney},
 		{"Apply", testApply},
@@ -40,6 +40,7 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"ApplyConcurrent", testApplyConcurrent},
 		{"ApplyConcurrentOrders", testApplyConcurrentOrders},
 		{"ApplyConcurrentRefusals", testApplyConcurrentRefusals},
+		{"ApplyMany", testApplyMany},
 		{"ApplyNotices", testApplyNotices},
 		{"EventsInSeqOrder", testEventsInSeqOrder},
 		{"FeedPaging", testFeedPaging},
@@ -86,14 +87,14 @@ func newOrder(uid string) *payresult.Order {
 	}
 }
 
-// create stores o and returns the stored order.
+// create registers o (a change from version 0) and returns it as
+// stored.
 func create(t *testing.T, s payresult.Store, o *payresult.Order) *payresult.Order {
 	t.Helper()
-	got, created, err := s.CreateOrder(context.Background(), o)
-	if err != nil || !created {
-		t.Fatalf("CreateOrder(%q) = created %v, %v; want created", o.MerchantUID, created, err)
+	if err := s.Apply(context.Background(), &payresult.Change{Order: o}); err != nil {
+		t.Fatalf("registering order %q: %v", o.MerchantUID, err)
 	}
-	return got
+	return mustOrder(t, s, o.MerchantUID)
 }
 
 // paid returns the change that moves o (read at its current version) to

@@ -43,8 +43,8 @@ func (f *fixture) order(t *testing.T, merchantUID string, created time.Time) *pa
 	t.Helper()
 	o := &payresult.Order{MerchantUID: merchantUID, Name: "mug", Amount: portone.Won(12000), Currency: "KRW",
 		Status: payresult.StatusPending, CreatedAt: created, UpdatedAt: created, NextCheckAt: created.Add(time.Minute)}
-	if _, _, err := f.store.CreateOrder(context.Background(), o); err != nil {
-		t.Fatalf("CreateOrder: %v", err)
+	if err := f.store.Apply(context.Background(), &payresult.Change{Order: o}); err != nil {
+		t.Fatalf("registering an order: %v", err)
 	}
 	o.Version = 1
 	return o

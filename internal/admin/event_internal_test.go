@@ -25,7 +25,7 @@ func TestEventsSince(t *testing.T) {
 		mu := fmt.Sprintf("order-%02d", i)
 		o := &payresult.Order{MerchantUID: mu, Name: "mug", Amount: portone.Won(1000), Currency: "KRW",
 			Status: payresult.StatusPending, CreatedAt: at, UpdatedAt: at}
-		if _, _, err := store.CreateOrder(ctx, o); err != nil {
+		if err := store.Apply(ctx, &payresult.Change{Order: o}); err != nil {
 			t.Fatal(err)
 		}
 		next := *o

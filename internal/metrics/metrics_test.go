@@ -46,7 +46,7 @@ func (r *rig) pay(t *testing.T, merchantUID string, amount, paid int64) string {
 	t.Helper()
 	ctx := context.Background()
 	if _, _, err := r.proc.CreateOrder(ctx, payresult.NewOrder{MerchantUID: merchantUID, Name: "mug", Amount: portone.Won(amount)}); err != nil {
-		t.Fatalf("CreateOrder: %v", err)
+		t.Fatalf("registering an order: %v", err)
 	}
 	if paid != amount {
 		// Forget the pre-registered amount, as a shop that skipped it would.
@@ -137,8 +137,8 @@ func TestOldestUnsettledAge(t *testing.T) {
 	for i, age := range []time.Duration{3 * time.Hour, 90 * time.Minute, time.Minute} {
 		o := &payresult.Order{MerchantUID: "o" + string(rune('a'+i)), Name: "mug", Amount: portone.Won(1000), Currency: "KRW",
 			Status: payresult.StatusPending, CreatedAt: now.Add(-age), UpdatedAt: now.Add(-age)}
-		if _, _, err := store.CreateOrder(ctx, o); err != nil {
-			t.Fatalf("CreateOrder: %v", err)
+		if err := store.Apply(ctx, &payresult.Change{Order: o}); err != nil {
+			t.Fatalf("registering an order: %v", err)
 		}
 	}
 	m := metrics.New(metrics.Options{Store: store, Now: func() time.Time { return now }})

@@ -1,24 +1,15 @@
 package sqlstore
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/payresult/payresult"
 )
-
-func TestValidChangeNamesItsStore(t *testing.T) {
-	err := ValidChange(&payresult.Change{}, "somestore: apply")
-	var pe *payresult.Error
-	if !errors.As(err, &pe) || pe.Kind != payresult.KindInvalid {
-		t.Fatalf("ValidChange(empty) = %v, want KindInvalid", err)
-	}
-	if !strings.HasPrefix(err.Error(), "somestore: apply: empty change") {
-		t.Errorf("ValidChange(empty) = %q, want the store's prefix", err)
-	}
-}
 
 func TestParseVbankKeepsMicroseconds(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6789, time.FixedZone("KST", 9*3600))
@@ -67,20 +58,30 @@ func TestListLimit(t *testing.T) {
 	}
 }
 
-func TestApplied(t *testing.T) {
-	c := &payresult.Change{
-		FromVersion: 4,
-		Order:       &payresult.Order{Version: 4},
-		Events:      []payresult.Event{{ID: "a"}, {ID: "b", State: payresult.DeliveryDead}},
+// TestClassify checks the shared half of the stores' error mapping: a
+// payresult error passes through, an ended context is transient whatever
+// the driver says, and anything else gets the store's own kind.
+func TestClassify(t *testing.T) {
+	driver := func(error) payresult.ErrorKind { return payresult.KindConflict }
+	own := payresult.Errorf(payresult.KindNotFound, "no order")
+	tests := []struct {
+		name string
+		err  error
+		want payresult.ErrorKind
+	}{
+		{"nil", nil, ""},
+		{"payresult error", fmt.Errorf("wrapped: %w", own), payresult.KindNotFound},
+		{"ended context", fmt.Errorf("begin: %w", context.DeadlineExceeded), payresult.KindTransient},
+		{"cancelled", context.Canceled, payresult.KindTransient},
+		{"driver error", errors.New("unique violation"), payresult.KindConflict},
 	}
-	Applied(c, []int64{10, 11})
-	if c.Order.Version != 5 {
-		t.Errorf("order version = %d, want 5", c.Order.Version)
-	}
-	if c.Events[0].Seq != 10 || c.Events[1].Seq != 11 {
-		t.Errorf("seqs = %d, %d; want 10, 11", c.Events[0].Seq, c.Events[1].Seq)
-	}
-	if c.Events[0].State != payresult.DeliveryPending || c.Events[1].State != payresult.DeliveryDead {
-		t.Errorf("states = %s, %s; want pending (defaulted), dead (kept)", c.Events[0].State, c.Events[1].State)
+	for _, tt := range tests {
+		got := Classify(tt.err, driver, "test: %s", tt.name)
+		if payresult.KindOf(got) != tt.want {
+			t.Errorf("%s: Classify = %v (kind %q), want kind %q", tt.name, got, payresult.KindOf(got), tt.want)
+		}
+		if tt.want == payresult.KindConflict && !strings.HasPrefix(got.Error(), "test: driver error: ") {
+			t.Errorf("%s: Classify = %q, want the store's message first", tt.name, got)
+		}
 	}
 }
