@@ -33,7 +33,8 @@ const webhookSecretPrefix = "whsec_"
 // prefix.
 const MakeWebhookSecret = "echo whsec_$(openssl rand -base64 32)"
 
-// Errors returned by VerifyWebhook, to be matched with errors.Is.
+// Errors returned by VerifyWebhook and VerifyEvent, to be matched with
+// errors.Is.
 var (
 	// ErrWebhookHeaders means a Standard Webhooks header is missing or
 	// malformed.
@@ -47,6 +48,9 @@ var (
 	// ErrWebhookSecret means the secret is not a Standard Webhooks secret:
 	// empty, or not base64 (after an optional whsec_ prefix).
 	ErrWebhookSecret = errors.New("payresult: invalid webhook secret")
+	// ErrEventBody means VerifyEvent found a correctly signed body that is
+	// not the event its webhook-id header names.
+	ErrEventBody = errors.New("payresult: the body is not the event delivered")
 )
 
 // WebhookKey returns the HMAC key of a webhook secret as the Standard

@@ -10,40 +10,17 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/payresult/payresult"
 )
 
-// Envelope is the JSON body of every delivery. Its fields are a subset of
-// the feed's event JSON (GET /api/events), so an app can decode both with
-// one type. Data is the order as it was after the change. The body is the
-// same on every attempt of one event; only webhook-timestamp and the
-// signature change.
-type Envelope struct {
-	ID          string              `json:"id"`
-	Type        payresult.EventType `json:"type"`
-	MerchantUID string              `json:"merchant_uid"`
-	CreatedAt   time.Time           `json:"created_at"`
-	Data        json.RawMessage     `json:"data"`
-}
-
 // maxErrorBody is how much of a failed answer is kept as the last error.
 const maxErrorBody = 256
 
-// Body returns the JSON body that delivers ev.
+// Body returns the JSON body that delivers ev: its
+// payresult.EventEnvelope.
 func Body(ev *payresult.Event) ([]byte, error) {
-	data := ev.Data
-	if len(data) == 0 {
-		data = json.RawMessage("null")
-	}
-	return json.Marshal(Envelope{
-		ID:          ev.ID,
-		Type:        ev.Type,
-		MerchantUID: ev.MerchantUID,
-		CreatedAt:   ev.CreatedAt.UTC(),
-		Data:        data,
-	})
+	return json.Marshal(ev.Envelope())
 }
 
 // send POSTs ev to the app once. It returns nil only for a 2xx answer.

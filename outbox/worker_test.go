@@ -238,7 +238,7 @@ func checkSameEvent(t *testing.T, got []received, id string, want int) {
 		if diff := cmp.Diff(string(got[0].body), string(r.body)); diff != "" {
 			t.Errorf("request %d: body differs from the first (-first +this):\n%s", i, diff)
 		}
-		var env outbox.Envelope
+		var env payresult.EventEnvelope
 		if err := json.Unmarshal(r.body, &env); err != nil || env.ID != id || env.Type != payresult.EventPaid {
 			t.Errorf("request %d: body %s does not decode to event %s (err %v)", i, r.body, id, err)
 		}
