@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"ApplyDuplicateEvent", testApplyDuplicateEvent},
 		{"ApplyAttemptOnly", testApplyAttemptOnly},
 		{"ApplyConcurrent", testApplyConcurrent},
+		{"ApplyConcurrentOutcomes", testApplyConcurrentOutcomes},
 		{"ApplyConcurrentOrders", testApplyConcurrentOrders},
 		{"ApplyConcurrentRefusals", testApplyConcurrentRefusals},
 		{"ApplyMany", testApplyMany},
