@@ -6,10 +6,18 @@ import (
 	"time"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/reconcile"
 )
 
 // ordersPerPage is how many orders the dashboard lists at once.
 const ordersPerPage = 50
+
+// The reconciler's view reads at most backlogPerStatus open orders of
+// each status, and lists the next nextChecks checks.
+const (
+	backlogPerStatus = 2000
+	nextChecks       = 10
+)
 
 // statusCount is one status with its number of orders.
 type statusCount struct {
@@ -28,7 +36,7 @@ type dashboardData struct {
 	Orders     []*payresult.Order
 	NextBefore string // cursor of the next page of orders; "" on the last
 	Chart      Chart
-	Reconciler ReconcilerState
+	Reconciler reconcile.Backlog
 	Dead       []payresult.Event
 	// DeadTruncated says the scan for dead events stopped early.
 	DeadTruncated bool
@@ -62,7 +70,10 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 			d.Orders, d.NextBefore, err = h.listOrders(r, d.Filter, d.Search, q.Get("before"))
 			return err
 		},
-		func() (err error) { d.Reconciler, err = reconcilerState(ctx, h.cfg.Store, d.Now); return err },
+		func() (err error) {
+			d.Reconciler, err = reconcile.ReadBacklog(ctx, h.cfg.Store, d.Now, backlogPerStatus, nextChecks)
+			return err
+		},
 		func() (err error) { d.Dead, d.DeadTruncated, err = deadEvents(ctx, h.cfg.Store); return err },
 		func() error {
 			evs, truncated, err := eventsSince(ctx, h.cfg.Store, d.Now.Add(-chartMinutes*time.Minute))

@@ -1,6 +1,7 @@
 package chaos
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -100,5 +101,32 @@ func TestReportPrints(t *testing.T) {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
+	}
+}
+
+// TestReportJSON: the report a script reads (payresult chaos --json) has
+// snake_case keys, durations in seconds and the verdict.
+func TestReportJSON(t *testing.T) {
+	r := &Report{Seed: 505, Database: "sqlite", Instances: 1, Payments: 3, ConvergeP99: 1500 * time.Millisecond,
+		ByKind: map[Kind]int{KindTampered: 1}, Faults: map[string]int{"webhook deliveries dropped": 2}}
+	r.violate(&r.Lost, "m1: paid at PortOne but payresult has no order")
+	b, err := json.Marshal(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(b, &got); err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[string]any{
+		"ok": false, "seed": 505.0, "lost": 1.0, "violations_total": 1.0, "converge_p99_seconds": 1.5,
+		"database": "sqlite", "payments": 3.0,
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v (in %s)", k, got[k], want, b)
+		}
+	}
+	if v, _ := got["violations"].([]any); len(v) != 1 {
+		t.Errorf("violations = %v, want the one", got["violations"])
 	}
 }

@@ -48,9 +48,33 @@ func runBench(ctx context.Context, env Env) error {
 	if asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(rep)
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(env.Stdout)
 	}
-	return rep.WriteText(env.Stdout)
+	if err != nil || !fl.checkGoals {
+		return err
+	}
+	return checkGoals(rep.Goals)
+}
+
+// checkGoals fails when a goal the run measured was missed, or when it
+// measured none, so that a script that asked for the goals to be checked
+// never passes by accident.
+func checkGoals(goals []bench.Goal) error {
+	if len(goals) == 0 {
+		return errors.New("bench --check-goals: this run measured none of the goals (they need concurrency 1 or 32 on SQLite, or --portone-latency at 128)")
+	}
+	var missed []string
+	for _, g := range goals {
+		if !g.Met {
+			missed = append(missed, g.Goal+" ("+g.Figure+")")
+		}
+	}
+	if len(missed) > 0 {
+		return fmt.Errorf("bench: %d of %d goals missed: %s", len(missed), len(goals), strings.Join(missed, "; "))
+	}
+	return nil
 }
 
 // benchFlags is what bench's flags set.
@@ -60,6 +84,8 @@ type benchFlags struct {
 	// phaseProfiles and phaseTraces are the file name prefixes of one CPU
 	// profile and one execution trace per confirming phase.
 	phaseProfiles, phaseTraces string
+	// checkGoals makes a missed goal an error (exit 1).
+	checkGoals bool
 }
 
 // phaseRecorders returns the hook that records each confirming phase as
@@ -103,7 +129,7 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	var levels string
 	var asJSON, noStartup, child bool
 	fs := flag.NewFlagSet("payresult bench", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
+	fs.SetOutput(io.Discard)
 	fs.IntVar(&cfg.Orders, "n", bench.DefaultOrders, "orders confirmed per path and level, and commits of the commit floor (look-ups and hops: at least as many, over at least 250ms)")
 	fs.StringVar(&levels, "concurrency", "1,8,32,128", "comma-separated concurrency `levels`")
 	fs.StringVar(&cfg.DB, "db", env.Getenv("PAYRESULT_BENCH_DB"), "store: empty for a fresh SQLite file, a SQLite `path`, or a postgres:// URL (a fresh schema is used)")
@@ -119,15 +145,16 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the whole run (bench, emulator and service) to `file`")
 	fs.StringVar(&cfg.phaseProfiles, "phase-profiles", "", "write a CPU profile of each timed confirming phase alone to `prefix`-c<level>-<path>.pprof (not with --cpuprofile)")
 	fs.StringVar(&cfg.phaseTraces, "phase-traces", "", "write an execution trace of each timed confirming phase to `prefix`-c<level>-<path>.trace (read with go tool trace, e.g. -pprof=sched)")
+	fs.BoolVar(&cfg.checkGoals, "check-goals", false, "exit 1 when the run misses one of the project's goals it measured (or measured none)")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			benchHelp.write(env.Stdout, fs)
 			return cfg, false, err
 		}
-		return cfg, false, ErrUsage
+		return cfg, false, usageError(env, "bench", err)
 	}
 	bad := func(format string, args ...any) (benchFlags, bool, error) {
-		fmt.Fprintf(env.Stderr, "payresult bench: "+format+"\n", args...)
-		return cfg, false, ErrUsage
+		return cfg, false, usageError(env, "bench", fmt.Errorf(format, args...))
 	}
 	if fs.NArg() > 0 {
 		return bad("unexpected argument %q", fs.Arg(0))
@@ -167,6 +194,23 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 		}
 	}
 	return cfg, asJSON, nil
+}
+
+// benchHelp is payresult bench --help.
+var benchHelp = help{
+	name:  "bench",
+	usage: "[flags]",
+	about: `
+Measures what verifying a payment costs. It starts the PortOne emulator and
+payresult serve (wired as serve wires itself, in live mode against the
+emulator), confirms paid orders through POST /portone/webhook and GET
+/portone/redirect at each concurrency level, and in the same run measures
+the floors (a PortOne look-up, a durable commit, a round trip to the
+service) and the parts of a confirm, so that every ratio compares numbers
+from one run. It ends with the project's goals, judged on this run's own
+figures. See internal/bench/README.md for what each phase measures.`,
+	env:     map[string]string{"db": "PAYRESULT_BENCH_DB", "api-key": "PAYRESULT_API_KEY"},
+	example: "payresult bench --n 2000 --concurrency 1,8,32,128\npayresult bench --n 3000 --concurrency 1,32 --no-startup --check-goals --db postgres://postgres@127.0.0.1/bench",
 }
 
 // parseLevels reads "1,8,32,128".

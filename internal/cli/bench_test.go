@@ -4,7 +4,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/payresult/payresult/internal/bench"
 )
 
 // TestPhaseRecorders checks that each phase gets the recordings the
@@ -23,5 +26,29 @@ func TestPhaseRecorders(t *testing.T) {
 		if err != nil || info.Size() == 0 {
 			t.Errorf("%s: %v; want a recording", name, err)
 		}
+	}
+}
+
+// TestCheckGoals: with --check-goals a missed goal, or no goal measured at
+// all, is an error; goals all met are not.
+func TestCheckGoals(t *testing.T) {
+	met := bench.Goal{Goal: "c=32: throughput ≥ 0.70 × floor", Figure: "webhook 1.24", Met: true}
+	missed := bench.Goal{Goal: "c=1: e2e p50 ≤ 1.5 × (look-up + commit)", Figure: "webhook 1.98", Met: false}
+	tests := []struct {
+		name  string
+		goals []bench.Goal
+		want  string // substring of the error; "" for none
+	}{
+		{"all met", []bench.Goal{met}, ""},
+		{"one missed", []bench.Goal{met, missed}, "1 of 2 goals missed: c=1: e2e p50 ≤ 1.5 × (look-up + commit) (webhook 1.98)"},
+		{"none measured", nil, "measured none of the goals"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkGoals(tt.goals)
+			if (err == nil) != (tt.want == "") || (err != nil && !strings.Contains(err.Error(), tt.want)) {
+				t.Errorf("checkGoals = %v, want %q", err, tt.want)
+			}
+		})
 	}
 }

@@ -26,16 +26,28 @@ type command struct {
 	run     func(ctx context.Context, env Env) error
 }
 
+// summaries are the commands' one-line descriptions, in the command list
+// and at the head of each one's --help.
+var summaries = map[string]string{
+	"bench":     "measure confirm throughput and latency against same-run floors",
+	"chaos":     "run the chaos soak: payments under faults and kills, then check invariants",
+	"emulator":  "run the offline PortOne V1 sandbox",
+	"serve":     "run the payresult service",
+	"reconcile": "check now the orders that still wait for a result, as serve's reconciler does",
+	"verify":    "show what Confirm would decide for a payment (--apply to store it)",
+	"version":   "print the version, commit and Go release payresult was built from",
+}
+
 // commands lists every subcommand. Each one's run function lives in a
 // file named after it (serve.go, emulator.go, ...).
 var commands = map[string]command{
-	"bench":     {"measure confirm throughput and latency against same-run floors", runBench},
-	"chaos":     {"run the chaos soak: payments under faults and kills, then check invariants", runChaos},
-	"emulator":  {"run the offline PortOne V1 sandbox", runEmulator},
-	"serve":     {"run the payresult service", runServe},
-	"reconcile": {"run one reconciler pass over the orders due for a check", runReconcile},
-	"verify":    {"show what Confirm would decide for a payment (--apply to store it)", runVerify},
-	"version":   {"print the version, commit and Go release payresult was built from", runVersion},
+	"bench":     {summaries["bench"], runBench},
+	"chaos":     {summaries["chaos"], runChaos},
+	"emulator":  {summaries["emulator"], runEmulator},
+	"serve":     {summaries["serve"], runServe},
+	"reconcile": {summaries["reconcile"], runReconcile},
+	"verify":    {summaries["verify"], runVerify},
+	"version":   {summaries["version"], runVersion},
 }
 
 // ErrUsage means the arguments were wrong and usage has been printed.

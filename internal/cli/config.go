@@ -72,26 +72,26 @@ type serveConfig struct {
 // serveEnv documents each setting: its flag, its environment variable and
 // what it does, in the order --help lists them.
 var serveEnv = []struct{ flag, env, usage string }{
-	{"addr", "PAYRESULT_ADDR", "listen address (default :8080; in sandbox mode " + sandboxAddr + ", as its control API is open to anyone who reaches it)"},
-	{"db", "PAYRESULT_DB", "SQLite file, or postgres://user@host/db for PostgreSQL"},
-	{"portone-api-key", "PORTONE_API_KEY", "PortOne REST API key; none (with no secret) means sandbox mode"},
-	{"portone-api-secret", "PORTONE_API_SECRET", "PortOne REST API secret"},
-	{"portone-api-url", "PORTONE_API_URL", "PortOne API base URL (default https://api.iamport.kr)"},
-	{"api-key", "PAYRESULT_API_KEY", "bearer key the app sends to /api/ (sandbox default: " + SandboxAPIKey + ")"},
-	{"events-url", "PAYRESULT_EVENTS_URL", "app URL that receives signed events; empty: feed only"},
-	{"events-secret", "PAYRESULT_EVENTS_SECRET", "Standard Webhooks secret that signs events and result URLs: at least 24 bytes in base64, optionally after whsec_ (make one: " + payresult.MakeWebhookSecret + ")"},
-	{"public-url", "PAYRESULT_PUBLIC_URL", "URL browsers and PortOne reach this server at (default derived from --addr)"},
-	{"accept-test-payments", "PAYRESULT_ACCEPT_TEST_PAYMENTS", "with live credentials, let PortOne test-channel payments settle orders (true/false)"},
-	{"webhook-allow", "PAYRESULT_WEBHOOK_ALLOW", "comma-separated IPs/CIDRs allowed to call /portone/webhook; empty: anyone (PortOne's: 52.78.100.19,52.78.48.223,52.78.5.241)"},
-	{"trusted-proxies", "PAYRESULT_TRUSTED_PROXIES", "comma-separated IPs/CIDRs of proxies whose X-Forwarded-For is believed"},
-	{"shutdown-timeout", "PAYRESULT_SHUTDOWN_TIMEOUT", "how long in-flight requests get to finish on shutdown"},
-	{"log-format", "PAYRESULT_LOG_FORMAT", "log format: text or json"},
-	{"metrics-addr", "PAYRESULT_METRICS_ADDR", "serve /metrics on this listen address of its own (for example 127.0.0.1:9090), and not on --addr; empty: /metrics on --addr"},
-	{"admin-password", "PAYRESULT_ADMIN_PASSWORD", "password of the admin page at /admin (user admin); unset: off in live mode, " + SandboxAdminPassword + " in sandbox mode"},
-	{"reconcile-schedule", "PAYRESULT_RECONCILE_SCHEDULE", "comma-separated waits before each reconciler check of an order (default 1m,2m,5m,...,24h: about four days)"},
-	{"reconcile-interval", "PAYRESULT_RECONCILE_INTERVAL", "wait between reconciler passes (default 10s)"},
-	{"reconcile-lease", "PAYRESULT_RECONCILE_LEASE", "how long a reconciler check keeps other instances off an order; after a crash the order waits this long (default 2m)"},
-	{"reconcile-rate", "PAYRESULT_RECONCILE_RATE", "PortOne requests per second the reconciler may make; -1 for no cap (default 10)"},
+	{"addr", "PAYRESULT_ADDR", "listen `host:port` (default :8080; in sandbox mode " + sandboxAddr + ", as its control API is open to anyone who reaches it)"},
+	{"db", "PAYRESULT_DB", "the database: a SQLite `file`, or postgres://user@host/db for PostgreSQL"},
+	{"portone-api-key", "PORTONE_API_KEY", "PortOne REST API `key`; none (with no secret) means sandbox mode"},
+	{"portone-api-secret", "PORTONE_API_SECRET", "PortOne REST API `secret`"},
+	{"portone-api-url", "PORTONE_API_URL", "PortOne API base `URL` (default https://api.iamport.kr)"},
+	{"api-key", "PAYRESULT_API_KEY", "bearer `key` the app sends to /api/, at least 16 characters (sandbox default: " + SandboxAPIKey + ")"},
+	{"events-url", "PAYRESULT_EVENTS_URL", "app `URL` that receives signed events; empty: feed only"},
+	{"events-secret", "PAYRESULT_EVENTS_SECRET", "Standard Webhooks `secret` that signs events and result URLs: at least 24 bytes in base64, optionally after whsec_ (make one: " + payresult.MakeWebhookSecret + ")"},
+	{"public-url", "PAYRESULT_PUBLIC_URL", "`URL` browsers and PortOne reach this server at (default derived from --addr)"},
+	{"accept-test-payments", "PAYRESULT_ACCEPT_TEST_PAYMENTS", "with live credentials, let PortOne test-channel payments settle orders (`true|false`)"},
+	{"webhook-allow", "PAYRESULT_WEBHOOK_ALLOW", "comma-separated `IPs/CIDRs` allowed to call /portone/webhook; empty: anyone (PortOne's: 52.78.100.19,52.78.48.223,52.78.5.241)"},
+	{"trusted-proxies", "PAYRESULT_TRUSTED_PROXIES", "comma-separated `IPs/CIDRs` of proxies whose X-Forwarded-For is believed"},
+	{"shutdown-timeout", "PAYRESULT_SHUTDOWN_TIMEOUT", "how long in-flight requests get to finish on shutdown (a `duration`)"},
+	{"log-format", "PAYRESULT_LOG_FORMAT", "log format: `text|json`"},
+	{"metrics-addr", "PAYRESULT_METRICS_ADDR", "serve /metrics on this listen `host:port` of its own (for example 127.0.0.1:9090), and not on --addr; empty: /metrics on --addr"},
+	{"admin-password", "PAYRESULT_ADMIN_PASSWORD", "`password` of the admin console at /admin (user admin), at least 12 characters; unset: off in live mode, " + SandboxAdminPassword + " in sandbox mode"},
+	{"reconcile-schedule", "PAYRESULT_RECONCILE_SCHEDULE", "comma-separated `durations`: the wait before each reconciler check of an order (default 1m,2m,5m,...,24h: about four days)"},
+	{"reconcile-interval", "PAYRESULT_RECONCILE_INTERVAL", "wait between reconciler passes (a `duration`; default 10s)"},
+	{"reconcile-lease", "PAYRESULT_RECONCILE_LEASE", "how long a reconciler check keeps other instances off an order; after a crash the order waits this long (a `duration`; default 2m)"},
+	{"reconcile-rate", "PAYRESULT_RECONCILE_RATE", "PortOne requests per second the reconciler may make (a `number`); -1 for no cap (default 10)"},
 }
 
 // Listen addresses when PAYRESULT_ADDR and --addr are not set. Sandbox
@@ -115,30 +115,33 @@ var serveDefaults = map[string]string{
 func loadServeConfig(env Env) (*serveConfig, error) {
 	fs := flag.NewFlagSet("payresult serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
+	raw := serveFlags(fs, env.Getenv)
+	if err := fs.Parse(env.Args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			serveHelp.write(env.Stdout, fs)
+			return nil, nil
+		}
+		return nil, usageError(env, "serve", err)
+	}
+	if fs.NArg() > 0 {
+		return nil, usageError(env, "serve", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
+	}
+	get := func(name string) string { return strings.TrimSpace(*raw[name]) }
+	return parseServeConfig(get)
+}
+
+// serveFlags defines serve's settings on fs, each defaulting to its
+// environment variable, and returns their values by flag name.
+func serveFlags(fs *flag.FlagSet, getenv func(string) string) map[string]*string {
 	raw := map[string]*string{}
 	for _, s := range serveEnv {
 		def := serveDefaults[s.flag]
-		if v := env.Getenv(s.env); v != "" {
+		if v := getenv(s.env); v != "" {
 			def = v
 		}
 		raw[s.flag] = fs.String(s.flag, def, s.usage)
 	}
-	if err := fs.Parse(env.Args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			serveUsage(env.Stdout)
-			return nil, nil
-		}
-		fmt.Fprintf(env.Stderr, "payresult serve: %v\n\n", err)
-		serveUsage(env.Stderr)
-		return nil, ErrUsage
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "payresult serve: unexpected argument %q\n\n", fs.Arg(0))
-		serveUsage(env.Stderr)
-		return nil, ErrUsage
-	}
-	get := func(name string) string { return strings.TrimSpace(*raw[name]) }
-	return parseServeConfig(get)
+	return raw
 }
 
 // parseServeConfig builds the configuration from the settings' text and
@@ -344,34 +347,48 @@ func checkURL(bad func(flag, format string, args ...any), flag, raw string) {
 }
 
 func envOf(flag string) string {
-	for _, s := range serveEnv {
-		if s.flag == flag {
-			return s.env
-		}
+	if env := serveEnvOf(flag); env != "" {
+		return env
 	}
 	return flag
 }
 
-func serveUsage(w io.Writer) {
-	var b strings.Builder
-	b.WriteString(`Usage: payresult serve [flags]
-
+// serveHelp is payresult serve --help.
+var serveHelp = help{
+	name:  "serve",
+	usage: "[flags]",
+	about: `
 Runs the payresult service: PortOne's redirect (/portone/redirect) and
 webhook (/portone/webhook), the buyer's result pages, the app API (/api/,
-described at /api/openapi.json), /healthz and /readyz.
+described at /api/openapi.json), the operator's console (/admin), the
+Prometheus scrape (/metrics), /healthz and /readyz.
 
-With no PortOne credentials it runs in SANDBOX MODE: an offline PortOne
-emulator is mounted at /sandbox/ and a demo shop is served at /.
+With no PortOne credentials it runs in SANDBOX MODE, on 127.0.0.1:8080
+unless told otherwise: an offline PortOne emulator is mounted at /sandbox/
+and a demo shop is served at /.
 
-Every flag can also be set by its environment variable; flags win.
+Every flag can also be set by its environment variable; flags win. Every
+setting is checked at start-up, and all problems are reported at once.`,
+	flags: serveFlagNames(),
+	env:   serveEnvMap(),
+	example: `payresult serve
+PORTONE_API_KEY=... PORTONE_API_SECRET=... PAYRESULT_API_KEY=$(openssl rand -hex 24) payresult serve --addr :8080`,
+}
 
-`)
-	for _, s := range serveEnv {
-		def := serveDefaults[s.flag]
-		if def != "" {
-			def = " (default " + def + ")"
-		}
-		fmt.Fprintf(&b, "  --%s, %s\n        %s%s\n", s.flag, s.env, s.usage, def)
+// serveFlagNames lists serve's flags in the order of serveEnv.
+func serveFlagNames() []string {
+	names := make([]string, len(serveEnv))
+	for i, s := range serveEnv {
+		names[i] = s.flag
 	}
-	io.WriteString(w, b.String())
+	return names
+}
+
+// serveEnvMap maps serve's flags to their environment variables.
+func serveEnvMap() map[string]string {
+	m := map[string]string{}
+	for _, s := range serveEnv {
+		m[s.flag] = s.env
+	}
+	return m
 }

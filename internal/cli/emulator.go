@@ -7,6 +7,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -23,9 +24,9 @@ type emulatorConfig struct {
 	emulator.Config
 }
 
-// emulatorHelp is the text of `payresult emulator --help` before the flags.
-const emulatorHelp = `Usage: payresult emulator [flags]
-
+// emulatorAbout is what `payresult emulator --help` says before its
+// flags; %s is the control API.
+const emulatorAbout = `
 Runs the offline PortOne V1 sandbox on its own: PortOne's REST API with the
 real service's wire format (point any V1 client at it), /v1/iamport.js in
 place of PortOne's browser script, the payment window, the redirect to
@@ -39,13 +40,18 @@ memory and its ids are random per start (unless --seed is given), so that
 they never collide with an earlier run's.
 
 Control API (JSON), for tests and scripts:
-%s
-Example:
-  payresult emulator --addr 127.0.0.1:8090 --db sandbox.db --webhook-url http://127.0.0.1:8080/portone/webhook
-  curl -s -X POST 127.0.0.1:8090/__emulator/payments -d '{"merchant_uid":"order-1","amount":15000,"outcome":"paid"}'
+%s`
 
-Flags:
-`
+// emulatorHelp is payresult emulator --help.
+func emulatorHelp() help {
+	return help{
+		name:  "emulator",
+		usage: "[flags]",
+		about: fmt.Sprintf(emulatorAbout, controlAPIText()),
+		example: "payresult emulator --addr 127.0.0.1:8090 --db sandbox.db --webhook-url http://127.0.0.1:8080/portone/webhook\n" +
+			`curl -s -X POST 127.0.0.1:8090/__emulator/payments -d '{"merchant_uid":"order-1","amount":15000,"outcome":"paid"}'`,
+	}
+}
 
 // controlAPIText lists the control API for --help, one endpoint a
 // paragraph.
@@ -70,11 +76,7 @@ func controlAPIText() string {
 func parseEmulatorFlags(env Env) (emulatorConfig, error) {
 	var c emulatorConfig
 	fs := flag.NewFlagSet("payresult emulator", flag.ContinueOnError)
-	fs.SetOutput(env.Stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), emulatorHelp, controlAPIText())
-		fs.PrintDefaults()
-	}
+	fs.SetOutput(io.Discard)
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:8090", "listen `address`")
 	fs.StringVar(&c.db, "db", "", "keep the sandbox's state in this `database`: a SQLite file or a postgres:// URL (default: in memory)")
 	fs.StringVar(&c.APIKey, "api-key", emulator.DefaultAPIKey, "REST API key (imp_key) that getToken accepts")
@@ -90,23 +92,21 @@ func parseEmulatorFlags(env Env) (emulatorConfig, error) {
 	fs.StringVar(&c.PublicURL, "public-url", "", "`URL` browsers use to reach the emulator (default: from each request)")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			emulatorHelp().write(env.Stdout, fs)
 			return c, err
 		}
-		return c, ErrUsage
+		return c, usageError(env, "emulator", err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "payresult emulator: unexpected argument %q\n", fs.Arg(0))
-		return c, ErrUsage
+		return c, usageError(env, "emulator", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	switch c.WebhookContentType {
 	case "application/json", "application/x-www-form-urlencoded":
 	default:
-		fmt.Fprintf(env.Stderr, "payresult emulator: --webhook-content-type %q is not application/json or application/x-www-form-urlencoded\n", c.WebhookContentType)
-		return c, ErrUsage
+		return c, usageError(env, "emulator", fmt.Errorf("--webhook-content-type %q is not application/json or application/x-www-form-urlencoded", c.WebhookContentType))
 	}
 	if c.WebhookRetries < 0 || c.WebhookRetries > 5 {
-		fmt.Fprintln(env.Stderr, "payresult emulator: --webhook-retries must be between 0 and 5")
-		return c, ErrUsage
+		return c, usageError(env, "emulator", errors.New("--webhook-retries must be between 0 and 5"))
 	}
 	if c.Seed == 0 {
 		c.Seed = randomSeed()

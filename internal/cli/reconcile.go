@@ -7,59 +7,59 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/payresult/payresult"
-	"github.com/payresult/payresult/portone"
-	"github.com/payresult/payresult/portone/emulator"
 	"github.com/payresult/payresult/reconcile"
 )
 
-// runReconcile runs one reconciler pass over the orders whose next check
-// is due, as the reconciler inside payresult serve would, and prints what
-// it did. It exits non-zero when PortOne failed or some orders could not
-// be checked.
+// runReconcile checks the orders that still wait for a result, as the
+// reconciler inside payresult serve does, and prints what it did: by
+// default those whose next check is due, then the refunds PortOne made
+// that payresult has not seen; with --now every open order; with --order
+// one. When it checked nothing it says why. It exits non-zero when PortOne
+// failed or some orders could not be checked.
 func runReconcile(ctx context.Context, env Env) error {
-	var asJSON bool
-	tc, _, err := loadToolConfig(ctx, env, "reconcile", reconcileUsage, 0, func(fs *flag.FlagSet) {
+	var (
+		asJSON, now bool
+		order       string
+	)
+	tc, _, err := loadToolConfig(ctx, env, reconcileHelp, 0, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
+		fs.BoolVar(&now, "now", false, "check every order that waits for a result now, due or not (those whose checks ran out too), then sweep refunds")
+		fs.StringVar(&order, "order", "", "check the order with this `merchant_uid` now, due or not")
 	})
 	if tc == nil {
 		return err
 	}
 	defer tc.close()
-	total := openOrders(ctx, tc.store)
-	bar := newProgress(env.Stderr, total)
+	if now && order != "" {
+		return usageError(env, "reconcile", errors.New("--now and --order exclude each other"))
+	}
 	rec := &reconcile.Reconciler{
 		Store: tc.store, Processor: tc.proc, PortOne: tc.gateway, Cancels: tc.gateway, Logger: tc.log,
-		OnProgress: bar.update,
 	}
-	sum, passErr := rec.Pass(ctx)
-	if passErr == nil {
-		// Refunds whose cancelled webhooks were lost, over the lookback
-		// serve's first sweep uses.
-		now, passed := time.Now(), sum
-		rec.OnProgress = func(s reconcile.Summary) { bar.update(passed.Add(s)) }
-		var sweep reconcile.Summary
-		sweep, passErr = rec.SweepCancels(ctx, now.Add(-reconcile.DefaultCancelLookback), now)
-		sum = sum.Add(sweep)
-	}
-	bar.finish(sum)
-	if asJSON {
-		b, _ := json.Marshal(sum)
-		fmt.Fprintf(env.Stdout, "%s\n", b)
+	var (
+		sum     reconcile.Summary
+		passErr error
+		why     string
+	)
+	if order != "" {
+		sum, why, passErr = reconcileOne(ctx, tc, rec, env, order)
 	} else {
-		fmt.Fprintf(env.Stdout, "checked    %d\nchanged    %d\npaid late  %d\nexpired    %d\nrefunded   %d\nerrors     %d\n",
-			sum.Checked, sum.Changed, sum.PaidLate, sum.Expired, sum.Refunded, sum.Errors)
+		sum, passErr = reconcileAll(ctx, tc, rec, env, now)
 	}
+	if passErr == nil && sum.Checked == 0 && why == "" {
+		why = whyNothingChecked(ctx, tc.store, time.Now())
+	}
+	printReconcile(env.Stdout, sum, why, asJSON)
+	passErr = explainUnreachable(passErr, tc)
 	switch {
 	case payresult.IsTransient(passErr):
-		return fmt.Errorf("pass stopped early, the rest is still due: %w", passErr)
+		return fmt.Errorf("stopped early, the rest is still due: %w", passErr)
 	case passErr != nil:
 		return passErr
 	case sum.Errors > 0:
@@ -67,6 +67,120 @@ func runReconcile(ctx context.Context, env Env) error {
 	}
 	return nil
 }
+
+// reconcileAll runs a pass over the due orders (every open order with
+// now), then sweeps the refunds of the last 72 hours, as serve's first
+// sweep does.
+func reconcileAll(ctx context.Context, tc *toolConfig, rec *reconcile.Reconciler, env Env, now bool) (reconcile.Summary, error) {
+	bar := newProgress(env.Stderr, openOrders(ctx, tc.store))
+	rec.OnProgress = bar.update
+	var (
+		sum reconcile.Summary
+		err error
+	)
+	if now {
+		var orders []*payresult.Order
+		if orders, _, err = reconcile.OpenOrders(ctx, tc.store, 0); err == nil {
+			sum, err = rec.CheckNow(ctx, orders)
+		}
+	} else {
+		sum, err = rec.Pass(ctx)
+	}
+	if err == nil {
+		// Refunds whose cancelled webhooks were lost.
+		t, passed := time.Now(), sum
+		rec.OnProgress = func(s reconcile.Summary) { bar.update(passed.Add(s)) }
+		var sweep reconcile.Summary
+		sweep, err = rec.SweepCancels(ctx, t.Add(-reconcile.DefaultCancelLookback), t)
+		sum = sum.Add(sweep)
+	}
+	bar.finish(sum)
+	return sum, err
+}
+
+// reconcileOne checks one order now. An order with its final result is
+// not checked; the reason says so.
+func reconcileOne(ctx context.Context, tc *toolConfig, rec *reconcile.Reconciler, env Env, merchantUID string) (reconcile.Summary, string, error) {
+	o, err := tc.store.Order(ctx, merchantUID)
+	if payresult.IsNotFound(err) {
+		return reconcile.Summary{}, "", fmt.Errorf("no order %q", merchantUID)
+	}
+	if err != nil {
+		return reconcile.Summary{}, "", err
+	}
+	if !o.NeedsCheck() {
+		return reconcile.Summary{}, fmt.Sprintf("Order %s is %s: it has its final result, so there is nothing to check. "+
+			"payresult verify %s compares it with PortOne.", o.MerchantUID, o.Status, o.MerchantUID), nil
+	}
+	bar := newProgress(env.Stderr, 1)
+	rec.OnProgress = bar.update
+	sum, err := rec.CheckNow(ctx, []*payresult.Order{o})
+	bar.finish(sum)
+	return sum, "", err
+}
+
+// printReconcile prints the summary, and why nothing was checked.
+func printReconcile(w io.Writer, sum reconcile.Summary, why string, asJSON bool) {
+	if asJSON {
+		b, _ := json.Marshal(struct {
+			reconcile.Summary
+			Why string `json:"why,omitempty"`
+		}{sum, why})
+		fmt.Fprintf(w, "%s\n", b)
+		return
+	}
+	fmt.Fprintf(w, "checked    %d\nchanged    %d\npaid late  %d\nexpired    %d\nrefunded   %d\nerrors     %d\n",
+		sum.Checked, sum.Changed, sum.PaidLate, sum.Expired, sum.Refunded, sum.Errors)
+	if why != "" {
+		fmt.Fprintf(w, "\n%s", wrap(why, "", 76))
+	}
+}
+
+// whyNothingChecked says why a run checked no order, from what the
+// reconciler has left to do.
+func whyNothingChecked(ctx context.Context, store payresult.Store, now time.Time) string {
+	b, err := reconcile.ReadBacklog(ctx, store, now, 0, 1)
+	switch {
+	case err != nil:
+		return ""
+	case b.Open() == 0:
+		return "No order waits for a result: none is pending, no virtual account waits for its deposit, " +
+			"and no forged payment waits for its cancel."
+	case b.Due > 0:
+		return fmt.Sprintf("%s due, but another payresult (a running serve) is checking %s right now.",
+			count(b.Due, "order is", "orders are"), pick(b.Due, "it", "them"))
+	}
+	var parts []string
+	if b.Waiting > 0 {
+		first := b.Next[0]
+		parts = append(parts, fmt.Sprintf("%s for a later check: the first, order %s, is due at %s (in %s).",
+			count(b.Waiting, "order waits", "orders wait"), first.MerchantUID, kstTime(first.NextCheckAt),
+			first.NextCheckAt.Sub(now).Round(time.Second)))
+	}
+	if b.Stopped > 0 {
+		parts = append(parts, fmt.Sprintf("%s used up %s checks: only a notice from PortOne settles %s now.",
+			count(b.Stopped, "pending order has", "pending orders have"), pick(b.Stopped, "its", "their"), pick(b.Stopped, "it", "them")))
+	}
+	parts = append(parts, "Run with --now to check them all now, or with --order <merchant_uid> for one.")
+	return "Nothing was due. " + strings.Join(parts, " ")
+}
+
+// count writes n with the singular or plural phrase: "1 order is".
+func count(n int, one, many string) string { return fmt.Sprintf("%d %s", n, pick(n, one, many)) }
+
+func pick(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// kstTime writes t for an operator in Korea Standard Time, PortOne's and
+// its merchants' zone.
+func kstTime(t time.Time) string { return t.In(kst).Format("2006-01-02 15:04:05 KST") }
+
+// kst is Korea Standard Time.
+var kst = time.FixedZone("KST", 9*60*60)
 
 // openOrders counts the orders a pass may check, for the progress bar; 0
 // when unknown.
@@ -119,7 +233,7 @@ func (p *progress) update(s reconcile.Summary) {
 	}
 	if s.Checked/progressEvery > p.lines {
 		p.lines = s.Checked / progressEvery
-		fmt.Fprintf(p.w, "reconcile: checked %d orders (%d changed, %d errors)\n", s.Checked, s.Changed, s.Errors)
+		fmt.Fprintf(p.w, "reconcile: checked %s (%d changed, %d errors)\n", count(s.Checked, "order", "orders"), s.Changed, s.Errors)
 	}
 }
 
@@ -131,7 +245,7 @@ func (p *progress) finish(s reconcile.Summary) {
 		fmt.Fprintf(p.w, "\r%s\n", p.bar(s))
 		return
 	}
-	fmt.Fprintf(p.w, "reconcile: done, checked %d orders (%d changed, %d errors)\n", s.Checked, s.Changed, s.Errors)
+	fmt.Fprintf(p.w, "reconcile: done, checked %s (%d changed, %d errors)\n", count(s.Checked, "order", "orders"), s.Changed, s.Errors)
 }
 
 // bar renders "[#####-----]  120/500 checked, 3 changed, 0 errors". The
@@ -147,131 +261,29 @@ func (p *progress) bar(s reconcile.Summary) string {
 		strings.Repeat("#", filled), strings.Repeat("-", width-filled), s.Checked, total, s.Changed, s.Errors)
 }
 
-// toolConfig is what the operator commands (reconcile, verify) work with:
-// serve's configuration, its store, and a processor like serve's.
-type toolConfig struct {
-	cfg     *serveConfig
-	log     *slog.Logger
-	store   payresult.Store
-	gateway *portone.Client
-	proc    *payresult.Processor
-}
+// reconcileHelp is payresult reconcile --help.
+var reconcileHelp = help{
+	name:  "reconcile",
+	usage: "[--now | --order <merchant_uid>] [--json] [flags]",
+	about: `
+Checks the orders that still wait for a result, as payresult serve's
+reconciler does in the background: each is looked up at PortOne and run
+through Confirm. Paid payments whose redirect and webhook were lost become
+paid, virtual accounts past their deadline become expired. By default only
+the orders whose next check is due are checked; --now checks them all,
+including pending orders whose checks ran out, and --order checks one.
+Then, except with --order, it lists the payments PortOne cancelled in the
+last 72 hours and applies each refund payresult has not seen, as serve
+does every 10 minutes. Safe to run beside payresult serve: every change
+goes through the same compare-and-set.
 
-func (t *toolConfig) close() { t.store.Close() }
-
-// loadToolConfig reads serve's configuration (the same variables and
-// flags, validated by parseServeConfig) plus the command's own flags, and
-// opens the store. Flags may come before or after the positional
-// arguments, of which it wants exactly nargs. With --help it prints the
-// usage and returns nil, nil, nil.
-func loadToolConfig(ctx context.Context, env Env, name string, usage func(io.Writer), nargs int, extra func(*flag.FlagSet)) (*toolConfig, []string, error) {
-	fs := flag.NewFlagSet("payresult "+name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	raw := map[string]*string{}
-	for _, s := range serveEnv {
-		def := serveDefaults[s.flag]
-		if v := env.Getenv(s.env); v != "" {
-			def = v
-		}
-		raw[s.flag] = fs.String(s.flag, def, s.usage)
-	}
-	extra(fs)
-	args, err := parseInterleaved(fs, env.Args)
-	if errors.Is(err, flag.ErrHelp) {
-		usage(env.Stdout)
-		return nil, nil, nil
-	}
-	if err == nil && len(args) != nargs {
-		err = fmt.Errorf("want %d argument(s), got %d", nargs, len(args))
-	}
-	if err != nil {
-		fmt.Fprintf(env.Stderr, "payresult %s: %v\n\n", name, err)
-		usage(env.Stderr)
-		return nil, nil, ErrUsage
-	}
-	cfg, err := parseServeConfig(func(f string) string { return strings.TrimSpace(*raw[f]) })
-	if err != nil {
-		return nil, nil, err
-	}
-	tc, err := openTool(ctx, cfg, env.Stderr)
-	return tc, args, err
-}
-
-// openTool opens the store and builds the processor as serve does. In
-// sandbox mode PortOne is the emulator inside the running payresult serve,
-// reached over loopback at the address PAYRESULT_ADDR names.
-func openTool(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*toolConfig, error) {
-	log := newLogger(cfg.LogFormat, stderr)
-	store, err := openStore(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	gateway := &portone.Client{BaseURL: cfg.PortOneURL, Key: cfg.PortOneKey, Secret: cfg.PortOneSecret}
-	if cfg.Sandbox {
-		gateway = &portone.Client{BaseURL: sandboxURL(cfg.Addr), Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}
-		log.Warn("SANDBOX MODE: no PortOne credentials are set; using the emulator of the running payresult serve",
-			"portone", gateway.BaseURL)
-	}
-	proc := &payresult.Processor{
-		Store: store, PortOne: gateway, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments,
-		Logger: log.With("component", "processor"), FirstCheckDelay: reconcile.DefaultSchedule[0],
-	}
-	return &toolConfig{cfg: cfg, log: log, store: store, gateway: gateway, proc: proc}, nil
-}
-
-// sandboxURL is where a payresult serve listening on addr serves its
-// emulator, seen from this machine.
-func sandboxURL(addr string) string {
-	host, port, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "http://127.0.0.1:8080/sandbox"
-	}
-	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {
-		host = "127.0.0.1"
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/sandbox"
-}
-
-// parseInterleaved parses flags wherever they appear among the arguments
-// (the flag package stops at the first argument), so that both
-// "verify --apply imp_1" and "verify imp_1 --apply" work.
-func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
-	var rest []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return rest, nil
-		}
-		rest = append(rest, args[0])
-		args = args[1:]
-	}
-}
-
-func reconcileUsage(w io.Writer) {
-	io.WriteString(w, `Usage: payresult reconcile [--json] [serve's flags]
-
-Runs one reconciler pass, as payresult serve does in the background: every
-order whose next check is due (pending, virtual account issued, forged but
-not yet cancelled at PortOne) is looked up at PortOne and run through
-Confirm. Paid payments whose redirect and webhook were lost become paid,
-virtual accounts past their deadline become expired. Then it lists the
-payments PortOne cancelled in the last 72 hours and applies each refund
-payresult has not seen (made in PortOne's console or by the PG, its
-cancelled webhook lost), as serve does every 10 minutes. Safe to run
-beside payresult serve: orders are claimed, and every change goes through
-the same compare-and-set.
-
-Shows progress on stderr (a bar on a terminal) and prints a summary:
-checked, changed, paid late, expired, refunded, errors. Exits 1 when
-PortOne failed (the rest stays due) or some orders could not be checked.
-
-It reads the same configuration as payresult serve (see payresult serve
---help); in sandbox mode it talks to the emulator of the running serve.
-
-  --json
-        print the summary as JSON
-`)
+Shows progress on stderr and prints a summary: checked, changed, paid
+late, expired, refunded, errors; when it checked nothing, it says why.
+Exits 1 when PortOne failed (the rest stays due) or some orders could not
+be checked. In sandbox mode it talks to the sandbox of the running serve.`,
+	flags:  []string{"now", "order", "json"},
+	shared: toolSettings,
+	example: `payresult reconcile
+payresult reconcile --order order-1001
+PAYRESULT_DB=postgres://payresult@db/payresult payresult reconcile --now --json`,
 }

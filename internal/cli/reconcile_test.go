@@ -149,8 +149,9 @@ func TestReconcileCommand(t *testing.T) {
 	}
 
 	stdout, _, err = e.run(t, "reconcile", "--json")
-	if err != nil || stdout != `{"checked":0,"changed":0,"paid_late":0,"expired":0,"refunded":0,"errors":0}`+"\n" {
-		t.Errorf("second reconcile = %q, %v; want nothing due", stdout, err)
+	want = `{"checked":0,"changed":0,"paid_late":0,"expired":0,"refunded":0,"errors":0,"why":"Nothing was due. 1 order waits for a later check: the first, order abandoned, is due at `
+	if err != nil || !strings.HasPrefix(stdout, want) {
+		t.Errorf("second reconcile = %q, %v; want nothing due, and why", stdout, err)
 	}
 }
 
@@ -163,7 +164,8 @@ func TestReconcileCommandUsage(t *testing.T) {
 		wantErr error
 		wantOut string
 	}{
-		{name: "help", args: []string{"reconcile", "--help"}, wantOut: "Usage: payresult reconcile"},
+		{name: "help", args: []string{"reconcile", "--help"}, wantOut: "Usage:\n  payresult reconcile"},
+		{name: "now and one order", args: []string{"reconcile", "--now", "--order", "x"}, wantErr: ErrUsage},
 		{name: "stray argument", args: []string{"reconcile", "now"}, wantErr: ErrUsage},
 		{name: "unknown flag", args: []string{"reconcile", "--fast"}, wantErr: ErrUsage},
 		{name: "bad configuration", args: []string{"reconcile"}, env: map[string]string{"PORTONE_API_SECRET": ""}},
@@ -223,5 +225,70 @@ func TestSandboxURL(t *testing.T) {
 		if got := sandboxURL(addr); got != want {
 			t.Errorf("sandboxURL(%q) = %q, want %q", addr, got, want)
 		}
+	}
+}
+
+// TestReconcileNowAndOrder: orders whose first check is not due yet are
+// left alone, and the command says why it checked nothing; --order checks
+// one now, --now all of them, and an order with its final result is not
+// checked, with the reason.
+func TestReconcileNowAndOrder(t *testing.T) {
+	e := newToolEnv(t)
+	e.proc.Now = time.Now // registered just now: the first check is a minute away
+
+	stdout, _, err := e.run(t, "reconcile")
+	if err != nil || !strings.Contains(stdout, "checked    0\n") || !strings.Contains(stdout, "No order waits for a result") {
+		t.Fatalf("reconcile on an empty store = %q, %v; want 0 checked and why", stdout, err)
+	}
+	for _, m := range []string{"paid-1", "paid-2", "never-paid"} {
+		e.order(t, m, 1000)
+	}
+	e.paid(t, "paid-1", 1000)
+	e.paid(t, "paid-2", 1000)
+
+	stdout, _, err = e.run(t, "reconcile")
+	for _, want := range []string{"checked    0\n", "Nothing was due. 3 orders wait for a later check: the first, order", "KST (in ", "Run with --now"} {
+		if err != nil || !strings.Contains(stdout, want) {
+			t.Errorf("reconcile with nothing due = %q, %v; want %q", stdout, err, want)
+		}
+	}
+	stdout, _, err = e.run(t, "reconcile", "--order", "paid-1")
+	if err != nil || !strings.HasPrefix(stdout, "checked    1\nchanged    1\npaid late  1\n") || e.status(t, "paid-1") != payresult.StatusPaid {
+		t.Errorf("reconcile --order paid-1 = %q, %v; order %s; want it checked and paid", stdout, err, e.status(t, "paid-1"))
+	}
+	stdout, _, err = e.run(t, "reconcile", "--order", "paid-1")
+	if err != nil || !strings.Contains(stdout, "Order paid-1 is paid: it has its final result") {
+		t.Errorf("reconcile --order of a paid order = %q, %v; want why nothing was checked", stdout, err)
+	}
+	if _, _, err = e.run(t, "reconcile", "--order", "no-such-order"); err == nil || !strings.Contains(err.Error(), `no order "no-such-order"`) {
+		t.Errorf("reconcile --order of an unknown order = %v, want it named", err)
+	}
+	stdout, _, err = e.run(t, "reconcile", "--now", "--json")
+	if err != nil || stdout != `{"checked":2,"changed":1,"paid_late":1,"expired":0,"refunded":0,"errors":0}`+"\n" {
+		t.Errorf("reconcile --now = %q, %v; want the two open orders checked", stdout, err)
+	}
+	if got := e.status(t, "paid-2"); got != payresult.StatusPaid {
+		t.Errorf("paid-2 is %s after --now, want paid", got)
+	}
+}
+
+// TestToolsSayWhenServeIsNotRunning: in sandbox mode the tools talk to
+// the sandbox of a running serve; when none answers they say to start it
+// or pass --addr, and warn about sandbox mode once.
+func TestToolsSayWhenServeIsNotRunning(t *testing.T) {
+	closed := httptest.NewServer(nil)
+	addr := strings.TrimPrefix(closed.URL, "http://")
+	closed.Close()
+	tool := &toolEnv{env: map[string]string{"PAYRESULT_DB": filepath.Join(t.TempDir(), "payresult.db"), "PAYRESULT_ADDR": addr}}
+	for _, args := range [][]string{{"verify", "order-1"}, {"verify", "imp_123412341234"}, {"reconcile", "--now"}} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			_, stderr, err := tool.run(t, args...)
+			if err == nil || !strings.Contains(err.Error(), "start payresult serve first") || !strings.Contains(err.Error(), "--addr") {
+				t.Errorf("%v = %v; want it to say to start serve or pass --addr", args, err)
+			}
+			if n := strings.Count(stderr, "SANDBOX MODE"); n != 1 {
+				t.Errorf("stderr warns about sandbox mode %d times, want once:\n%s", n, stderr)
+			}
+		})
 	}
 }

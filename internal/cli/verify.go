@@ -18,7 +18,7 @@ import (
 // order, what Confirm would decide. With --apply it then runs Confirm.
 func runVerify(ctx context.Context, env Env) error {
 	var apply bool
-	tc, args, err := loadToolConfig(ctx, env, "verify", verifyUsage, 1, func(fs *flag.FlagSet) {
+	tc, args, err := loadToolConfig(ctx, env, verifyHelp, 1, func(fs *flag.FlagSet) {
 		fs.BoolVar(&apply, "apply", false, "store what Confirm decides (default: change nothing)")
 	})
 	if tc == nil {
@@ -27,12 +27,12 @@ func runVerify(ctx context.Context, env Env) error {
 	defer tc.close()
 	n, err := verifyNotice(ctx, tc, args[0])
 	if err != nil {
-		return err
+		return explainUnreachable(err, tc)
 	}
 	stored, _ := tc.store.Order(ctx, n.MerchantUID)
 	res, err := tc.proc.Preview(ctx, n)
 	if res == nil {
-		return fmt.Errorf("verify %s: %w", args[0], err)
+		return fmt.Errorf("verify %s: %w", args[0], explainUnreachable(err, tc))
 	}
 	printVerdict(env.Stdout, stored, res)
 	if err != nil {
@@ -46,7 +46,7 @@ func runVerify(ctx context.Context, env Env) error {
 	}
 	got, err := tc.proc.Confirm(ctx, n)
 	if err != nil {
-		return fmt.Errorf("verify --apply %s: %w", args[0], err)
+		return fmt.Errorf("verify --apply %s: %w", args[0], explainUnreachable(err, tc))
 	}
 	fmt.Fprintf(env.Stdout, "\nApplied: %s; order %s is now %s.\n", got.Outcome, got.Order.MerchantUID, got.Order.Status)
 	return nil
@@ -148,19 +148,20 @@ func timeText(t time.Time) string {
 	return t.UTC().Format(time.RFC3339)
 }
 
-func verifyUsage(w io.Writer) {
-	io.WriteString(w, `Usage: payresult verify [--apply] [serve's flags] <imp_uid|merchant_uid>
-
+// verifyHelp is payresult verify --help.
+var verifyHelp = help{
+	name:  "verify",
+	usage: "[--apply] [flags] <imp_uid|merchant_uid>",
+	about: `
 Looks the payment up at PortOne (for a merchant_uid: its paid payment if
 there is one, else its latest attempt) and shows, side by side with the
-stored order, what Confirm would decide. Nothing is changed unless
---apply is given; then Confirm runs exactly as for a webhook, and a forged
-payment is cancelled at PortOne.
+stored order, what Confirm would decide. Nothing is changed unless --apply
+is given; then Confirm runs exactly as for a webhook, and a forged payment
+is cancelled at PortOne.
 
-It reads the same configuration as payresult serve (see payresult serve
---help); in sandbox mode it talks to the emulator of the running serve.
-
-  --apply
-        store what Confirm decides (default: change nothing)
-`)
+In sandbox mode it talks to the sandbox of the running payresult serve, at
+the address PAYRESULT_ADDR (or --addr) names.`,
+	flags:   []string{"apply"},
+	shared:  toolSettings,
+	example: "payresult verify order-1001\npayresult verify --apply imp_380188253111",
 }

@@ -112,13 +112,13 @@ func TestVerifyCommandUsage(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, stderr, err := e.run(t, tt.args...)
-			if !errors.Is(err, ErrUsage) || !strings.Contains(stderr, "Usage: payresult verify") {
-				t.Errorf("got %v with stderr %q, want ErrUsage and the usage", err, stderr)
+			if !errors.Is(err, ErrUsage) || !strings.Contains(stderr, "Run 'payresult verify --help' for its usage.") {
+				t.Errorf("got %v with stderr %q, want ErrUsage and where the usage is", err, stderr)
 			}
 		})
 	}
 	stdout, _, err := e.run(t, "verify", "--help")
-	if err != nil || !strings.Contains(stdout, "Usage: payresult verify") {
+	if err != nil || !strings.Contains(stdout, "Usage:\n  payresult verify") {
 		t.Errorf("verify --help = %q, %v; want the usage", stdout, err)
 	}
 }

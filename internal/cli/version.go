@@ -20,27 +20,29 @@ func runVersion(ctx context.Context, env Env) error {
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			io.WriteString(env.Stdout, versionUsage)
+			versionHelp.write(env.Stdout, fs)
 			return nil
 		}
-		fmt.Fprintf(env.Stderr, "payresult version: %v\n\n%s", err, versionUsage)
-		return ErrUsage
+		return usageError(env, "version", err)
 	}
 	if fs.NArg() > 0 {
-		fmt.Fprintf(env.Stderr, "payresult version: unexpected argument %q\n\n%s", fs.Arg(0), versionUsage)
-		return ErrUsage
+		return usageError(env, "version", fmt.Errorf("unexpected argument %q", fs.Arg(0)))
 	}
 	bi, _ := readBuildInfo()
 	io.WriteString(env.Stdout, versionText(bi))
 	return nil
 }
 
-const versionUsage = `Usage: payresult version
-
+// versionHelp is payresult version --help.
+var versionHelp = help{
+	name:  "version",
+	usage: "",
+	about: `
 Prints the module version payresult was built from, its commit (with
 "modified" when the working tree had changes), and the Go release and
-platform it was built with. payresult --version prints the same.
-`
+platform it was built with. payresult --version prints the same.`,
+	example: "payresult version",
+}
 
 // buildVersion returns the module version of the binary: a tag such as
 // v0.3.0 for "go install ...@v0.3.0", a pseudo-version or "(devel)" for
