@@ -59,6 +59,15 @@ type Store interface {
 	ClaimEvents(ctx context.Context, now time.Time, limit int, lease time.Duration) ([]Event, error)
 	// UpdateDelivery records the outcome of one delivery attempt.
 	UpdateDelivery(ctx context.Context, d *Delivery) error
+	// ResendEvent puts an event that was delivered, or that delivery gave
+	// up on (dead), back in the outbox: pending and due at at, its attempt
+	// count kept. It changes nothing and fails with KindConflict when the
+	// event already waits for delivery, and with KindNotFound when there
+	// is no such event.
+	ResendEvent(ctx context.Context, eventID string, at time.Time) error
+	// OutboxBacklog counts the events that wait for delivery and those
+	// delivery gave up on, for the operator's gauges.
+	OutboxBacklog(ctx context.Context) (OutboxBacklog, error)
 
 	// DueOrders leases up to limit orders whose NextCheckAt is at or before
 	// now, pushing their NextCheckAt to now+lease so that other instances
@@ -72,6 +81,15 @@ type Store interface {
 	Ping(ctx context.Context) error
 	// Close releases the store.
 	Close() error
+}
+
+// OutboxBacklog is what the outbox holds undelivered.
+type OutboxBacklog struct {
+	Pending int // events waiting for delivery (or retrying)
+	Dead    int // events delivery gave up on
+	// OldestPending is when the oldest pending event was created; zero
+	// when none is pending.
+	OldestPending time.Time
 }
 
 // OrderFilter selects orders for listing.
