@@ -126,3 +126,17 @@ type Change struct {
 	// transaction as the rest. A change of notes alone is valid.
 	Notes []Note
 }
+
+// MerchantUID returns the order c is about: its Order's, else its
+// Attempt's, else its first event's; "" for a change of notes alone.
+func (c *Change) MerchantUID() string {
+	switch {
+	case c.Order != nil:
+		return c.Order.MerchantUID
+	case c.Attempt != nil:
+		return c.Attempt.MerchantUID
+	case len(c.Events) > 0:
+		return c.Events[0].MerchantUID
+	}
+	return ""
+}

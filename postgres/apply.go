@@ -57,7 +57,7 @@ func (s *Store) writeChanges(ctx context.Context, cs []*payresult.Change) []erro
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(lockKey(cs[a]), lockKey(cs[b])) })
+	slices.SortStableFunc(order, func(a, b int) int { return cmp.Compare(cs[a].MerchantUID(), cs[b].MerchantUID()) })
 	sorted := make([]*payresult.Change, len(cs))
 	for i, j := range order {
 		sorted[i] = cs[j]
@@ -76,20 +76,6 @@ func (s *Store) writeChanges(ctx context.Context, cs []*payresult.Change) []erro
 		}
 	}
 	return errs
-}
-
-// lockKey is the order whose row c locks: a group locks rows in this
-// order.
-func lockKey(c *payresult.Change) string {
-	switch {
-	case c.Order != nil:
-		return c.Order.MerchantUID
-	case c.Attempt != nil:
-		return c.Attempt.MerchantUID
-	case len(c.Events) > 0:
-		return c.Events[0].MerchantUID
-	}
-	return ""
 }
 
 // applyError reports a change PostgreSQL aborted to break a deadlock (or

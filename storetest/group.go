@@ -50,7 +50,6 @@ func testApplyNotices(t *testing.T, s payresult.Store) {
 // group them into shared transactions, but each order must take exactly
 // one, and each loser must get KindConflict.
 func testApplyConcurrentOrders(t *testing.T, s payresult.Store) {
-	ctx := context.Background()
 	const orders = 20
 	var changes []*payresult.Change
 	for i := range orders {
@@ -59,17 +58,7 @@ func testApplyConcurrentOrders(t *testing.T, s payresult.Store) {
 			changes = append(changes, paid(o, fmt.Sprintf("imp_%d_%d", i, j)))
 		}
 	}
-	errs := make([]error, len(changes))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
-	for i, c := range changes {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.Apply(ctx, c)
-		})
-	}
-	close(start)
-	wg.Wait()
+	errs := applyAtOnce(s, changes)
 	for i := range orders {
 		a, b := errs[2*i], errs[2*i+1]
 		oneWon := (a == nil) != (b == nil)
@@ -179,17 +168,11 @@ func testApplyConcurrentRefusals(t *testing.T, s payresult.Store) {
 		t.Fatalf("Events: %v", err)
 	}
 
-	errs := make([]error, len(tries))
-	start := make(chan struct{})
-	var wg sync.WaitGroup
+	cs := make([]*payresult.Change, len(tries))
 	for i, tr := range tries {
-		wg.Go(func() {
-			<-start
-			errs[i] = s.Apply(ctx, tr.c)
-		})
+		cs[i] = tr.c
 	}
-	close(start)
-	wg.Wait()
+	errs := applyAtOnce(s, cs)
 
 	var accepted []payresult.Event
 	for i, tr := range tries {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -147,6 +148,24 @@ func event(o *payresult.Order, version int64, typ payresult.EventType) payresult
 		CreatedAt:   at(2 * time.Minute),
 		Data:        data,
 	}
+}
+
+// applyAtOnce applies each change from a goroutine of its own, all let go
+// at the same moment, as concurrent Confirms do, and returns each one's
+// answer.
+func applyAtOnce(s payresult.Store, cs []*payresult.Change) []error {
+	errs := make([]error, len(cs))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Go(func() {
+			<-start
+			errs[i] = s.Apply(context.Background(), c)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return errs
 }
 
 // apply applies c and fails the test on error.

@@ -86,24 +86,11 @@ func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
 	return errs
 }
 
-// owner returns the merchant_uid a change is about; "" for notes alone.
-func owner(c *payresult.Change) string {
-	switch {
-	case c.Order != nil:
-		return c.Order.MerchantUID
-	case c.Attempt != nil:
-		return c.Attempt.MerchantUID
-	case len(c.Events) > 0:
-		return c.Events[0].MerchantUID
-	}
-	return ""
-}
-
 // check refuses a valid change that the stored state does not allow: a
 // lost compare-and-set, a missing order, an imp_uid bound to another
 // order, an event id that exists.
 func (s *Store) check(c *payresult.Change) error {
-	uid := owner(c)
+	uid := c.MerchantUID()
 	cur, exists := s.orders[uid]
 	switch {
 	case c.Order != nil && c.FromVersion == 0 && exists:
@@ -202,7 +189,7 @@ func validate(c *payresult.Change) error {
 	case c.Order != nil && (c.Order.MerchantUID == "" || !c.Order.Status.Valid()):
 		return bad("order needs a merchant_uid and a known status")
 	}
-	uid := owner(c)
+	uid := c.MerchantUID()
 	if a := c.Attempt; a != nil && (a.ImpUID == "" || a.MerchantUID != uid) {
 		return bad("attempt %q is not of order %q", a.ImpUID, uid)
 	}

@@ -214,20 +214,19 @@ func (s *shop) order(ctx context.Context, merchantUID string, won int64) error {
 // a shop de-duplicates on its id.
 func (s *shop) receive(secret string) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
-		if err != nil {
-			http.Error(w, "body too large", http.StatusRequestEntityTooLarge)
-			return
-		}
+		body, readErr := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		ev, err := payresult.VerifyEvent(secret, r.Header, body, time.Now())
-		if err != nil {
-			http.Error(w, "not from payresult", http.StatusBadRequest)
-			return
-		}
-		select {
-		case s.events <- ev:
-			w.WriteHeader(http.StatusNoContent)
-		case <-r.Context().Done():
+		switch {
+		case readErr != nil:
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+		case err != nil:
+			w.WriteHeader(http.StatusUnauthorized) // payresult retries, and its log shows the answer
+		default:
+			select {
+			case s.events <- ev:
+				w.WriteHeader(http.StatusNoContent)
+			case <-r.Context().Done():
+			}
 		}
 	})
 }

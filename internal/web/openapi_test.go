@@ -16,6 +16,14 @@ import (
 	"github.com/payresult/payresult/portone"
 )
 
+// decodeOpenAPI reads the served OpenAPI document into v.
+func decodeOpenAPI(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(openAPIDoc, v); err != nil {
+		t.Fatalf("openapi.json: %v", err)
+	}
+}
+
 // TestOpenAPIWebhooks checks the document's webhooks section against
 // what event delivery sends: one webhook per event type payresult
 // produces, and the EventEnvelope schema's properties exactly the JSON
@@ -35,9 +43,7 @@ func TestOpenAPIWebhooks(t *testing.T) {
 			} `json:"schemas"`
 		} `json:"components"`
 	}
-	if err := json.Unmarshal(openAPIDoc, &doc); err != nil {
-		t.Fatalf("openapi.json: %v", err)
-	}
+	decodeOpenAPI(t, &doc)
 	var types []string
 	for _, s := range []payresult.Status{payresult.StatusPaid, payresult.StatusVbankIssued, payresult.StatusFailed,
 		payresult.StatusPartiallyRefunded, payresult.StatusRefunded, payresult.StatusForged, payresult.StatusExpired} {
