@@ -38,10 +38,21 @@ func (e *Emulator) control() []struct {
 		{ControlEndpoint{"POST", "/__emulator/payments/{imp_uid}/deposit", "the buyer pays into the virtual account"}, e.handleControlDeposit},
 		{ControlEndpoint{"POST", "/__emulator/payments/{imp_uid}/cancel", "a cancel in PortOne's console, sending a " +
 			"cancelled webhook; {\"amount\": n} cancels part"}, e.handleControlCancel},
-		{ControlEndpoint{"GET", "/__emulator/faults", "the faults in force"}, e.handleControlFaults},
+		{ControlEndpoint{"POST", "/__emulator/v2/payments", "V2: complete a payment without a browser: " +
+			"requestPayment's parameters plus outcome (paid, failed, cancelled_by_user, vbank_issued, pay_pending, " +
+			"abandoned); answers the payment, the redirect URL and the promise's answer"}, e.handleControlPayV2},
+		{ControlEndpoint{"GET", "/__emulator/v2/payments", "V2: the whole ledger"}, e.handleControlLedgerV2},
+		{ControlEndpoint{"GET", "/__emulator/v2/payments/{paymentId}", "V2: one payment"}, e.handleControlPaymentV2},
+		{ControlEndpoint{"POST", "/__emulator/v2/payments/{paymentId}/deposit", "V2: the buyer pays into the " +
+			"virtual account, or a pending approval goes through"}, e.handleControlDepositV2},
+		{ControlEndpoint{"POST", "/__emulator/v2/payments/{paymentId}/cancel", "V2: a cancel in PortOne's console, " +
+			"sending its webhook; {\"amount\": n} cancels part"}, e.handleControlCancelV2},
+		{ControlEndpoint{"POST", "/__emulator/v2/payments/{paymentId}/settle-refunds", "V2: the bank completes " +
+			"the virtual-account refunds that are still REQUESTED"}, e.handleControlSettleV2},
+		{ControlEndpoint{"GET", "/__emulator/faults", "the faults in force (V1 and V2)"}, e.handleControlFaults},
 		{ControlEndpoint{"PUT", "/__emulator/faults", "replace the faults: webhook drop, duplicate, delay, order, " +
 			"content type and retries; API error rate, status, latency and hang; redirect flavour and POST"}, e.handleControlSetFaults},
-		{ControlEndpoint{"GET", "/__emulator/webhooks", "every webhook delivery attempt with its answer"}, e.handleControlWebhooks},
+		{ControlEndpoint{"GET", "/__emulator/webhooks", "every webhook delivery attempt (V1 and V2) with its answer"}, e.handleControlWebhooks},
 		{ControlEndpoint{"POST", "/__emulator/reset", "forget every payment, prepared amount, token and webhook; restore the faults"}, e.handleControlReset},
 	}
 }

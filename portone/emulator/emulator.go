@@ -70,9 +70,13 @@ type Config struct {
 	// Logger receives one line per webhook attempt and internal failure;
 	// default discards.
 	Logger *slog.Logger
+
+	// V2 is the PortOne V2 side of the sandbox.
+	V2 V2Config
 }
 
-// Emulator is an offline PortOne V1. It is safe for concurrent use.
+// Emulator is an offline PortOne, V1 and V2. It is safe for concurrent
+// use.
 type Emulator struct {
 	cfg Config
 	now func() time.Time
@@ -116,6 +120,7 @@ func New(cfg Config) *Emulator {
 		cfg.WebhookRetryInterval = time.Minute
 	}
 	cfg.WebhookRetries = min(max(cfg.WebhookRetries, 0), maxWebhookRetries)
+	cfg.V2 = cfg.V2.withDefaults()
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}

@@ -52,10 +52,20 @@ type Faults struct {
 	WebhookOrder WebhookOrder `json:"webhook_order"`
 	// WebhookContentType overrides the console content type when set.
 	WebhookContentType string `json:"webhook_content_type"`
-	// WebhookRetries (0..5) and WebhookRetryInterval are the retry policy
-	// for network errors and 5xx answers.
+	// WebhookRetries (0..5) and WebhookRetryInterval are V1's retry
+	// policy for network errors and 5xx answers.
 	WebhookRetries       int      `json:"webhook_retries"`
 	WebhookRetryInterval Duration `json:"webhook_retry_interval"`
+	// V2WebhookRetries (0..5) is how many times V2 resends a webhook;
+	// unset is PortOne V2's 5. V2 waits WebhookRetryInterval before the
+	// first resend and four times longer before each next one (1, 4, 16,
+	// 64, 256 minutes by default).
+	V2WebhookRetries *int `json:"v2_webhook_retries"`
+	// WebhookBadSignature signs V2 webhooks with a wrong key;
+	// WebhookStaleTimestamp dates them (and signs them) ten minutes in the
+	// past, beyond Standard Webhooks' five-minute tolerance.
+	WebhookBadSignature   bool `json:"webhook_bad_signature"`
+	WebhookStaleTimestamp bool `json:"webhook_stale_timestamp"`
 
 	// APIErrorRate is the fraction (0..1) of REST API calls answered with
 	// APIErrorStatus (default 500) instead of being served.
@@ -114,6 +124,8 @@ func (f Faults) Validate() error {
 		return errors.New("api_error_status must be a 4xx or 5xx status")
 	case f.WebhookRetries < 0 || f.WebhookRetries > maxWebhookRetries:
 		return errors.New("webhook_retries must be between 0 and 5")
+	case f.V2WebhookRetries != nil && (*f.V2WebhookRetries < 0 || *f.V2WebhookRetries > maxWebhookRetries):
+		return errors.New("v2_webhook_retries must be between 0 and 5")
 	case f.WebhookDelay < 0 || f.APILatency < 0 || f.WebhookRetryInterval < 0:
 		return errors.New("durations must not be negative")
 	case f.WebhookOrder != OrderRace && f.WebhookOrder != OrderWebhookFirst && f.WebhookOrder != OrderRedirectFirst:
@@ -194,6 +206,10 @@ func (e *Emulator) apiFaults(h http.Handler) http.Handler {
 			status := f.APIErrorStatus
 			if status == 0 {
 				status = http.StatusInternalServerError
+			}
+			if e.isV2(r) {
+				writeV2Error(w, status, "INTERNAL_SERVER_ERROR", faultMessage)
+				return
 			}
 			writeFail(w, status, -1, faultMessage)
 			return

@@ -34,13 +34,21 @@ type ledger struct {
 	all        []*record            // creation order
 	prepared   map[string]portone.Prepared
 	seq        uint64
+
+	v2       v2Ledger
+	v2tokens v2Tokens
+	// idempotency holds V2's Idempotency-Keys and their answers.
+	idempotency map[string]*idemEntry
 }
 
 func newLedger() ledger {
 	return ledger{
-		byImpUID:   make(map[string]*record),
-		byMerchant: make(map[string][]*record),
-		prepared:   make(map[string]portone.Prepared),
+		byImpUID:    make(map[string]*record),
+		byMerchant:  make(map[string][]*record),
+		prepared:    make(map[string]portone.Prepared),
+		v2:          newV2Ledger(),
+		v2tokens:    newV2Tokens(),
+		idempotency: make(map[string]*idemEntry),
 	}
 }
 

@@ -7,7 +7,9 @@ import (
 // msgNoSuchPath answers a path PortOne does not have.
 const msgNoSuchPath = "Not Found"
 
-// routes lists the emulator's whole HTTP surface.
+// routes lists the emulator's whole HTTP surface: PortOne V1's and V2's
+// REST APIs at the root, the browser scripts and windows, and the control
+// API.
 func (e *Emulator) routes() *http.ServeMux {
 	api := http.NewServeMux()
 	// PortOne's REST API, paths exactly as the real service has them.
@@ -29,9 +31,18 @@ func (e *Emulator) routes() *http.ServeMux {
 		writeFail(w, http.StatusNotFound, -1, msgNoSuchPath)
 	})
 
+	// V2's REST API shares the root with V1's: isV2 tells them apart.
+	v2 := e.v2Routes()
 	mux := http.NewServeMux()
-	mux.Handle("/", e.apiFaults(api))
+	mux.Handle("/", e.apiFaults(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if e.isV2(r) {
+			v2.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})))
 	e.browserRoutes(mux)
+	e.v2WindowRoutes(mux)
 	e.controlRoutes(mux)
 	return mux
 }

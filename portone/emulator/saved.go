@@ -129,6 +129,9 @@ func (e *Emulator) load(ctx context.Context) error {
 			return err
 		})
 	}
+	if err == nil {
+		err = e.loadV2(ctx, &l)
+	}
 	if err != nil {
 		return err
 	}

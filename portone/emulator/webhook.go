@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,14 +63,22 @@ func (n notice) encode(contentType string) []byte {
 // WebhookDelivery is one webhook delivery attempt and its answer, or a
 // delivery that a fault dropped.
 type WebhookDelivery struct {
-	ID             int            `json:"id"`
-	ImpUID         string         `json:"imp_uid"`
-	MerchantUID    string         `json:"merchant_uid"`
-	Status         portone.Status `json:"status"`
+	ID int `json:"id"`
+	// API is "v1" or "v2".
+	API            string         `json:"api"`
+	ImpUID         string         `json:"imp_uid,omitempty"`
+	MerchantUID    string         `json:"merchant_uid,omitempty"`
+	Status         portone.Status `json:"status,omitempty"`
 	CancellationID string         `json:"cancellation_id,omitempty"`
-	URL            string         `json:"url"`
-	ContentType    string         `json:"content_type"`
-	Body           string         `json:"body"`
+	// PaymentID and Type are a V2 webhook's paymentId and type
+	// (Transaction.Paid, ...).
+	PaymentID string `json:"payment_id,omitempty"`
+	Type      string `json:"type,omitempty"`
+	// Headers are a V2 webhook's Standard Webhooks headers, as sent.
+	Headers     map[string]string `json:"headers,omitempty"`
+	URL         string            `json:"url"`
+	ContentType string            `json:"content_type"`
+	Body        string            `json:"body"`
 	// Copy is 1, or 2 for the second copy a duplicate fault sends.
 	Copy int `json:"copy"`
 	// Attempt is 1 for the first try and counts the retries after it.
@@ -80,6 +89,37 @@ type WebhookDelivery struct {
 	StatusCode int       `json:"status_code"`
 	Error      string    `json:"error,omitempty"`
 	At         time.Time `json:"at"`
+}
+
+// message is one webhook to deliver, V1's or V2's.
+type message struct {
+	// entry is what the log records of every attempt.
+	entry       WebhookDelivery
+	body        []byte
+	contentType string
+	// sign gives the headers of one attempt; nil for V1's unsigned ones.
+	sign func(at time.Time) http.Header
+	// retries is how many times a failed delivery is sent again, and
+	// wait how long before retry n (1, 2, ...).
+	retries int
+	wait    func(n int) time.Duration
+	// first is the timeout of the first attempt, resend of the others.
+	first, resend time.Duration
+}
+
+// v1Message is a V1 notice as the faults and the console send it.
+func v1Message(n notice, contentType string, f Faults) message {
+	if f.WebhookContentType != "" {
+		contentType = f.WebhookContentType
+	}
+	interval := time.Duration(f.WebhookRetryInterval)
+	return message{
+		entry: WebhookDelivery{API: "v1", ImpUID: n.ImpUID, MerchantUID: n.MerchantUID, Status: n.Status,
+			CancellationID: n.CancellationID},
+		body: n.encode(contentType), contentType: contentType, retries: f.WebhookRetries,
+		wait:  func(int) time.Duration { return interval },
+		first: webhookConnectTimeout + webhookReadTimeout, resend: webhookResendTimeout,
+	}
 }
 
 // webhookSender delivers webhooks in the background and logs every attempt.
@@ -109,14 +149,19 @@ func newWebhookSender(e *Emulator, client *http.Client) *webhookSender {
 	return s
 }
 
-// send delivers n to every URL of t in the background, with the faults in
-// force. Delivery waits until gate is closed (nil: no wait). The returned
-// channel is closed when every attempt has finished.
+// send delivers the V1 notice n to every URL of t in the background,
+// with the faults in force. Delivery waits until gate is closed (nil: no
+// wait). The returned channel is closed when every attempt has finished.
 func (s *webhookSender) send(t webhookTarget, n notice, gate <-chan struct{}) <-chan struct{} {
-	done := make(chan struct{})
 	f := s.e.Faults()
+	return s.deliverAll(t.urls, v1Message(n, t.contentType, f), gate, f)
+}
+
+// deliverAll delivers m to every URL in the background.
+func (s *webhookSender) deliverAll(urls []string, m message, gate <-chan struct{}, f Faults) <-chan struct{} {
+	done := make(chan struct{})
 	s.mu.Lock()
-	if s.closed || len(t.urls) == 0 {
+	if s.closed || len(urls) == 0 {
 		s.mu.Unlock()
 		close(done)
 		return done
@@ -125,10 +170,6 @@ func (s *webhookSender) send(t webhookTarget, n notice, gate <-chan struct{}) <-
 	wg.Add(1)
 	s.mu.Unlock()
 	drop, dup := s.e.webhookFaultDecision(f)
-	ct := t.contentType
-	if f.WebhookContentType != "" {
-		ct = f.WebhookContentType
-	}
 	go func() {
 		defer wg.Done()
 		defer close(done)
@@ -136,14 +177,14 @@ func (s *webhookSender) send(t webhookTarget, n notice, gate <-chan struct{}) <-
 			return
 		}
 		var each sync.WaitGroup
-		for _, u := range t.urls {
+		for _, u := range urls {
 			each.Go(func() {
 				copies := 1
 				if dup {
 					copies = 2
 				}
 				for c := 1; c <= copies; c++ {
-					s.deliver(ctx, u, ct, n, c, drop, f)
+					s.deliver(ctx, u, m, c, drop)
 				}
 			})
 		}
@@ -175,44 +216,51 @@ func waitGate(ctx context.Context, gate <-chan struct{}, delay time.Duration) bo
 
 // deliver makes the first attempt and the retries the policy allows:
 // retry on network errors and 5xx, stop on 2xx and 4xx.
-func (s *webhookSender) deliver(ctx context.Context, u, ct string, n notice, copyNo int, drop bool, f Faults) {
-	body := n.encode(ct)
-	entry := WebhookDelivery{
-		ImpUID: n.ImpUID, MerchantUID: n.MerchantUID, Status: n.Status, CancellationID: n.CancellationID,
-		URL: u, ContentType: ct, Body: string(body), Copy: copyNo,
-	}
+func (s *webhookSender) deliver(ctx context.Context, u string, m message, copyNo int, drop bool) {
+	entry := m.entry
+	entry.URL, entry.ContentType, entry.Body, entry.Copy = u, m.contentType, string(m.body), copyNo
 	if drop {
 		entry.Attempt, entry.Dropped, entry.At = 1, true, s.e.now()
 		s.record(entry)
 		return
 	}
-	for attempt := 1; attempt <= 1+f.WebhookRetries; attempt++ {
-		if attempt > 1 && !waitGate(ctx, nil, time.Duration(f.WebhookRetryInterval)) {
+	for attempt := 1; attempt <= 1+m.retries; attempt++ {
+		if attempt > 1 && !waitGate(ctx, nil, m.wait(attempt-1)) {
 			return
 		}
 		entry.Attempt, entry.At = attempt, s.e.now()
-		entry.StatusCode, entry.Error = s.post(ctx, u, ct, body, attempt == 1)
+		var h http.Header
+		if m.sign != nil {
+			h = m.sign(entry.At)
+			entry.Headers = map[string]string{}
+			for k := range h {
+				entry.Headers[strings.ToLower(k)] = h.Get(k)
+			}
+		}
+		timeout := m.resend
+		if attempt == 1 {
+			timeout = m.first
+		}
+		entry.StatusCode, entry.Error = s.post(ctx, u, m.contentType, m.body, h, timeout)
 		s.record(entry)
-		s.e.log.Info("emulator webhook", "url", u, "imp_uid", n.ImpUID, "status", n.Status,
-			"attempt", attempt, "answer", entry.StatusCode, "error", entry.Error)
+		s.e.log.Info("emulator webhook", "api", entry.API, "url", u, "imp_uid", entry.ImpUID, "payment_id", entry.PaymentID,
+			"status", entry.Status, "type", entry.Type, "attempt", attempt, "answer", entry.StatusCode, "error", entry.Error)
 		if entry.Error == "" && entry.StatusCode < 500 {
 			return
 		}
 	}
 }
 
-// post makes one HTTP attempt with PortOne's timeouts: connect 10 s and
-// read 30 s for the first, 15 s in all for a resend.
-func (s *webhookSender) post(ctx context.Context, u, ct string, body []byte, first bool) (int, string) {
-	timeout := webhookResendTimeout
-	if first {
-		timeout = webhookConnectTimeout + webhookReadTimeout
-	}
+// post makes one HTTP attempt within timeout.
+func (s *webhookSender) post(ctx context.Context, u, ct string, body []byte, h http.Header, timeout time.Duration) (int, string) {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u, bytes.NewReader(body))
 	if err != nil {
 		return 0, err.Error()
+	}
+	for k, vs := range h {
+		req.Header[k] = vs
 	}
 	req.Header.Set("Content-Type", ct)
 	resp, err := s.client.Do(req)

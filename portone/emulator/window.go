@@ -13,13 +13,15 @@ import (
 	"github.com/payresult/payresult/portone"
 )
 
-//go:embed assets/window.html assets/finish.html assets/iamport.js
+//go:embed assets/window.html assets/finish.html assets/iamport.js assets/browser-sdk.js
 var assets embed.FS
 
 var (
 	windowPage = template.Must(template.ParseFS(assets, "assets/window.html"))
 	finishPage = template.Must(template.ParseFS(assets, "assets/finish.html"))
 	iamportJS  = mustAsset("assets/iamport.js")
+	// browserSDKJS stands in for PortOne V2's browser SDK.
+	browserSDKJS = mustAsset("assets/browser-sdk.js")
 )
 
 func mustAsset(name string) []byte {
@@ -96,6 +98,8 @@ func (e *Emulator) handleWindowOpen(w http.ResponseWriter, r *http.Request) {
 // windowView is what the window page shows.
 type windowView struct {
 	Merchant, Name, Amount, PayMethod, PG, MerchantUID, Action string
+	// PayPending offers V2's pending approval (PayPal) as an outcome.
+	PayPending bool
 }
 
 // handleWindow shows the payment window of a ready payment.
