@@ -87,6 +87,12 @@ type Emulator struct {
 	ledger ledger
 	rng    *rand.Rand // ids; guarded by mu
 
+	// idemMu guards idem, V2's Idempotency-Keys and their answers, apart
+	// from mu so that a repeat can be answered while the first request
+	// holds mu.
+	idemMu sync.Mutex
+	idem   map[string]*idemEntry
+
 	tokMu sync.Mutex
 	token atomic.Pointer[accessToken]
 
@@ -139,6 +145,10 @@ func New(cfg Config) *Emulator {
 // resetState puts the tokens, faults and fault source back to their
 // state right after New.
 func (e *Emulator) resetState() {
+	e.idemMu.Lock()
+	e.idem = map[string]*idemEntry{}
+	e.idemMu.Unlock()
+
 	e.tokMu.Lock()
 	e.token.Store(nil)
 	e.tokMu.Unlock()

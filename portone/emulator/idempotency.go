@@ -106,13 +106,13 @@ func (e *Emulator) idempotent(h http.HandlerFunc) http.HandlerFunc {
 // claimKey returns the entry of key; fresh is true when there was none (or
 // it had expired), and a new one, running, now holds the key.
 func (e *Emulator) claimKey(key, fp string) (idemEntry, bool) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.idemMu.Lock()
+	defer e.idemMu.Unlock()
 	now := e.now()
-	if ent, ok := e.ledger.idempotency[key]; ok && now.Before(ent.Expires) {
+	if ent, ok := e.idem[key]; ok && now.Before(ent.Expires) {
 		return *ent, false
 	}
-	e.ledger.idempotency[key] = &idemEntry{Fingerprint: fp, Expires: now.Add(idempotencyLifetime)}
+	e.idem[key] = &idemEntry{Fingerprint: fp, Expires: now.Add(idempotencyLifetime)}
 	return idemEntry{}, true
 }
 
@@ -120,14 +120,14 @@ func (e *Emulator) claimKey(key, fp string) (idemEntry, bool) {
 // key, so that a retry runs again, as a request that failed inside PortOne
 // changed nothing.
 func (e *Emulator) finishKey(key string, status int, body []byte) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	ent := e.ledger.idempotency[key]
+	e.idemMu.Lock()
+	defer e.idemMu.Unlock()
+	ent := e.idem[key]
 	if ent == nil {
 		return
 	}
 	if status >= 500 {
-		delete(e.ledger.idempotency, key)
+		delete(e.idem, key)
 		return
 	}
 	ent.Done, ent.Status, ent.Body = true, status, append([]byte(nil), body...)
@@ -139,16 +139,23 @@ func (e *Emulator) finishKey(key string, status int, body []byte) {
 }
 
 // loadIdempotency reads the keys still in force.
-func (e *Emulator) loadIdempotency(ctx context.Context, l *ledger) error {
+func (e *Emulator) loadIdempotency(ctx context.Context) error {
 	now := e.now()
-	return loadKind(ctx, e.store, kindV2Idempotency, func(id string, v []byte) error {
+	keys := map[string]*idemEntry{}
+	err := loadKind(ctx, e.store, kindV2Idempotency, func(id string, v []byte) error {
 		var ent idemEntry
 		if err := json.Unmarshal(v, &ent); err != nil {
 			return err
 		}
 		if ent.Done && now.Before(ent.Expires) {
-			l.idempotency[id] = &ent
+			keys[id] = &ent
 		}
 		return nil
 	})
+	if err == nil {
+		e.idemMu.Lock()
+		e.idem = keys
+		e.idemMu.Unlock()
+	}
+	return err
 }

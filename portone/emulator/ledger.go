@@ -37,18 +37,15 @@ type ledger struct {
 
 	v2       v2Ledger
 	v2tokens v2Tokens
-	// idempotency holds V2's Idempotency-Keys and their answers.
-	idempotency map[string]*idemEntry
 }
 
 func newLedger() ledger {
 	return ledger{
-		byImpUID:    make(map[string]*record),
-		byMerchant:  make(map[string][]*record),
-		prepared:    make(map[string]portone.Prepared),
-		v2:          newV2Ledger(),
-		v2tokens:    newV2Tokens(),
-		idempotency: make(map[string]*idemEntry),
+		byImpUID:   make(map[string]*record),
+		byMerchant: make(map[string][]*record),
+		prepared:   make(map[string]portone.Prepared),
+		v2:         newV2Ledger(),
+		v2tokens:   newV2Tokens(),
 	}
 }
 

@@ -181,7 +181,7 @@ func (e *Emulator) loadV2(ctx context.Context, l *ledger) error {
 		err = e.loadV2Tokens(ctx, l)
 	}
 	if err == nil {
-		err = e.loadIdempotency(ctx, l)
+		err = e.loadIdempotency(ctx)
 	}
 	if err != nil {
 		return err

@@ -8,6 +8,8 @@ package storagetest
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -32,6 +34,7 @@ func Run(t *testing.T, newDB func(t *testing.T) Open) {
 	t.Run("Contract", func(t *testing.T) { testContract(t, newDB(t)) })
 	t.Run("Restart", func(t *testing.T) { testRestart(t, newDB(t)) })
 	t.Run("ResetKeepsIDsFresh", func(t *testing.T) { testReset(t, newDB(t)) })
+	t.Run("RestartV2", func(t *testing.T) { testRestartV2(t, newDB(t)) })
 }
 
 func testContract(t *testing.T, open Open) {
@@ -272,3 +275,80 @@ func finishWindow(t *testing.T, base, impUID string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// v2Call makes one request to the V2 REST API with the API secret (or
+// token) and returns the status and body.
+func v2Call(t *testing.T, base, method, path, auth, idemKey, body string) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, base+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", auth)
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", `"`+idemKey+`"`)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+// testRestartV2 restarts a sandbox with V2 state: payments, the access
+// token, a pre-registration and an Idempotency-Key all carry over, and
+// new transaction ids differ from every earlier one.
+func testRestartV2(t *testing.T, open Open) {
+	first := start(t, open(t))
+	req := emulator.V2PaymentRequest{StoreID: emulator.DefaultV2StoreID, ChannelKey: emulator.DefaultV2ChannelKey,
+		PaymentID: "v2-paid", OrderName: "머그컵", TotalAmount: 12000, Currency: "KRW", PayMethod: "CARD"}
+	paid, err := first.em.PayV2(req, emulator.OutcomePaid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := "PortOne " + emulator.DefaultV2APISecret
+	status, body := v2Call(t, first.srv.URL, "POST", "/login/api-secret", "", "", `{"apiSecret":"`+emulator.DefaultV2APISecret+`"}`)
+	var tok struct{ AccessToken string }
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || status != http.StatusOK {
+		t.Fatalf("login: %d %s", status, body)
+	}
+	const key = "restart-idempotency-key-1"
+	cancelBody := `{"amount":2000,"reason":"partial","currentCancellableAmount":12000}`
+	_, firstCancel := v2Call(t, first.srv.URL, "POST", "/payments/v2-paid/cancel", secret, key, cancelBody)
+	if s, b := v2Call(t, first.srv.URL, "POST", "/payments/v2-prepared/pre-register", secret, "", `{"totalAmount":5000,"currency":"KRW"}`); s != http.StatusOK {
+		t.Fatalf("pre-register: %d %s", s, b)
+	}
+	txIDs := []string{paid.Payment.TransactionID}
+	first.stop()
+
+	second := start(t, open(t))
+	status, got := v2Call(t, second.srv.URL, "GET", "/payments/v2-paid", "Bearer "+tok.AccessToken, "", "")
+	if status != http.StatusOK || !strings.Contains(got, `"status":"PARTIAL_CANCELLED"`) || !strings.Contains(got, `"cancelled":2000`) {
+		t.Errorf("the V2 payment after a restart, with the token issued before it: %d %s", status, got)
+	}
+	if status, again := v2Call(t, second.srv.URL, "POST", "/payments/v2-paid/cancel", secret, key, cancelBody); status != http.StatusOK || again != firstCancel {
+		t.Errorf("a cancel repeated with its Idempotency-Key after a restart: %d %s, want the first answer %s", status, again, firstCancel)
+	}
+	if p, _ := second.em.PaymentV2("v2-paid"); p == nil || p.Amount.Cancelled != 2000 {
+		t.Errorf("after the repeat the payment has cancelled %v, want 2000 once", p)
+	}
+	wrong := req
+	wrong.PaymentID, wrong.TotalAmount = "v2-prepared", 6000
+	if _, err := second.em.PayV2(wrong, emulator.OutcomePaid); !errors.Is(err, emulator.ErrV2Refused) {
+		t.Errorf("6000 for a payment pre-registered at 5000, after a restart: %v, want refused", err)
+	}
+	for i := range 3 {
+		r := req
+		r.PaymentID = "v2-new-" + string(rune('a'+i))
+		res, err := second.em.PayV2(r, emulator.OutcomePaid)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if slices.Contains(txIDs, res.Payment.TransactionID) {
+			t.Errorf("transactionId %s handed out again after a restart", res.Payment.TransactionID)
+		}
+		txIDs = append(txIDs, res.Payment.TransactionID)
+	}
+}
