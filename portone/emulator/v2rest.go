@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -295,6 +296,24 @@ func (e *Emulator) handleV2PreRegister(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeV2(w, []byte("{}"))
 	}
+}
+
+// PrepareV2 pre-registers the amount of paymentID, in minor units of
+// currency, as POST /payments/{paymentId}/pre-register would.
+func (e *Emulator) PrepareV2(paymentID string, totalAmount int64, currency string) error {
+	pre, err := v2PreRegistrationOf(json.Number(strconv.FormatInt(totalAmount, 10)), "", currency)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if err := e.persist("saving a pre-registration", func(ctx context.Context, s Storage) error {
+		return s.Put(ctx, kindV2PreRegister, paymentID, mustMarshal(pre))
+	}); err != nil {
+		return err
+	}
+	e.ledger.v2.preRegs[paymentID] = pre
+	return nil
 }
 
 // v2PreRegistrationOf checks a pre-registration's amounts: whole minor
