@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"encoding/json"
+	"github.com/payresult/payresult/internal/fakeclock"
 	"net/http"
 	"strings"
 	"sync"
@@ -79,7 +80,7 @@ func (b *blockingStorage) Put(ctx context.Context, kind, id string, v []byte) er
 // request is refused, and a malformed key is refused.
 func TestV2Idempotency(t *testing.T) {
 	block := &blockingStorage{MemoryStorage: NewMemoryStorage(), entered: make(chan struct{}), release: make(chan struct{})}
-	e, err := Open(context.Background(), Config{Seed: 1, Now: newTestClock().Now}, block)
+	e, err := Open(context.Background(), Config{Seed: 1, Now: fakeclock.New(t0).Now}, block)
 	if err != nil {
 		t.Fatal(err)
 	}
