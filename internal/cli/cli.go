@@ -31,7 +31,7 @@ type command struct {
 var summaries = map[string]string{
 	"bench":     "measure confirm throughput and latency against same-run floors",
 	"chaos":     "run the chaos soak: payments under faults and kills, then check invariants",
-	"emulator":  "run the offline PortOne V1 sandbox",
+	"emulator":  "run the offline PortOne sandbox (V1 and V2)",
 	"serve":     "run the payresult service",
 	"reconcile": "check now the orders that still wait for a result, as serve's reconciler does",
 	"verify":    "show what Confirm would decide for a payment (--apply to store it)",

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // emulatorConfig is what the emulator subcommand's flags set.
@@ -27,10 +28,19 @@ type emulatorConfig struct {
 // emulatorAbout is what `payresult emulator --help` says before its
 // flags; %s is the control API.
 const emulatorAbout = `
-Runs the offline PortOne V1 sandbox on its own: PortOne's REST API with the
-real service's wire format (point any V1 client at it), /v1/iamport.js in
-place of PortOne's browser script, the payment window, the redirect to
-m_redirect_url, webhooks, and a JSON control API for tests and scripts.
+Runs the offline PortOne sandbox on its own, V1 and V2 side by side.
+
+V1: PortOne's REST API with the real service's wire format (point any V1
+client at it), /v1/iamport.js in place of PortOne's browser script, the
+payment window, the redirect to m_redirect_url and unsigned webhooks.
+
+V2: PortOne V2's REST API at the root of the same address (give PortOne's
+server SDK this address as its baseUrl; a request is V2's when it carries
+"Authorization: PortOne <V2 secret>" or a V2 login token), /v2/browser-sdk.js
+in place of https://cdn.portone.io/v2/browser-sdk.js (PortOne.requestPayment,
+redirect and promise flows), and webhooks signed per Standard Webhooks.
+
+Both have a JSON control API for tests and scripts.
 
 With --db the sandbox keeps its payments, prepared amounts, token and id
 sequence in that database (a SQLite file, or postgres://... for PostgreSQL;
@@ -90,6 +100,11 @@ func parseEmulatorFlags(env Env) (emulatorConfig, error) {
 	fs.BoolVar(&c.Sandbox, "sandbox", false, "mark payments as test-channel payments (sandbox:true; lookups then need include_sandbox=true)")
 	fs.BoolVar(&c.PartialCancelKeepsPaid, "partial-cancel-keeps-paid", false, "leave a partly cancelled payment in status paid")
 	fs.StringVar(&c.PublicURL, "public-url", "", "`URL` browsers use to reach the emulator (default: from each request)")
+	fs.StringVar(&c.V2.APISecret, "v2-api-secret", emulator.DefaultV2APISecret, "V2 API secret (Authorization: PortOne <secret>, POST /login/api-secret)")
+	fs.StringVar(&c.V2.StoreID, "v2-store-id", emulator.DefaultV2StoreID, "V2 storeId of the sandbox's store")
+	fs.StringVar(&c.V2.WebhookURL, "v2-webhook-url", "", "V2 console webhook `URL` (a payment's noticeUrls replace it)")
+	fs.StringVar(&c.V2.WebhookSecret, "v2-webhook-secret", emulator.DefaultV2WebhookSecret, "V2 webhook secret (base64, with or without whsec_) that signs V2 webhooks")
+	fs.StringVar(&c.V2.WebhookVersion, "v2-webhook-version", "2024-04-25", "V2 webhook payload version: 2024-04-25 or 2024-01-01")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			emulatorHelp().write(env.Stdout, fs)
@@ -108,6 +123,14 @@ func parseEmulatorFlags(env Env) (emulatorConfig, error) {
 	if c.WebhookRetries < 0 || c.WebhookRetries > 5 {
 		return c, usageError(env, "emulator", errors.New("--webhook-retries must be between 0 and 5"))
 	}
+	switch c.V2.WebhookVersion {
+	case "2024-04-25", "2024-01-01":
+	default:
+		return c, usageError(env, "emulator", fmt.Errorf("--v2-webhook-version %q is not 2024-04-25 or 2024-01-01", c.V2.WebhookVersion))
+	}
+	if _, err := portonev2.WebhookKey(c.V2.WebhookSecret); err != nil {
+		return c, usageError(env, "emulator", errors.New("--v2-webhook-secret is not base64 (after an optional whsec_); make one with: openssl rand -base64 32"))
+	}
 	if c.Seed == 0 {
 		c.Seed = randomSeed()
 	}
@@ -121,7 +144,8 @@ func randomSeed() int64 {
 	return int64(binary.LittleEndian.Uint64(b[:]) >> 1)
 }
 
-// runEmulator serves the offline PortOne V1 sandbox until ctx ends.
+// runEmulator serves the offline PortOne sandbox, V1 and V2, until ctx
+// ends.
 func runEmulator(ctx context.Context, env Env) error {
 	c, err := parseEmulatorFlags(env)
 	if errors.Is(err, flag.ErrHelp) {
@@ -158,6 +182,9 @@ func runEmulator(ctx context.Context, env Env) error {
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(env.Stdout, "payresult emulator: PortOne V1 sandbox at %s (imp_key %s, imp_secret %s, merchant code %s); iamport.js at %s/v1/iamport.js, control API at %s/__emulator/; state %s\n",
 		url, c.APIKey, c.APISecret, c.MerchantCode, url, url, kept)
+	ec := em.Config().V2
+	fmt.Fprintf(env.Stdout, "payresult emulator: PortOne V2 sandbox at %s (API secret %s, storeId %s, test channelKey %s, webhook secret %s); browser SDK at %s/v2/browser-sdk.js\n",
+		url, ec.APISecret, ec.StoreID, emulator.DefaultV2ChannelKey, ec.WebhookSecret, url)
 	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()

@@ -13,7 +13,9 @@ import (
 	"time"
 
 	"github.com/payresult/payresult/internal/testdb"
+	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // TestSandboxRestartKeepsState restarts serve in sandbox mode on the same
@@ -185,5 +187,37 @@ func TestEmulatorHelp(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "--db") {
 		t.Errorf("emulator --help does not explain --db")
+	}
+}
+
+// TestSandboxRESTAtRoot: in sandbox mode PortOne's REST APIs answer at the
+// root of serve's origin as well as under /sandbox/, so that clients that
+// keep only the scheme and host of their base URL work: payresult's V2
+// client (like PortOne's own V2 SDK) and its V1 client, side by side.
+func TestSandboxRESTAtRoot(t *testing.T) {
+	s := startServe(t, map[string]string{})
+	ctx := context.Background()
+	body := `{"storeId":"` + emulator.DefaultV2StoreID + `","channelKey":"` + emulator.DefaultV2ChannelKey +
+		`","paymentId":"root-v2","orderName":"V2 주문","totalAmount":9000,"currency":"KRW","payMethod":"CARD","outcome":"paid"}`
+	if res, b := s.do("POST", "/sandbox/__emulator/v2/payments", "application/json", strings.NewReader(body), nil); res.StatusCode != http.StatusCreated {
+		t.Fatalf("V2 payment: %d %s", res.StatusCode, b)
+	}
+	v2 := &portonev2.Client{BaseURL: s.url, Secret: emulator.DefaultV2APISecret}
+	p, err := v2.Payment(ctx, "root-v2")
+	if err != nil || p.Status != portonev2.StatusPaid || p.Amount.Total != 9000 {
+		t.Fatalf("V2 payment at the root: %+v, %v", p, err)
+	}
+	s.createOrder("root-v1", 4000, "", "")
+	a, st := s.pay("root-v1", 4000, "html5_inicis", "card", "paid")
+	if st != http.StatusCreated {
+		t.Fatalf("V1 payment: %d", st)
+	}
+	v1 := &portone.Client{BaseURL: s.url, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}
+	got, err := v1.Payment(ctx, a.Payment.ImpUID, false)
+	if err != nil || got.Status != portone.StatusPaid {
+		t.Fatalf("V1 payment at the root: %+v, %v", got, err)
+	}
+	if _, err := v2.Payment(ctx, a.Payment.ImpUID); !portonev2.IsNotFound(err) {
+		t.Errorf("a V1 imp_uid asked of V2: %v, want PAYMENT_NOT_FOUND", err)
 	}
 }

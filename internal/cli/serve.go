@@ -216,7 +216,8 @@ func (s *service) announce(w io.Writer, lns *listeners) {
 		fmt.Fprintf(w, `
   ============================================================
    payresult: SANDBOX MODE (no PORTONE_API_KEY / PORTONE_API_SECRET)
-   PortOne is emulated at %s/sandbox/ ; no real money moves.
+   PortOne V1 and V2 are emulated at %s/sandbox/ (their REST APIs
+   also at the root) ; no real money moves.
    Demo shop:   %s/
    App API key: %s
    Admin page:  %s/admin (user admin, password %s)

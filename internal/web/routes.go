@@ -54,9 +54,20 @@ func (s *Server) routes() []route {
 			route{"POST /demo/orders", h(s.createDemoOrder)},
 			route{"/sandbox/", http.StripPrefix("/sandbox", s.cfg.Emulator)},
 		)
+		// PortOne's REST paths, V1's and V2's, also answer at the root:
+		// PortOne V2's server SDK builds its URLs as new URL("/payments/…",
+		// baseUrl), and some V1 clients keep only the scheme and host of
+		// theirs, so a path in the base URL is dropped.
+		for _, p := range sandboxRootPaths {
+			rs = append(rs, route{p, s.cfg.Emulator})
+		}
 	}
 	return rs
 }
+
+// sandboxRootPaths are PortOne's REST paths, served at the root in
+// sandbox mode.
+var sandboxRootPaths = []string{"/users/getToken", "/payments", "/payments/", "/login/api-secret", "/token/refresh"}
 
 // mux registers the routes, and for every path a fallback that answers a
 // wrong method with a JSON 405 naming the allowed ones (ServeMux's own

@@ -97,6 +97,18 @@ func TestSandboxRoutesOnlyInSandbox(t *testing.T) {
 			if tt.sandbox && rec.Body.String() != "emulator /v1/iamport.js" {
 				t.Errorf("emulator saw %q, want the path without /sandbox", rec.Body)
 			}
+			// PortOne's REST paths also answer at the root, in sandbox mode only.
+			for _, rq := range []struct{ method, path string }{
+				{"POST", "/users/getToken"}, {"GET", "/payments/imp_123"}, {"GET", "/payments?imp_uid[]=imp_1"},
+				{"POST", "/login/api-secret"}, {"POST", "/token/refresh"}, {"POST", "/payments/order-1/cancel"},
+			} {
+				rec := httptest.NewRecorder()
+				s.ServeHTTP(rec, httptest.NewRequest(rq.method, rq.path, nil))
+				want := "emulator " + strings.SplitN(rq.path, "?", 2)[0]
+				if tt.sandbox && rec.Body.String() != want || !tt.sandbox && rec.Code != http.StatusNotFound {
+					t.Errorf("%s %s: %d %q", rq.method, rq.path, rec.Code, rec.Body)
+				}
+			}
 		})
 	}
 }
