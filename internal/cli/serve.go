@@ -19,6 +19,7 @@ import (
 	"github.com/payresult/payresult/outbox"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/portonev2"
 	"github.com/payresult/payresult/postgres"
 	"github.com/payresult/payresult/reconcile"
 	"github.com/payresult/payresult/sqlite"
@@ -125,6 +126,8 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 		s.gateway = &portone.Client{BaseURL: s.localURL + "/sandbox", Key: ec.APIKey, Secret: ec.APISecret}
 		s.gateway.OnRetry = s.logRetry
 		webCfg.Sandbox, webCfg.Emulator, webCfg.MerchantCode = true, s.emulator, ec.MerchantCode
+		webCfg.DemoV2 = &web.DemoV2{StoreID: ec.V2.StoreID, ChannelKey: emulator.DefaultV2ChannelKey,
+			Client: &portonev2.Client{BaseURL: s.localURL + "/sandbox", Secret: ec.V2.APISecret, StoreID: ec.V2.StoreID}}
 	}
 	s.proc = &payresult.Processor{
 		Store: store, PortOne: s.gateway, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments,

@@ -61,6 +61,12 @@ func (s *Server) routes() []route {
 		for _, p := range sandboxRootPaths {
 			rs = append(rs, route{p, s.cfg.Emulator})
 		}
+		if s.cfg.DemoV2 != nil {
+			rs = append(rs,
+				route{"POST /demo/v2/orders", h(s.createDemoV2Order)},
+				route{"GET /demo/v2/result", h(s.demoV2Result)},
+			)
+		}
 	}
 	return rs
 }

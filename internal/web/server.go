@@ -32,6 +32,8 @@ type Config struct {
 	Sandbox      bool
 	Emulator     http.Handler
 	MerchantCode string
+	// DemoV2, in sandbox mode, lets the demo shop pay through PortOne V2.
+	DemoV2 *DemoV2
 	// WebhookAllow, when not empty, is the only sources /portone/webhook
 	// accepts. X-Forwarded-For is believed only from TrustedProxies.
 	WebhookAllow   []netip.Prefix
