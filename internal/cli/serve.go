@@ -219,14 +219,14 @@ func (s *service) announce(w io.Writer, lns *listeners) {
 		fmt.Fprintf(w, `
   ============================================================
    payresult: SANDBOX MODE (no PORTONE_API_KEY / PORTONE_API_SECRET)
-   PortOne V1 and V2 are emulated at %s/sandbox/ (their REST APIs
-   also at the root) ; no real money moves.
+   PortOne V1 and V2 are emulated at %s/sandbox/
+   (their REST APIs also at %s/); no real money moves.
    Demo shop:   %s/
    App API key: %s
    Admin page:  %s/admin (user admin, password %s)
   ============================================================
 
-`, s.public, s.public, shownKey(s.cfg.APIKey), s.public, shownAdminPassword(s.cfg.AdminPassword))
+`, s.public, s.public, s.public, shownKey(s.cfg.APIKey), s.public, shownAdminPassword(s.cfg.AdminPassword))
 		if s.cfg.AddrExposed {
 			fmt.Fprintf(w, "  WARNING: listening on %s, beyond loopback: the sandbox's control API is open to\n"+
 				"  anyone who reaches it. Without PAYRESULT_ADDR it stays on %s.\n\n", s.cfg.Addr, sandboxAddr)

@@ -24,9 +24,12 @@ type v2Tokens struct {
 
 func newV2Tokens() v2Tokens { return v2Tokens{byValue: map[string]v2Token{}} }
 
-// writeV2Error answers PortOne V2's error envelope.
+// writeV2Error answers PortOne V2's error envelope, type first.
 func writeV2Error(w http.ResponseWriter, status int, typ, message string) {
-	writeJSON(w, status, map[string]string{"type": typ, "message": message})
+	writeJSON(w, status, struct {
+		Type    string `json:"type"`
+		Message string `json:"message"`
+	}{typ, message})
 }
 
 // isV2Token reports whether t is an access token V2's login issued, in

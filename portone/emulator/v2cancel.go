@@ -67,7 +67,7 @@ func (e *Emulator) CancelV2(paymentID string, req V2CancelRequest) (*portonev2.C
 		e.mu.Unlock()
 		return nil, cerr
 	}
-	now := e.now().UTC()
+	now := e.v2Now()
 	prof, _, _ := lookupPG(rec.channel.PG)
 	c := portonev2.Cancellation{Status: portonev2.CancellationSucceeded, ID: e.uuid(), PgCancellationID: e.pgTID(prof, rec.v1Method()),
 		TotalAmount: amt, Reason: req.Reason, RequestedAt: now, Trigger: "API"}
@@ -179,7 +179,7 @@ func (e *Emulator) SettleV2Refunds(paymentID string) (*portonev2.Payment, error)
 		return nil, fmt.Errorf("emulator: no V2 payment %s", paymentID)
 	}
 	p := rec.p
-	now := e.now().UTC()
+	now := e.v2Now()
 	prof, _, _ := lookupPG(rec.channel.PG)
 	type sent struct{ hook, id string }
 	var hooks []sent

@@ -117,7 +117,7 @@ func (e *Emulator) openV2Locked(req V2PaymentRequest, ch V2Channel, mode string)
 // readyV2Payment is the attempt PortOne V2 creates when a window opens.
 // Callers hold mu.
 func (e *Emulator) readyV2Payment(req V2PaymentRequest, ch V2Channel, txID string) portonev2.Payment {
-	now := e.now().UTC()
+	now := e.v2Now()
 	platform := "PC"
 	if req.Mobile {
 		platform = "MOBILE"
@@ -190,7 +190,7 @@ func (e *Emulator) orderV2(res *V2Result, rec *v2record, hookType string) {
 // returns the promise's answer and the webhook to send. Callers hold mu.
 func (e *Emulator) applyV2Outcome(rec *v2record, p *portonev2.Payment, outcome Outcome) (map[string]string, string) {
 	prof, _, _ := lookupPG(rec.channel.PG)
-	now := e.now().UTC()
+	now := e.v2Now()
 	resp := map[string]string{"transactionType": "PAYMENT", "txId": p.TransactionID, "paymentId": p.ID}
 	p.UpdatedAt = now
 	switch outcome {
@@ -325,7 +325,7 @@ func (e *Emulator) DepositV2(paymentID string) (*portonev2.Payment, error) {
 	}
 	p := rec.p
 	prof, _, _ := lookupPG(rec.channel.PG)
-	p.UpdatedAt = e.now().UTC()
+	p.UpdatedAt = e.v2Now()
 	e.approveV2(rec, &p, prof, p.UpdatedAt)
 	err := e.updateV2(rec, p, nil)
 	e.mu.Unlock()
@@ -335,6 +335,9 @@ func (e *Emulator) DepositV2(paymentID string) (*portonev2.Payment, error) {
 	e.sendV2(rec, "Transaction.Paid", "", nil)
 	return &p, nil
 }
+
+// v2Now is the clock as V2 writes its times: UTC, to the millisecond.
+func (e *Emulator) v2Now() time.Time { return e.now().UTC().Truncate(time.Millisecond) }
 
 // uuid returns a random UUID (version 4), PortOne's shape of
 // transactionId and cancellation ids. Callers hold mu.
