@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/device"
 
 	"github.com/payresult/payresult/portone/emulator"
 	"github.com/payresult/payresult/portone/portonev2"
@@ -170,6 +171,7 @@ func TestBrowserV2(t *testing.T) {
 	b := newV2Browser(t)
 	t.Run("PromiseFlow", func(t *testing.T) { testV2PromiseFlow(t, b) })
 	t.Run("RedirectFlow", func(t *testing.T) { testV2RedirectFlow(t, b) })
+	t.Run("PhoneRedirect", func(t *testing.T) { testV2PhoneRedirect(t, b) })
 	t.Run("Refusals", func(t *testing.T) { testV2Refusals(t, b) })
 	t.Run("OfficialSDK", func(t *testing.T) { testV2OfficialSDK(t, b) })
 }
@@ -279,6 +281,30 @@ func testV2RedirectFlow(t *testing.T, b *v2Browser) {
 				t.Errorf("payment is %s, want %s", p2.Status, tt.status)
 			}
 		})
+	}
+}
+
+// testV2PhoneRedirect: on a phone, a request with redirectUrl redirects
+// without forceRedirect, as PortOne's SDK does there.
+func testV2PhoneRedirect(t *testing.T, b *v2Browser) {
+	ctx := b.tab(t)
+	if err := chromedp.Do(ctx, chromedp.Emulate(device.IPhone12)); err != nil {
+		t.Fatal(err)
+	}
+	req := b.request("phone-1", "CARD", true)
+	delete(req, "forceRedirect")
+	b.checkout(t, ctx, req, false)
+	if err := chromedp.Do(ctx,
+		chromedp.WaitVisible(chromedp.CSS(`button[data-outcome="paid"]`)),
+		chromedp.Click(chromedp.CSS(`button[data-outcome="paid"]`)),
+		chromedp.WaitVisible(chromedp.ID("landed")),
+	); err != nil {
+		t.Fatalf("paying on a phone: %v", err)
+	}
+	q := <-b.landed
+	p, _ := b.em.PaymentV2("phone-1")
+	if q.Get("paymentId") != "phone-1" || p == nil || p.Status != portonev2.StatusPaid || p.Origin.PlatformType != "MOBILE" {
+		t.Errorf("on a phone: landed with %v, payment %+v", q, p)
 	}
 }
 

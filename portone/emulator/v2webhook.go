@@ -68,11 +68,16 @@ func (e *Emulator) sendV2(rec *v2record, typ, cancellationID string, gate <-chan
 	e.mu.RLock()
 	p, urls := rec.p, rec.hook.urls
 	e.mu.RUnlock()
-	now := e.now()
+	return e.hooks.deliverAll(urls, e.v2Message(&p, typ, cancellationID, f), gate, f)
+}
+
+// v2Message is one V2 webhook: its body in the console's payload version,
+// its signature per attempt, and V2's resends.
+func (e *Emulator) v2Message(p *portonev2.Payment, typ, cancellationID string, f Faults) message {
 	e.mu.Lock()
 	id := "msg_" + e.alnum(24)
 	e.mu.Unlock()
-	body := e.v2Payload(&p, typ, cancellationID, now)
+	body := e.v2Payload(p, typ, cancellationID, e.now())
 	secret := e.cfg.V2.WebhookSecret
 	if f.WebhookBadSignature {
 		secret = "whsec_" + "d3Jvbmcta2V5LW5vdC10aGUtc3RvcmUncw=="
@@ -96,11 +101,10 @@ func (e *Emulator) sendV2(rec *v2record, typ, cancellationID string, gate <-chan
 		retries = *f.V2WebhookRetries
 	}
 	interval := time.Duration(f.WebhookRetryInterval)
-	m := message{
+	return message{
 		entry: WebhookDelivery{API: "v2", PaymentID: p.ID, Type: typ, CancellationID: cancellationID},
 		body:  body, contentType: e.cfg.V2.WebhookContentType, sign: sign, retries: retries,
 		wait:  func(n int) time.Duration { return interval << (2 * (n - 1)) },
 		first: v2WebhookTimeout, resend: v2WebhookTimeout,
 	}
-	return e.hooks.deliverAll(urls, m, gate, f)
 }
