@@ -360,15 +360,9 @@ func decode[T any](r *call, resp *response, out *T, partialOK bool) error {
 	if resp.status >= 300 && !(partialOK && resp.status == http.StatusMultiStatus) {
 		return errorFromResponse(ep, resp.status, resp.body)
 	}
-	// A single payment, the answer on the hot path, has a hand-written
-	// decoder; it leaves whatever it does not handle to encoding/json.
-	env, ok := decodeFast[T](resp.body)
-	if !ok {
-		var std envelope[T] // not env, which would then always be on the heap
-		if err := json.Unmarshal(resp.body, &std); err != nil {
-			return fmt.Errorf("portone: %s: undecodable response (HTTP %d): %w", ep, resp.status, err)
-		}
-		env = std
+	var env envelope[T]
+	if err := json.Unmarshal(resp.body, &env); err != nil {
+		return fmt.Errorf("portone: %s: undecodable response (HTTP %d): %w", ep, resp.status, err)
 	}
 	if env.Code != 0 && resp.status != http.StatusMultiStatus {
 		msg := ""

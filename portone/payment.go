@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"time"
-	"unicode/utf8"
 )
 
 // Status is the state of one payment attempt at PortOne.
@@ -124,37 +123,11 @@ func (ns *NullString) UnmarshalJSON(b []byte) error {
 		*ns = NullString{}
 		return nil
 	}
-	// A payment has about thirty of these: a string with no escape and
-	// valid UTF-8 (most) is its own text, taken without a nested
-	// decoder. The decoder has checked b is one JSON value, so a leading
-	// quote means a whole string.
-	if len(b) >= 2 && b[0] == '"' && plainJSONString(b[1:len(b)-1]) {
-		*ns = NullString{String: string(b[1 : len(b)-1]), Valid: true}
-		return nil
-	}
-	// PortOne escapes "/" and every non-ASCII character (https:\/\/,
-	// \ud64d\uae38\ub3d9), so escaped strings are common too: they are
-	// unquoted here as well, unless odd (invalid UTF-8, lone surrogates).
-	if s, ok := unquoteString(b); ok {
-		*ns = NullString{String: s, Valid: true}
-		return nil
-	}
 	if err := json.Unmarshal(b, &ns.String); err != nil {
 		return fmt.Errorf("portone: %s is not a string", b)
 	}
 	ns.Valid = true
 	return nil
-}
-
-// plainJSONString reports whether s, the inside of a JSON string, needs
-// no decoding: no escape, no control character, valid UTF-8.
-func plainJSONString(s []byte) bool {
-	for _, c := range s {
-		if c == '\\' || c < 0x20 {
-			return false
-		}
-	}
-	return utf8.Valid(s)
 }
 
 // Payment is one payment attempt as PortOne V1 returns it

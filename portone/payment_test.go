@@ -136,30 +136,18 @@ func TestDecodeCustomData(t *testing.T) {
 	}
 }
 
-// BenchmarkDecodePayment decodes one payment answer as decode does, and
-// as it did through encoding/json alone before the fast path, so that
-// one run compares the two.
+// BenchmarkDecodePayment decodes one payment answer as decode does.
 func BenchmarkDecodePayment(b *testing.B) {
 	body := fixture(b, "payment_cancelled_kcp.json")
 	r := &call{method: "GET", path: "/payments/imp_803037736674"}
 	resp := &response{status: 200, body: body}
-	for _, path := range []string{"decode", "encoding_json"} {
-		b.Run(path, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				var p *Payment
-				var err error
-				if path == "decode" {
-					err = decode(r, resp, &p, false)
-				} else {
-					err = decodeBefore(r, resp, &p)
-				}
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+	b.SetBytes(int64(len(body)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var p *Payment
+		if err := decode(r, resp, &p, false); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

@@ -5,8 +5,10 @@
 //
 // The suite checks, among others: compare-and-set on the order's version
 // (a stale change fails with a KindConflict error and writes nothing, and
-// of concurrent changes from one version exactly one wins); an imp_uid
-// bound to one order only; events appended in the same transaction as the
+// of concurrent changes from one version exactly one wins); the batch
+// contract of ApplyMany (each change of a slice answered as if it had
+// been applied alone, a refused one failing no other and leaving nothing
+// behind); an imp_uid bound to one order only; events appended in the same transaction as the
 // change, read back in increasing Seq with no gap a feed cursor could
 // skip; and leases on due orders and undelivered events that no two
 // claimers share.
