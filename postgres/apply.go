@@ -15,7 +15,7 @@ import (
 
 // Apply stores one change, with the meaning of payresult.Change.
 // Concurrent Applies share transactions, WAL flushes and the event_seq
-// lock through the store's batch.Writer (see writeChanges).
+// lock through the store's batch.Writer (see writeWithArrays).
 func (s *Store) Apply(ctx context.Context, c *payresult.Change) error {
 	return s.writes.Apply(ctx, c)
 }
@@ -26,7 +26,7 @@ func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
 	return s.writes.ApplyMany(ctx, cs)
 }
 
-// writeChanges is the store's batch.WriteFunc. A lone change is written
+// writeWithArrays is the store's batch.WriteFunc. A lone change is written
 // with its own statements in one round trip and a COMMIT. Several are
 // written in one transaction with one array statement per table for them
 // all (see groupRows), whatever their number: PostgreSQL runs a
@@ -46,11 +46,9 @@ func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
 // and should that meet another instance's group holding one of those
 // rows, PostgreSQL's deadlock check aborts one change, which is reported
 // as the lost race it is (see applyError).
-func (s *Store) writeChanges(ctx context.Context, cs []*payresult.Change) []error {
-	errs := make([]error, len(cs))
+func (s *Store) writeWithArrays(ctx context.Context, cs []*payresult.Change, refused []error) error {
 	if len(cs) == 1 {
-		errs[0] = applyError(s.inBatchTx(ctx, "apply", func(tx batcher) error { return applyOne(ctx, tx, cs[0]) }))
-		return errs
+		return applyError(s.inBatchTx(ctx, "apply", func(tx batcher) error { return applyOne(ctx, tx, cs[0]) }))
 	}
 	s.arrayGroups.Add(1)
 	order := make([]int, len(cs))
@@ -63,19 +61,15 @@ func (s *Store) writeChanges(ctx context.Context, cs []*payresult.Change) []erro
 		sorted[i] = cs[j]
 	}
 	err := s.inBatchTx(ctx, "apply", func(tx batcher) error { return applyArrays(ctx, tx, sorted) })
-	if errors.Is(err, errRefused) {
-		sortedErrs := make([]error, len(cs))
-		err = s.inTx(ctx, "apply", func(tx pgx.Tx) error { return applyEach(ctx, tx, sorted, sortedErrs) })
-		for i, j := range order {
-			errs[j] = sortedErrs[i]
-		}
+	if !errors.Is(err, errRefused) {
+		return applyError(err)
 	}
-	for i := range errs {
-		if errs[i] == nil {
-			errs[i] = applyError(err)
-		}
+	sortedRefused := make([]error, len(cs))
+	err = s.inTx(ctx, "apply", func(tx pgx.Tx) error { return applyEach(ctx, tx, sorted, sortedRefused) })
+	for i, j := range order {
+		refused[j] = sortedRefused[i]
 	}
-	return errs
+	return applyError(err)
 }
 
 // applyError reports a change PostgreSQL aborted to break a deadlock (or
@@ -118,12 +112,12 @@ const (
 
 // applyEach writes every change of cs in tx, each in a savepoint of its
 // own with its own taking of seqs, so that a refused change is rolled
-// back alone, seqs included, with its own error in errs. An error that
+// back alone, seqs included, with its own error in refused. An error that
 // leaves the transaction unusable (a savepoint that cannot be set or
 // rolled back) fails the whole group.
-func applyEach(ctx context.Context, tx pgx.Tx, cs []*payresult.Change, errs []error) error {
+func applyEach(ctx context.Context, tx pgx.Tx, cs []*payresult.Change, refused []error) error {
 	for i, c := range cs {
-		errs[i] = nil
+		refused[i] = nil
 		// A change's statements are pipelined: one refused by its answer
 		// (a lost compare-and-set is no SQL error) has had its later
 		// statements run too. So the savepoint stays until the next
@@ -150,7 +144,7 @@ func applyEach(ctx context.Context, tx pgx.Tx, cs []*payresult.Change, errs []er
 			if _, err := tx.Exec(ctx, sqlRollbackToSavepoint); err != nil {
 				return err
 			}
-			errs[i] = applyError(classify(refusal, "postgres: apply"))
+			refused[i] = applyError(classify(refusal, "postgres: apply"))
 		}
 	}
 	return nil

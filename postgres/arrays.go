@@ -24,7 +24,7 @@ var errRefused = errors.New("postgres: a change of the group was refused")
 // commit only. Any refusal (a row count short of the group's: an order
 // that exists, a lost compare-and-set, an imp_uid bound elsewhere; or an
 // error: an event that exists, a missing order, a value PostgreSQL
-// refuses) fails it with errRefused, and writeChanges writes the group
+// refuses) fails it with errRefused, and writeWithArrays writes the group
 // again change by change.
 func applyArrays(ctx context.Context, tx batcher, cs []*payresult.Change) error {
 	var g groupRows

@@ -50,7 +50,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		return nil, classify(err, "postgres: connect")
 	}
 	s := &Store{pool: pool}
-	s.writes = batch.New("postgres", s.writeChanges)
+	s.writes = batch.New("postgres", s.writeWithArrays)
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, classify(err, "postgres: migrate")

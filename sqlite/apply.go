@@ -24,35 +24,27 @@ func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
 	return s.writes.ApplyMany(ctx, cs)
 }
 
-// writeChanges is the store's batch.WriteFunc: one write transaction in
+// writeWithSavepoints is the store's batch.WriteFunc: one write transaction in
 // which each change of several runs in a savepoint of its own, so that a
 // refused change (a lost compare-and-set, an imp_uid bound elsewhere, an
 // event that exists, a missing or existing order) is rolled back alone
 // with its own error while the others commit. A lone change needs no
-// savepoint: its refusal rolls the transaction back. A failed commit
-// fails every change that was not refused already.
-func (s *Store) writeChanges(ctx context.Context, cs []*payresult.Change) []error {
-	errs := make([]error, len(cs))
-	err := s.write(ctx, "apply", func(tx *sql.Tx) error {
+// savepoint: its refusal rolls the transaction back.
+func (s *Store) writeWithSavepoints(ctx context.Context, cs []*payresult.Change, refused []error) error {
+	return s.write(ctx, "apply", func(tx *sql.Tx) error {
 		w := wtx{ctx, tx, s}
 		if len(cs) == 1 {
-			return writeChange(w, cs[0]) // answered below
+			return writeChange(w, cs[0])
 		}
 		for i, c := range cs {
 			err := inSavepoint(w, func() error { return writeChange(w, c) })
 			if isRollbackFailure(err) {
 				return err
 			}
-			errs[i] = classify(err, "sqlite: apply")
+			refused[i] = classify(err, "sqlite: apply")
 		}
 		return nil
 	})
-	for i := range errs {
-		if errs[i] == nil {
-			errs[i] = err
-		}
-	}
-	return errs
 }
 
 // writeChange writes c in w: the order (inserted from version 0, or its
@@ -112,7 +104,7 @@ const (
 		VALUES (?, ?, ?, ?, ?, ?)`
 )
 
-// writeStatements are the statements writeChanges runs.
+// writeStatements are the statements writeWithSavepoints runs.
 func writeStatements() []string {
 	return []string{sqlInsertOrder, sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
 		sqlInsertNote, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}

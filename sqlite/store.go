@@ -55,7 +55,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, payresult.Errorf(payresult.KindInvalid, "sqlite: bad database path %q", path)
 	}
 	s := &Store{}
-	s.writes = batch.New("sqlite", s.writeChanges)
+	s.writes = batch.New("sqlite", s.writeWithSavepoints)
 	var err error
 	if path == ":memory:" {
 		// Every connection to ":memory:" is a separate database, so one

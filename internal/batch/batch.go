@@ -9,33 +9,34 @@
 //
 // # The walk of a redirect notice, from the handler to the commit
 //
-//  1. payresult (the root package): RedirectHandler.ServeHTTP parses the
-//     query into a Notice and calls Processor.Confirm (notice.go), which
-//     looks the payment up at PortOne, reads the order, decides
-//     (decide.go), and builds one payresult.Change: the order's new state
-//     from the version it read, the attempt, the event for the app and
-//     the timeline notes. It hands the change to Store.Apply
-//     (processor.go, Processor.apply).
+//  1. payresult (the root package): RedirectHandler.ServeHTTP
+//     (redirect.go) parses the query into a Notice and runs
+//     Processor.Confirm (processor.go) detached from the request
+//     (confirmRequest, notice.go). Confirm looks the payment up at
+//     PortOne, reads the order and decides (decide.go); Processor.apply
+//     builds one payresult.Change (the order's new state from the version
+//     it read, the attempt, the event for the app, the timeline notes)
+//     and hands it to Store.Apply.
 //  2. sqlite (or postgres): Store.Apply is Writer.Apply of this package.
-//  3. batch: Writer.Apply checks the change and queues it. A caller that
-//     finds no group being written leads: it takes the queue (its own
-//     change first, and whoever queued meanwhile, at most MaxGroup
-//     changes) and calls the store's WriteFunc with a context that no
-//     caller's cancellation reaches. A caller that finds a group being
-//     written waits; when that group is stored, its leader answers its
-//     own callers and hands the lead to the first waiting caller, which
-//     writes the next group. Alone (one request in flight), the caller
-//     leads at once and writes its change without waiting for anyone.
-//  4. sqlite: Store.writeChanges runs one transaction: each change in a
-//     savepoint of its own (the order's compare-and-set, the attempt, the
-//     events, the notes), a refused change rolled back alone with its
-//     own error, then the commit. (postgres: a few array statements for
-//     the whole group, and change by change in savepoints only when one
-//     of them is refused.)
-//  5. batch: the leader answers every caller of the group, and Confirm
+//  3. batch: Writer.Apply checks the change. A caller that finds no
+//     group being written leads at once: it calls the store's WriteFunc
+//     with its own change, with a context that no caller's cancellation
+//     reaches. A caller that finds a group being written queues and
+//     waits; when that group is stored, its leader answers its own
+//     callers and hands the lead to the first queued caller, which
+//     writes everything queued meanwhile (at most MaxGroup changes) as
+//     the next group.
+//  4. sqlite: Store.writeWithSavepoints runs one transaction: each
+//     change in a savepoint of its own (the order's compare-and-set, the
+//     attempt, the events, the notes), a refused change rolled back
+//     alone with its own error, then the commit. (postgres:
+//     Store.writeWithArrays writes a group with one array statement per
+//     table, and change by change in savepoints only when one of them is
+//     refused.)
+//  5. batch: the leader answers every caller of its group, and Confirm
 //     returns to the handler, which renders the page or redirects.
 //
-// Four packages in all: payresult, sqlite, batch, and sqlite again.
+// Three packages in all: payresult, sqlite (or postgres) and batch.
 package batch
 
 import (
@@ -49,13 +50,17 @@ import (
 // different callers. (One ApplyMany call's changes are never split.)
 const MaxGroup = 64
 
-// WriteFunc writes changes and answers each, errs[i] for cs[i], with the
-// meaning of payresult.Store.ApplyMany: each change keeps its own
-// compare-and-set, and a refused change leaves nothing behind and does
-// not fail the others. The changes are valid (see Check). On success a
-// WriteFunc sets each event's Seq; the Writer sets the rest of what a
-// change learns from being stored. ctx is never cancelled.
-type WriteFunc func(ctx context.Context, cs []*payresult.Change) (errs []error)
+// WriteFunc writes changes in one transaction, with the meaning of
+// payresult.Store.ApplyMany: each change keeps its own compare-and-set,
+// and a refused change leaves nothing behind and does not fail the
+// others. It puts the error of each change refused on its own in
+// refused[i] (the slice is as long as cs, all nil), and returns the
+// error of the transaction itself (one that could not begin or commit),
+// which becomes the answer of every change not refused. The changes are
+// valid (see Check). On success a WriteFunc sets each event's Seq; the
+// Writer sets the rest of what a change learns from being stored. ctx is
+// never cancelled.
+type WriteFunc func(ctx context.Context, cs []*payresult.Change, refused []error) error
 
 // ErrPanicked is the answer of every change of a group whose write
 // panicked: whether it was stored is unknown. The panic goes on in the
@@ -206,12 +211,12 @@ func (w *Writer) writeGroup(group []*call) {
 	if len(live) == 0 {
 		return
 	}
-	errs := w.write(detached(live[0].ctx), cs)
-	if len(errs) != len(cs) {
-		err := payresult.Errorf(payresult.KindInternal, "%s: apply: %d answers for %d changes", w.what, len(errs), len(cs))
-		errs = make([]error, len(cs))
+	errs := make([]error, len(cs))
+	if err := w.write(detached(live[0].ctx), cs, errs); err != nil {
 		for i := range errs {
-			errs[i] = err
+			if errs[i] == nil {
+				errs[i] = err
+			}
 		}
 	}
 	for _, c := range live {

@@ -31,7 +31,7 @@ func id(c *payresult.Change) int {
 func TestEachChangeGetsItsOwnAnswer(t *testing.T) {
 	const callers = 300
 	var writing, groups atomic.Int32
-	w := New("test", func(ctx context.Context, cs []*payresult.Change) []error {
+	w := New("test", func(ctx context.Context, cs []*payresult.Change, errs []error) error {
 		if writing.Add(1) != 1 {
 			t.Error("two groups written at once")
 		}
@@ -40,14 +40,13 @@ func TestEachChangeGetsItsOwnAnswer(t *testing.T) {
 		if len(cs) == 0 || len(cs) > MaxGroup {
 			t.Errorf("group of %d changes, want 1 to %d", len(cs), MaxGroup)
 		}
-		errs := make([]error, len(cs))
 		for i, c := range cs {
 			if id(c)%3 == 0 {
 				errs[i] = fmt.Errorf("refused %d", id(c))
 			}
 		}
 		runtime.Gosched() // let callers queue up behind this group
-		return errs
+		return nil
 	})
 	var wg sync.WaitGroup
 	for i := range callers {
@@ -95,11 +94,11 @@ func TestWaitingChangesShareAGroup(t *testing.T) {
 // waited for a leader that has gone would never return.
 func TestLoneCallsLeadAtOnce(t *testing.T) {
 	errWrite := errors.New("write failed")
-	w := New("test", func(ctx context.Context, cs []*payresult.Change) []error {
+	w := New("test", func(ctx context.Context, cs []*payresult.Change, _ []error) error {
 		if len(cs) != 1 {
 			t.Errorf("group of %d one-after-another calls", len(cs))
 		}
-		return []error{errWrite}
+		return errWrite
 	})
 	for i := range 3 {
 		if err := w.Apply(context.Background(), note(i)); !errors.Is(err, errWrite) {
@@ -203,11 +202,11 @@ func TestWriteIsDetachedFromCallers(t *testing.T) {
 			written.Store(id(c), true)
 		}
 	})
-	w := New("test", func(ctx context.Context, cs []*payresult.Change) []error {
+	w := New("test", func(ctx context.Context, cs []*payresult.Change, errs []error) error {
 		if ctx.Done() != nil {
 			t.Error("the write got a context that can end")
 		}
-		return write(ctx, cs)
+		return write(ctx, cs, errs)
 	})
 	first, cancelFirst := context.WithCancel(context.Background())
 	gaveUp, cancelGaveUp := context.WithCancel(context.Background())
@@ -234,9 +233,8 @@ func TestWriteIsDetachedFromCallers(t *testing.T) {
 // order, and answers each in its place.
 func TestApplyManyAnswersEachChange(t *testing.T) {
 	var groups [][]int
-	w := New("test", func(ctx context.Context, cs []*payresult.Change) []error {
+	w := New("test", func(ctx context.Context, cs []*payresult.Change, errs []error) error {
 		var ids []int
-		errs := make([]error, len(cs))
 		for i, c := range cs {
 			ids = append(ids, id(c))
 			if id(c) == 3 {
@@ -244,7 +242,7 @@ func TestApplyManyAnswersEachChange(t *testing.T) {
 			}
 		}
 		groups = append(groups, ids)
-		return errs
+		return nil
 	})
 	cs := []*payresult.Change{note(1), {}, note(3), nil, note(5)}
 	errs := w.ApplyMany(context.Background(), cs)
@@ -270,8 +268,9 @@ func TestStoredChangeLearnsItsVersion(t *testing.T) {
 			Events: []payresult.Event{{ID: "evt_" + m, Type: payresult.EventPaid, MerchantUID: m, Data: []byte(`{}`)}},
 		}
 	}
-	w := New("test", func(ctx context.Context, cs []*payresult.Change) []error {
-		return []error{nil, payresult.Errorf(payresult.KindConflict, "moved on")}
+	w := New("test", func(ctx context.Context, cs []*payresult.Change, errs []error) error {
+		errs[1] = payresult.Errorf(payresult.KindConflict, "moved on")
+		return nil
 	})
 	ok, refused := change("ok"), change("refused")
 	w.ApplyMany(context.Background(), []*payresult.Change{ok, refused})
@@ -287,15 +286,18 @@ func TestStoredChangeLearnsItsVersion(t *testing.T) {
 	}
 }
 
-// TestWrongAnswerCountFailsTheGroup checks that a WriteFunc that answers
-// for another number of changes than it got fails them all as internal,
-// rather than answering one change with another's result.
-func TestWrongAnswerCountFailsTheGroup(t *testing.T) {
-	w := New("test", func(ctx context.Context, cs []*payresult.Change) []error { return nil })
-	for _, err := range w.ApplyMany(context.Background(), []*payresult.Change{note(1), note(2)}) {
-		if payresult.KindOf(err) != payresult.KindInternal {
-			t.Errorf("answer %v, want an internal error", err)
-		}
+// TestFailedTransactionAnswersTheRest checks that the error a WriteFunc
+// returns (its transaction's: a commit that failed) answers every change
+// it did not refuse on its own, and that a refused change keeps its own.
+func TestFailedTransactionAnswersTheRest(t *testing.T) {
+	errCommit := payresult.Errorf(payresult.KindTransient, "disk full")
+	w := New("test", func(ctx context.Context, cs []*payresult.Change, errs []error) error {
+		errs[1] = payresult.Errorf(payresult.KindConflict, "moved on")
+		return errCommit
+	})
+	errs := w.ApplyMany(context.Background(), []*payresult.Change{note(1), note(2), note(3)})
+	if errs[0] != errCommit || errs[2] != errCommit || !payresult.IsConflict(errs[1]) {
+		t.Errorf("answers %v, want the commit's error but for the refused change's own", errs)
 	}
 }
 
@@ -304,7 +306,7 @@ func TestWrongAnswerCountFailsTheGroup(t *testing.T) {
 // group, the first included, and answers every change with nil.
 func holdFirst(started, release chan struct{}, then func(cs []*payresult.Change)) WriteFunc {
 	var once sync.Once
-	return func(ctx context.Context, cs []*payresult.Change) []error {
+	return func(ctx context.Context, cs []*payresult.Change, _ []error) error {
 		first := false
 		once.Do(func() { first = true })
 		if first {
@@ -312,7 +314,7 @@ func holdFirst(started, release chan struct{}, then func(cs []*payresult.Change)
 			<-release
 		}
 		then(cs)
-		return make([]error, len(cs))
+		return nil
 	}
 }
 

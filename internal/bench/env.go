@@ -38,6 +38,7 @@ type env struct {
 	pool          []string // imp_uids of paid payments for the look-up floor
 	childPID      int      // the serve child, when Config.ServeChild is set
 	cleanups      []func() error
+	clock         func() time.Time // nil for time.Now; tests set a fake one
 }
 
 // setUp starts what cfg asks for: a temporary store, the emulator and the

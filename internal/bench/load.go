@@ -70,26 +70,26 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 	var next atomic.Int64
 	var first sync.Once
 	var firstErr string
-	deadline := time.Now().Add(e.cfg.MaxLevelTime)
+	deadline := e.now().Add(e.cfg.MaxLevelTime)
 	cpu0, child0 := cputime.Self(), e.childCPU()
 	machine0, machineOK := cputime.Machine()
-	start := time.Now()
+	start := e.now()
 	var wg sync.WaitGroup
 	for range min(c, n) {
 		wg.Go(func() {
 			for {
 				// The bound is checked before an index is taken, so that
 				// every index taken below n is run: the phase did 0..done-1.
-				if ctx.Err() != nil || time.Now().After(deadline) {
+				if ctx.Err() != nil || e.now().After(deadline) {
 					return
 				}
 				i := int(next.Add(1) - 1)
 				if i >= n {
 					return
 				}
-				t := time.Now()
+				t := e.now()
 				err := op(ctx, i)
-				lat[i] = time.Since(t)
+				lat[i] = e.now().Sub(t)
 				if err != nil {
 					failed[i] = true
 					first.Do(func() { firstErr = err.Error() })
@@ -98,7 +98,7 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	elapsed := e.now().Sub(start)
 	cpu, child := cputime.Self()-cpu0, e.childCPU()-child0
 	machine1, machineOK1 := cputime.Machine()
 	done := min(int(next.Load()), n)
@@ -130,4 +130,12 @@ func (e *env) measure(ctx context.Context, c, n int, op func(ctx context.Context
 func percentile(sorted []time.Duration, q float64) time.Duration {
 	i := int(q*float64(len(sorted))+0.999999) - 1
 	return sorted[min(max(i, 0), len(sorted)-1)]
+}
+
+// now is the phases' clock: the real one, or a test's.
+func (e *env) now() time.Time {
+	if e.clock != nil {
+		return e.clock()
+	}
+	return time.Now()
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"github.com/payresult/payresult/internal/fakeclock"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -38,11 +39,14 @@ func TestMeasureCountsMachineCPU(t *testing.T) {
 // long, so that the machine's CPU ticks can time it, and that a phase
 // already that long, or one with failures, is kept as it ran.
 func TestMeasureRepeatableRunsLongEnough(t *testing.T) {
-	e := &env{cfg: &Config{MaxLevelTime: time.Minute}}
+	// Each operation takes a millisecond of a fake clock, so that the
+	// phase's pace is the same on a busy machine as on an idle one.
+	clock := fakeclock.New(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	e := &env{cfg: &Config{MaxLevelTime: time.Minute}, clock: clock.Now}
 	var ran atomic.Int64
-	quick := func(context.Context, int) error { ran.Add(1); time.Sleep(time.Millisecond); return nil }
+	quick := func(context.Context, int) error { ran.Add(1); clock.Advance(time.Millisecond); return nil }
 	st := e.measureRepeatable(context.Background(), 1, 10, quick)
-	if st.Seconds < minRepeatTime.Seconds() || st.Count <= 10 || st.Errors != 0 {
+	if st.Seconds < minRepeatTime.Seconds() || st.Count != 375 || st.Errors != 0 { // 10 × 1.5 × 250 ms / 10 ms
 		t.Errorf("quick phase = %d operations in %.3f s, want more than 10 over at least %v", st.Count, st.Seconds, minRepeatTime)
 	}
 	if got := ran.Load(); got < int64(10+st.Count) {
