@@ -18,11 +18,11 @@ func TestGoalsJudgeOnlyWhatTheRunMeasured(t *testing.T) {
 			{Concurrency: 1, WebhookOverFloorP50: 1.4, RedirectOverFloorP50: 1.5},
 			{Concurrency: 8, WebhookShare: 0.1, RedirectShare: 0.1},
 			{Concurrency: 32, WebhookShare: 0.7, RedirectShare: 0.9},
-		}}, map[string]bool{"c=1:": true, "c=32, sqlite": true}},
+		}}, map[string]bool{"c=1: e2e": true, "c=32, sqlite": true}},
 		{"one path misses", Report{Store: "sqlite", Levels: []Level{
 			{Concurrency: 1, WebhookOverFloorP50: 1.2, RedirectOverFloorP50: 1.51},
 			{Concurrency: 32, WebhookShare: 0.69, RedirectShare: 0.9},
-		}}, map[string]bool{"c=1:": false, "c=32, sqlite": false}},
+		}}, map[string]bool{"c=1: e2e": false, "c=32, sqlite": false}},
 		{"postgres has its own threshold and no c=1 goal", Report{Store: "postgres", Levels: []Level{
 			{Concurrency: 1, WebhookOverFloorP50: 1.2, RedirectOverFloorP50: 1.2},
 			{Concurrency: 32, WebhookShare: 0.61, RedirectShare: 0.6},
@@ -32,6 +32,12 @@ func TestGoalsJudgeOnlyWhatTheRunMeasured(t *testing.T) {
 			{Concurrency: 32, WebhookShare: 0.9, RedirectShare: 0.9},
 			{Concurrency: 128, WebhookHidden: 0.81, RedirectHidden: 0.79},
 		}}, map[string]bool{"c=128, PortOne 30 ms": false}},
+		{"c=1 parts goal, on either store, only with a local phase", Report{Store: "postgres", Levels: []Level{
+			{Concurrency: 1, WebhookOverPartsP50: 1.25, Local: Stats{Count: 10}},
+		}}, map[string]bool{"c=1: webhook p50 ≤ 1.25": true}},
+		{"c=1 parts goal missed", Report{Store: "sqlite", Levels: []Level{
+			{Concurrency: 1, WebhookOverFloorP50: 1.4, RedirectOverFloorP50: 1.4, WebhookOverPartsP50: 1.26, Local: Stats{Count: 10}},
+		}}, map[string]bool{"c=1: e2e": true, "c=1: webhook p50 ≤ 1.25": false}},
 		{"memory and start-up", Report{Store: "sqlite", ServiceRSSMiB: 149.9, Startup: &Startup{Runs: 5, P50Ms: 20, MaxMs: 300}},
 			map[string]bool{"serve child's peak RSS": true, "serve start-up": false}},
 	}

@@ -67,10 +67,10 @@ type Level struct {
 	// latency over (look-up p50 + commit p50).
 	WebhookOverFloorP50  float64 `json:"webhook_over_floor_p50"`
 	RedirectOverFloorP50 float64 `json:"redirect_over_floor_p50"`
-	// WebhookOverPartsP50 is the webhook path's p50 over (hop + look-up +
-	// commit p50): what a confirm costs beyond the three parts it cannot
-	// do without. (hop + look-up + commit) / (look-up + commit) is the
-	// least WebhookOverFloorP50 could be.
+	// WebhookOverPartsP50 is the webhook path's p50 over the sum of its
+	// parts' p50s (hop + look-up + local, or the commit floor for local
+	// when the local phase did not run): what a confirm costs beyond the
+	// parts it cannot do without.
 	WebhookOverPartsP50 float64 `json:"webhook_over_parts_p50"`
 	// CPUCapPerSec is the throughput at which the webhook path would use
 	// every CPU: CPUs over the CPU time a confirm took in the phase (bench
@@ -103,7 +103,7 @@ func (r *Report) compute() {
 		floorP50 := lv.Lookup.P50Ms + lv.Commit.P50Ms
 		lv.WebhookOverFloorP50 = ratio(lv.Webhook.P50Ms, floorP50)
 		lv.RedirectOverFloorP50 = ratio(lv.Redirect.P50Ms, floorP50)
-		lv.WebhookOverPartsP50 = ratio(lv.Webhook.P50Ms, floorP50+lv.Hop.P50Ms)
+		lv.WebhookOverPartsP50 = ratio(lv.Webhook.P50Ms, lv.partsP50())
 		if cpu := lv.Webhook.CPUMicrosPerOp + lv.Webhook.ServiceCPUMicrosPerOp; cpu > 0 {
 			lv.CPUCapPerSec = float64(r.CPUs) * 1e6 / cpu
 		}
@@ -119,6 +119,12 @@ func (r *Report) compute() {
 		}
 	}
 	r.Goals = r.goals()
+}
+
+// partsP50 is the sum of the p50s of a confirm's parts: the hop, the
+// look-up and the store's part.
+func (lv *Level) partsP50() float64 {
+	return lv.Hop.P50Ms + lv.Lookup.P50Ms + lv.storePart().P50Ms
 }
 
 // storePart is what a confirm costs the store: the local phase, which
