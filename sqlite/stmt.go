@@ -95,14 +95,12 @@ func (s *Store) readRow(ctx context.Context, query string, args ...any) *sql.Row
 	return st.QueryRowContext(ctx, args...)
 }
 
-// uncancelled returns ctx without its cancellation, for the statements of
-// the hot paths. With a context that can end, database/sql starts a
-// goroutine per transaction and the driver one per statement, each only
-// to watch for the end; on Confirm's path that is several goroutine
-// starts and wake-ups for statements that take microseconds, and most of
-// a commit's time is its fsync, which no interrupt can cut short. Callers
-// check ctx before they start; waits for another process's lock are
-// bounded by the busy timeout.
+// uncancelled returns ctx without its cancellation, for the reads of
+// Confirm: with a context that can end, database/sql starts a goroutine
+// per query and the driver one per statement, each only to watch for the
+// end, for reads that take microseconds. Callers check ctx before they
+// start. (A write transaction through database/sql starts one goroutine
+// whatever its context: see Store.write.)
 func uncancelled(ctx context.Context) context.Context {
 	if ctx.Done() == nil {
 		return ctx

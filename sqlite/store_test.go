@@ -60,7 +60,9 @@ func TestReopen(t *testing.T) {
 	if err := s.Apply(ctx, &payresult.Change{Order: &payresult.Order{MerchantUID: "m-1", Currency: "KRW", Status: payresult.StatusPending}}); err != nil {
 		t.Fatalf("registering an order: %v", err)
 	}
-	s.Close()
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close after a write: %v", err)
+	}
 
 	s = open(t, path)
 	if _, err := s.Order(ctx, "m-1"); err != nil {
