@@ -21,6 +21,10 @@ const (
 	KindTransient    ErrorKind = "transient"    // PortOne or the database unreachable: retry later
 	KindInternal     ErrorKind = "internal"     // a bug
 
+	// Kinds of an idempotency key's refusals (see Processor.Refund).
+	KindIdempotencyMismatch ErrorKind = "idempotency_mismatch"   // the key was used for another request
+	KindIdempotencyKeyInUse ErrorKind = "idempotency_key_in_use" // a request with the key is still running
+
 	// Kinds of requests an HTTP surface refuses before any processing.
 	KindForbidden        ErrorKind = "forbidden"              // the sender may not call this
 	KindMethodNotAllowed ErrorKind = "method_not_allowed"     // the wrong HTTP method
@@ -44,6 +48,9 @@ var httpStatus = map[ErrorKind]int{
 	KindMismatch:         http.StatusUnprocessableEntity,
 	KindTransient:        http.StatusServiceUnavailable,
 	KindInternal:         http.StatusInternalServerError,
+
+	KindIdempotencyMismatch: http.StatusUnprocessableEntity,
+	KindIdempotencyKeyInUse: http.StatusConflict,
 }
 
 // HTTPError is how err is answered over HTTP, as the JSON error

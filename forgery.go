@@ -49,7 +49,7 @@ func needsForgeryCancel(o *Order, pay *portone.Payment) bool {
 func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Result) {
 	pay := res.Payment
 	v, err, _ := p.cancels.Do(pay.ImpUID, func() (any, error) {
-		return p.cancelForged(ctx, src, pay, nil)
+		return p.cancelForged(ctx, src, pay, nil, nil)
 	})
 	if err != nil {
 		res.CancelErr = err
@@ -68,13 +68,14 @@ func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Re
 // changed) is followed by a fresh look-up: the cancel is done when
 // PortOne's cancel_amount covers the whole amount. A virtual account's
 // deposit without to is refused here with ErrRefundAccountNeeded, as
-// PortOne would refuse it.
-func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *portone.Payment, to *RefundAccount) (*Result, error) {
+// PortOne would refuse it. The change that records the cancel stores ans,
+// the answer to a keyed refund (nil for none).
+func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *portone.Payment, to *RefundAccount, ans *keyAnswer) (*Result, error) {
 	var lastErr error
 	for try := 0; ; try++ {
 		if !needsMoneyBack(pay) {
 			// Cancelled in full now, or never paid: nothing left to cancel.
-			return p.settle(ctx, src, pay, nil)
+			return p.settle(ctx, src, pay, nil, ans)
 		}
 		if to == nil && pay.PayMethod == portone.PayMethodVbank {
 			return nil, fmt.Errorf("forged payment %s: %w", pay.ImpUID, ErrRefundAccountNeeded)
@@ -102,7 +103,7 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 				// cancels: never send a second cancel on top of it.
 				return nil, Errorf(KindTransient, "PortOne accepted the cancel of %s but reports cancel_amount %s of %s", pay.ImpUID, got.CancelAmount, got.Amount)
 			}
-			return p.settle(ctx, src, got, nil)
+			return p.settle(ctx, src, got, nil, ans)
 		}
 		if err == nil {
 			err = Errorf(KindTransient, "PortOne answered the cancel of %s without its payment", pay.ImpUID)

@@ -3,6 +3,7 @@ package payresult
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strings"
 	"unicode"
@@ -33,6 +34,10 @@ type NewOrder struct {
 	// is sent to after the payment, with a signed result.
 	SuccessURL string `json:"success_url,omitempty"`
 	FailURL    string `json:"fail_url,omitempty"`
+	// IdempotencyKey makes the request safe to send again, as for
+	// Refund: the same request with the same key gets the first answer
+	// (created or not) and changes nothing more.
+	IdempotencyKey string `json:"-"`
 }
 
 // normalize validates n and fills in its defaults.
@@ -118,7 +123,9 @@ func sameTerms(o *Order, n *NewOrder) bool {
 // with PortOne, so that a tampered amount is refused before the payment
 // window opens. Repeating an identical request returns the stored order
 // with created=false; the same merchant_uid with other terms is a
-// KindConflict.
+// KindConflict. With n.IdempotencyKey, a repeat with the same key gets
+// the first answer (created=true again for the request that created the
+// order), as described at Refund.
 //
 // The amount is pre-registered before the order is stored: an order in
 // the store is always known to PortOne, and a failure at PortOne (a
@@ -128,10 +135,30 @@ func (p *Processor) CreateOrder(ctx context.Context, n NewOrder) (*Order, bool, 
 	if err := n.normalize(); err != nil {
 		return nil, false, err
 	}
+	if n.IdempotencyKey == "" {
+		return p.createOrder(ctx, &n, nil)
+	}
+	fingerprint := fingerprintOf(struct {
+		Op string
+		NewOrder
+	}{"order", n})
+	status, o, err := p.keyed(ctx, n.IdempotencyKey, fingerprint, func(k *keyClaim) (int, *Order, error) {
+		o, created, err := p.createOrder(ctx, &n, k)
+		if created {
+			return http.StatusCreated, o, err
+		}
+		return http.StatusOK, o, err
+	})
+	return o, status == http.StatusCreated, err
+}
+
+// createOrder registers the normalized n, under the claim k of its
+// idempotency key (nil without one).
+func (p *Processor) createOrder(ctx context.Context, n *NewOrder, k *keyClaim) (*Order, bool, error) {
 	existing, err := p.Store.Order(ctx, n.MerchantUID)
 	switch {
 	case err == nil:
-		return repeatOrder(existing, &n)
+		return repeatOrder(existing, n)
 	case !IsNotFound(err):
 		return nil, false, err
 	}
@@ -156,14 +183,14 @@ func (p *Processor) CreateOrder(ctx context.Context, n NewOrder) (*Order, bool, 
 	}
 	c := &Change{Order: o, Notes: []Note{p.newNote(o.MerchantUID, "", SourceApp, noteNotice,
 		"order registered: %s %s, amount pre-registered at PortOne", o.Amount, o.Currency)}}
-	err = p.Store.Apply(ctx, c)
+	err = k.answer(http.StatusCreated, nil).apply(ctx, p.Store, c, o)
 	if IsConflict(err) {
 		// Another request for the same merchant_uid won the race.
 		existing, err := p.Store.Order(ctx, n.MerchantUID)
 		if err != nil {
 			return nil, false, err
 		}
-		return repeatOrder(existing, &n)
+		return repeatOrder(existing, n)
 	}
 	if err != nil {
 		return nil, false, err

@@ -51,6 +51,8 @@ type Processor struct {
 	// process share a single cancel call. Correctness across processes
 	// comes from PortOne's checksum; this only saves calls.
 	cancels singleflight.Group
+	// idempotency is the state of keyed requests (idempotency.go).
+	idempotency idempotencyState
 }
 
 // ConfirmObserver is told how each Confirm ended, for metrics. It runs on
@@ -136,7 +138,7 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 		p.writeNotes(ctx, notes)
 		return p.refuseForeign(ctx, n, pay)
 	}
-	res, err = p.settle(ctx, n.Source, pay, notes)
+	res, err = p.settle(ctx, n.Source, pay, notes, nil)
 	if err != nil {
 		return res, err
 	}
@@ -232,8 +234,10 @@ func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Pa
 // settle applies what pay means to its order: load, check, decide, and
 // compare-and-set, again from the top when another writer got there
 // first. The notes gathered so far, and the decision's, are stored with
-// the change; without a change they are written on their own.
-func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, notes []Note) (*Result, error) {
+// the change; without a change they are written on their own. The
+// answer to a keyed request, ans, is stored with the change (nil for
+// none).
+func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, notes []Note, ans *keyAnswer) (*Result, error) {
 	for try := range maxApplyTries {
 		now := p.now()
 		// The first try leaves the imp_uid's binding to Apply, which refuses
@@ -250,7 +254,7 @@ func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.P
 			p.writeNotes(ctx, notes)
 			return res, err
 		}
-		next, err := p.apply(ctx, res.Order, pay, d, now, append(notes, p.decisionNote(src, pay, d)))
+		next, err := p.apply(ctx, res.Order, pay, d, now, append(notes, p.decisionNote(src, pay, d)), ans)
 		if IsConflict(err) {
 			continue
 		}
@@ -315,18 +319,22 @@ func (p *Processor) checkBinding(ctx context.Context, o *Order, pay *portone.Pay
 	return nil
 }
 
-// apply stores decision d about pay, computed from o, with the notes, and
-// returns the order as stored. A decision that changes nothing still
-// records the attempt, unless it is a plain duplicate of what is stored:
-// then only the notes are written.
-func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d decision, now time.Time, notes []Note) (*Order, error) {
+// apply stores decision d about pay, computed from o, with the notes and
+// the answer ans, and returns the order as stored. A decision that
+// changes nothing still records the attempt, unless it is a plain
+// duplicate of what is stored: then only the notes are written (and the
+// answer).
+func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d decision, now time.Time, notes []Note, ans *keyAnswer) (*Order, error) {
 	c := &Change{FromVersion: o.Version, Attempt: attemptOf(pay, now), Notes: notes}
 	if !d.changes() {
 		if d.outcome == OutcomeDuplicate {
-			p.writeNotes(ctx, notes)
-			return o, nil
+			if ans == nil {
+				p.writeNotes(ctx, notes)
+				return o, nil
+			}
+			c = &Change{Notes: notes}
 		}
-		return o, p.Store.Apply(ctx, c)
+		return o, ans.apply(ctx, p.Store, c, o)
 	}
 	next := d.next
 	next.Version = o.Version + 1
@@ -339,7 +347,7 @@ func (p *Processor) apply(ctx context.Context, o *Order, pay *portone.Payment, d
 		}
 		c.Events = []Event{ev}
 	}
-	if err := p.Store.Apply(ctx, c); err != nil {
+	if err := ans.apply(ctx, p.Store, c, next); err != nil {
 		return nil, err
 	}
 	return next, nil

@@ -31,6 +31,7 @@ type OrderStore interface {
 // storetest) says what each method must do.
 type Store interface {
 	OrderStore
+	IdempotencyStore
 
 	// ApplyMany is the batch contract: it applies every change of cs and
 	// answers each one, errs[i] for cs[i]. Each change keeps its own
@@ -125,6 +126,13 @@ type Change struct {
 	// Notes are appended to the order's timeline in order, in the same
 	// transaction as the rest. A change of notes alone is valid.
 	Notes []Note
+	// Idempotency, when set, writes to the record of the idempotency key
+	// the change is made under, in the same transaction as the rest: the
+	// basis the request pinned, or its answer. A change of it alone is
+	// valid. The write needs the claim (see IdempotencyWrite.Token): when
+	// the key is no longer held by it, the whole change is refused with
+	// KindIdempotencyKeyInUse.
+	Idempotency *IdempotencyWrite
 }
 
 // MerchantUID returns the order c is about: its Order's, else its

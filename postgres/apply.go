@@ -161,7 +161,8 @@ func execN(br pgx.BatchResults, n int) error {
 }
 
 // queueChange queues c's statements: the order's insert (from version
-// 0) or compare-and-set, the attempt, the notes and, last, the taking of
+// 0) or compare-and-set, the attempt, the notes, the write to its
+// idempotency key's record and, last, the taking of
 // seqs and the events, so that the event_seq lock is held as briefly as
 // possible: from this batch to the commit.
 func queueChange(b *pgx.Batch, c *payresult.Change) error {
@@ -178,6 +179,9 @@ func queueChange(b *pgx.Batch, c *payresult.Change) error {
 		queueUpsertAttempt(b, c.Attempt)
 	}
 	queueNotes(b, c.Notes)
+	if c.Idempotency != nil {
+		queueIdempotency(b, c.Idempotency)
+	}
 	if n := int64(len(c.Events)); n > 0 {
 		queueTakeSeqs(b, n)
 		for i := range c.Events {
@@ -215,6 +219,11 @@ func readChange(br pgx.BatchResults, c *payresult.Change) error {
 	}
 	if len(c.Notes) > 0 {
 		if _, err := br.Exec(); err != nil {
+			return err
+		}
+	}
+	if c.Idempotency != nil {
+		if err := readIdempotency(br, c.Idempotency); err != nil {
 			return err
 		}
 	}

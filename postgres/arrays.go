@@ -17,12 +17,13 @@ import (
 var errRefused = errors.New("postgres: a change of the group was refused")
 
 // applyArrays writes every change of cs in tx with one batch of at most
-// six statements, whatever their number: the new orders, the orders'
-// compare-and-sets, the attempts, the notes, the taking of seqs for all
-// the events, and the events, each statement for the whole group through
-// arrays. The event_seq lock is held from the end of the batch to the
-// commit only. Any refusal (a row count short of the group's: an order
-// that exists, a lost compare-and-set, an imp_uid bound elsewhere; or an
+// seven statements, whatever their number: the new orders, the orders'
+// compare-and-sets, the attempts, the notes, the writes to idempotency
+// keys' records, the taking of seqs for all the events, and the events,
+// each statement for the whole group through arrays. The event_seq lock
+// is held from the end of the batch to the commit only. Any refusal (a
+// row count short of the group's: an order that exists, a lost
+// compare-and-set, an imp_uid bound elsewhere, a key no longer held; or an
 // error: an event that exists, a missing order, a value PostgreSQL
 // refuses) fails it with errRefused, and writeWithArrays writes the group
 // again change by change.
@@ -71,6 +72,8 @@ type groupRows struct {
 	// notes
 	nUID, nImp, nSource, nKind, nDetail []string
 	nAt                                 []pgtype.Timestamptz
+	// writes to idempotency keys' records
+	keys idempotencyRows
 	// events, in seq order
 	evID, evType, evUID, evState, evError []string
 	evData                                [][]byte
@@ -166,6 +169,7 @@ func (g *groupRows) add(c *payresult.Change) error {
 		g.nDetail = append(g.nDetail, n.Detail)
 		g.nAt = append(g.nAt, tsz(sqlstore.NowOr(n.At)))
 	}
+	g.keys.add(c.Idempotency)
 	for i := range c.Events {
 		e := &c.Events[i]
 		created := sqlstore.NowOr(e.CreatedAt)
@@ -265,6 +269,7 @@ func (g *groupRows) queue(b *pgx.Batch) {
 	if len(g.nUID) > 0 {
 		b.Queue(sqlGroupNotes, g.nUID, g.nImp, g.nSource, g.nKind, g.nDetail, g.nAt)
 	}
+	g.keys.queue(b)
 	if n := int64(len(g.evID)); n > 0 {
 		queueTakeSeqs(b, n)
 		b.Queue(sqlGroupEvents, n, g.evID, g.evType, g.evUID, g.evCreated, g.evData,
@@ -275,7 +280,7 @@ func (g *groupRows) queue(b *pgx.Batch) {
 // read reads the answers of queue's statements: each must have written
 // every row it was given.
 func (g *groupRows) read(br pgx.BatchResults) error {
-	for _, want := range []int{len(g.created.uid), len(g.updated.uid), len(g.aImp), len(g.nUID)} {
+	for _, want := range []int{len(g.created.uid), len(g.updated.uid), len(g.aImp), len(g.nUID), len(g.keys.key)} {
 		if want == 0 {
 			continue
 		}

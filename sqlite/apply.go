@@ -48,7 +48,8 @@ func (s *Store) writeWithSavepoints(ctx context.Context, cs []*payresult.Change,
 }
 
 // writeChange writes c in w: the order (inserted from version 0, or its
-// compare-and-set), the attempt, the events with their seqs, the notes.
+// compare-and-set), the attempt, the events with their seqs, the notes,
+// the write to its idempotency key's record.
 func writeChange(w wtx, c *payresult.Change) error {
 	if o := c.Order; o != nil {
 		insert := insertOrder
@@ -71,7 +72,13 @@ func writeChange(w wtx, c *payresult.Change) error {
 		}
 		c.Events[i].Seq = seq
 	}
-	return insertNotes(w, c.Notes)
+	if err := insertNotes(w, c.Notes); err != nil {
+		return err
+	}
+	if c.Idempotency != nil {
+		return writeIdempotency(w, c.Idempotency)
+	}
+	return nil
 }
 
 // The statements of writeChange, prepared when the store opens.

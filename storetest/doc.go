@@ -10,8 +10,11 @@
 // been applied alone, a refused one failing no other and leaving nothing
 // behind); an imp_uid bound to one order only; events appended in the same transaction as the
 // change, read back in increasing Seq with no gap a feed cursor could
-// skip; and leases on due orders and undelivered events that no two
-// claimers share.
+// skip; leases on due orders and undelivered events that no two
+// claimers share; and idempotency keys: of concurrent claims exactly one
+// holds a key, a claim whose lease ended is taken over with its pinned
+// basis, and an answer is stored in the transaction of the change it
+// answers, or not at all, and then kept until pruned.
 //
 // Call Run from a test in your store's package, with a function that
 // opens a fresh, empty store for each subtest:

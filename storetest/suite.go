@@ -60,6 +60,16 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"Orders", testOrders},
 		{"CountByStatus", testCountByStatus},
 		{"Ping", testPing},
+		{"IdempotencyClaimNew", testIdempotencyClaimNew},
+		{"IdempotencyClaimHeld", testIdempotencyClaimHeld},
+		{"IdempotencyClaimConcurrent", testIdempotencyClaimConcurrent},
+		{"IdempotencyTakeOver", testIdempotencyTakeOver},
+		{"IdempotencyRelease", testIdempotencyRelease},
+		{"IdempotencyAnswer", testIdempotencyAnswer},
+		{"IdempotencyAnswerAtomic", testIdempotencyAnswerAtomic},
+		{"IdempotencyApplyMany", testIdempotencyApplyMany},
+		{"IdempotencyPrune", testIdempotencyPrune},
+		{"IdempotencyInvalid", testIdempotencyInvalid},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

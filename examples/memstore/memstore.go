@@ -29,6 +29,7 @@ type Store struct {
 	events   []payresult.Event // the feed: events[i].Seq == i+1
 	eventIDs map[string]int    // event id → index in events
 	notes    []payresult.Note  // notes[i].ID == i+1
+	keys     map[string]*payresult.IdempotencyRecord
 }
 
 var _ payresult.Store = (*Store)(nil)
@@ -40,6 +41,7 @@ func New() *Store {
 		impUIDs:  map[string]string{},
 		attempts: map[string][]payresult.Attempt{},
 		eventIDs: map[string]int{},
+		keys:     map[string]*payresult.IdempotencyRecord{},
 	}
 }
 
@@ -88,8 +90,12 @@ func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
 
 // check refuses a valid change that the stored state does not allow: a
 // lost compare-and-set, a missing order, an imp_uid bound to another
-// order, an event id that exists.
+// order, an event id that exists, an idempotency key its claim no longer
+// holds.
 func (s *Store) check(c *payresult.Change) error {
+	if w := c.Idempotency; w != nil && !s.holds(w) {
+		return payresult.Errorf(payresult.KindIdempotencyKeyInUse, "memstore: idempotency key %q is no longer held by this request", w.Key)
+	}
 	uid := c.MerchantUID()
 	cur, exists := s.orders[uid]
 	switch {
@@ -145,6 +151,9 @@ func (s *Store) write(c *payresult.Change) {
 		n.At = stamp(n.At)
 		s.notes = append(s.notes, n)
 	}
+	if w := c.Idempotency; w != nil {
+		s.writeKey(w)
+	}
 }
 
 // writeOrder registers the order, or writes its new state: never its
@@ -182,8 +191,10 @@ func validate(c *payresult.Change) error {
 		return payresult.Errorf(payresult.KindInvalid, "memstore: "+format, args...)
 	}
 	switch {
-	case c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notes) == 0):
+	case c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notes) == 0 && c.Idempotency == nil):
 		return bad("empty change")
+	case c.Idempotency != nil && !validWrite(c.Idempotency):
+		return bad("a write to idempotency key %q needs a token, and a basis or an answer", c.Idempotency.Key)
 	case c.FromVersion < 0:
 		return bad("negative version %d", c.FromVersion)
 	case c.Order != nil && (c.Order.MerchantUID == "" || !c.Order.Status.Valid()):

@@ -19,8 +19,11 @@ func Check(c *payresult.Change, prefix string) error {
 }
 
 func check(c *payresult.Change) error {
-	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notes) == 0) {
+	if c == nil || (c.Order == nil && c.Attempt == nil && len(c.Events) == 0 && len(c.Notes) == 0 && c.Idempotency == nil) {
 		return fmt.Errorf("empty change")
+	}
+	if err := checkIdempotency(c.Idempotency); err != nil {
+		return err
 	}
 	for _, n := range c.Notes {
 		if n.MerchantUID == "" || n.Source == "" || n.Kind == "" {
@@ -55,6 +58,22 @@ func check(c *payresult.Change) error {
 		case !sqlstore.ValidDeliveryState(sqlstore.DeliveryStateOr(e.State)):
 			return fmt.Errorf("event %s has an unknown delivery state", e.ID)
 		}
+	}
+	return nil
+}
+
+// checkIdempotency refuses a write to an idempotency key's record
+// without key or claim, or that neither pins a basis nor answers.
+func checkIdempotency(w *payresult.IdempotencyWrite) error {
+	switch {
+	case w == nil:
+		return nil
+	case w.Key == "" || w.Token == "":
+		return fmt.Errorf("idempotency write without key or token")
+	case w.Status == 0 && (w.Basis == nil || w.Body != nil):
+		return fmt.Errorf("idempotency write of key %q neither pins a basis nor answers", w.Key)
+	case w.Status != 0 && (w.Status < 100 || w.Status > 599 || w.Body == nil):
+		return fmt.Errorf("idempotency write of key %q answers with status %d and %d bytes", w.Key, w.Status, len(w.Body))
 	}
 	return nil
 }
