@@ -204,19 +204,26 @@ func choose(t *testing.T, ctx context.Context, outcome string) {
 // and the query of its address.
 func resultPage(t *testing.T, ctx context.Context) (string, url.Values) {
 	t.Helper()
+	u := waitPath(t, ctx, "/portone/redirect")
+	run(t, ctx, "waiting for the result page", chromedp.WaitVisible(chromedp.CSS(`main > h1`)))
+	return text(t, ctx, "main > h1"), u.Query()
+}
+
+// waitPath waits until the tab is at path and returns its address.
+func waitPath(t *testing.T, ctx context.Context, path string) *url.URL {
+	t.Helper()
 	var u *url.URL
 	arrived := poll(20*time.Second, func() bool {
 		location, err := chromedp.Run(ctx, chromedp.Location())
 		if err == nil {
 			u, err = url.Parse(location)
 		}
-		return err == nil && u.Path == "/portone/redirect"
+		return err == nil && u.Path == path
 	})
 	if !arrived {
-		t.Fatalf("the browser is at %v, not on payresult's /portone/redirect", u)
+		t.Fatalf("the browser is at %v, not on %s", u, path)
 	}
-	run(t, ctx, "waiting for the result page", chromedp.WaitVisible(chromedp.CSS(`main > h1`)))
-	return text(t, ctx, "main > h1"), u.Query()
+	return u
 }
 
 // pageText is the whole visible text of the page.

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -14,17 +13,7 @@ import (
 // and the query the buyer came back with.
 func v2ResultPage(t *testing.T, ctx context.Context) (string, url.Values) {
 	t.Helper()
-	var u *url.URL
-	arrived := poll(20*time.Second, func() bool {
-		location, err := chromedp.Run(ctx, chromedp.Location())
-		if err == nil {
-			u, err = url.Parse(location)
-		}
-		return err == nil && u.Path == "/demo/v2/result"
-	})
-	if !arrived {
-		t.Fatalf("the browser is at %v, not on the demo's V2 result page", u)
-	}
+	u := waitPath(t, ctx, "/demo/v2/result")
 	state, err := chromedp.Run(ctx, chromedp.AttributeValue(chromedp.CSS(`[data-state]`), "data-state"))
 	if err != nil {
 		t.Fatalf("reading the V2 result page: %v", err)

@@ -34,6 +34,21 @@ func chromium(t *testing.T) string {
 	return ""
 }
 
+// startChromium starts the browser at exe for one test, with a profile
+// of its own, and stops it when the test ends.
+func startChromium(t *testing.T, exe string) context.Context {
+	t.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelCtx := chromedp.NewContext(actx)
+	t.Cleanup(cancelCtx)
+	return ctx
+}
+
 // shopPage is a merchant's checkout page that uses the emulator's
 // iamport.js in the redirect flow.
 const shopPage = `<!doctype html><html><head><meta charset="utf-8">
@@ -75,15 +90,7 @@ func TestBrowserRedirectFlow(t *testing.T) {
 	t.Cleanup(shopSrv.Close)
 	shopURL = shopSrv.URL
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.UserDataDir(t.TempDir()))
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancelCtx := chromedp.NewContext(actx)
-	t.Cleanup(cancelCtx)
-	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancelTimeout := context.WithTimeout(startChromium(t, exe), 30*time.Second)
 	t.Cleanup(cancelTimeout)
 
 	err := chromedp.Do(ctx,

@@ -1,11 +1,14 @@
-// Package emulator is payresult's offline PortOne V1 sandbox: an
-// http.Handler that serves PortOne's REST API with the real service's wire
-// format and rules, a stand-in for the iamport.js browser script, a payment
-// window, the redirect back to the merchant, webhooks, fault injection and
-// a JSON control API for tests and scripts.
+// Package emulator is payresult's offline PortOne sandbox, V1 and V2 side
+// by side: an http.Handler that serves PortOne's REST APIs with the real
+// services' wire formats and rules (V1's and V2's share the root and are
+// told apart by the Authorization scheme), stand-ins for the iamport.js
+// and V2 browser SDK scripts, the payment window, the redirect back to the
+// merchant, webhooks (V2's signed per Standard Webhooks), fault injection
+// and a JSON control API for tests and scripts.
 //
 // Mount it in an httptest.Server, run it with `payresult emulator`, or
-// mount it under a prefix with http.StripPrefix.
+// mount it under a prefix with http.StripPrefix. New keeps its state in
+// memory; Open keeps it in a Storage across restarts.
 package emulator
 
 import (

@@ -52,9 +52,14 @@ func (p redirectParams) pairs(dupMerchant bool) [][2]string {
 	return out
 }
 
-// redirectURL appends the parameters to base with "?" or "&", as PortOne
-// does when m_redirect_url already has a query.
+// redirectURL appends the parameters to base, as PortOne does.
 func redirectURL(base string, p redirectParams, dupMerchant bool) string {
+	return appendQuery(base, p.pairs(dupMerchant))
+}
+
+// appendQuery appends pairs to base with "?" or "&", as PortOne does when
+// the merchant's URL already has a query; "" stays "".
+func appendQuery(base string, pairs [][2]string) string {
 	if base == "" {
 		return ""
 	}
@@ -67,7 +72,7 @@ func redirectURL(base string, p redirectParams, dupMerchant bool) string {
 	default:
 		b.WriteByte('?')
 	}
-	for i, kv := range p.pairs(dupMerchant) {
+	for i, kv := range pairs {
 		if i > 0 {
 			b.WriteByte('&')
 		}

@@ -16,6 +16,7 @@ type V2CancelError struct {
 	Message string
 }
 
+// Error returns the refusal with its type and message.
 func (e *V2CancelError) Error() string {
 	return "emulator: V2 cancel refused: " + e.Type + ": " + e.Message
 }

@@ -48,7 +48,7 @@ func (e *Emulator) handleControlPayV2(w http.ResponseWriter, r *http.Request) {
 	}
 	req.Mobile = req.Mobile || extra.Mobile
 	res, err := e.PayV2(req, extra.Outcome)
-	var refused *v2Refusal
+	var refused *V2Refusal
 	if errors.As(err, &refused) {
 		controlError(w, http.StatusUnprocessableEntity, "refused", refused.Message, map[string]any{"code": refused.Code})
 		return

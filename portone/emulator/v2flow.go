@@ -3,8 +3,6 @@ package emulator
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
@@ -65,7 +63,7 @@ func (e *Emulator) PayV2(req V2PaymentRequest, outcome Outcome) (*V2Result, erro
 
 // openV2 validates req as PortOne does before a window opens and records
 // a READY attempt. It returns the attempt's transactionId, or the refusal.
-func (e *Emulator) openV2(req V2PaymentRequest, mode string) (string, *v2Refusal, error) {
+func (e *Emulator) openV2(req V2PaymentRequest, mode string) (string, *V2Refusal, error) {
 	ch, refusal := e.validateV2(&req)
 	if refusal != nil {
 		return "", refusal, nil
@@ -82,15 +80,15 @@ func (e *Emulator) openV2(req V2PaymentRequest, mode string) (string, *v2Refusal
 
 // openV2Locked records the READY attempt of a valid request. Callers hold
 // mu.
-func (e *Emulator) openV2Locked(req V2PaymentRequest, ch V2Channel, mode string) (string, *v2record, *v2Refusal, error) {
+func (e *Emulator) openV2Locked(req V2PaymentRequest, ch V2Channel, mode string) (string, *v2record, *V2Refusal, error) {
 	rec := e.ledger.v2.byPaymentID[req.PaymentID]
 	if rec != nil && rec.p.Status != portonev2.StatusReady && rec.p.Status != portonev2.StatusFailed {
-		return "", nil, &v2Refusal{Code: "PaymentAlreadyPaid", Message: "이미 결제가 완료된 paymentId입니다: " + req.PaymentID}, nil
+		return "", nil, &V2Refusal{Code: "PaymentAlreadyPaid", Message: "이미 결제가 완료된 paymentId입니다: " + req.PaymentID}, nil
 	}
 	if pre, ok := e.ledger.v2.preRegs[req.PaymentID]; ok &&
 		(pre.TotalAmount != req.TotalAmount || (pre.Currency != "" && pre.Currency != req.Currency) ||
 			(pre.TaxFreeAmount != nil && *pre.TaxFreeAmount != req.TaxFreeAmount)) {
-		return "", nil, &v2Refusal{Code: "AmountNotEqualToPredefined", Message: "사전 등록된 결제 정보와 요청된 결제 정보가 일치하지 않습니다."}, nil
+		return "", nil, &V2Refusal{Code: "AmountNotEqualToPredefined", Message: "사전 등록된 결제 정보와 요청된 결제 정보가 일치하지 않습니다."}, nil
 	}
 	txID := e.uuid()
 	p := e.readyV2Payment(req, ch, txID)
@@ -282,31 +280,13 @@ func (e *Emulator) v2Method(rec *v2record, prof pgProfile) *portonev2.PaymentMet
 // paymentId, transactionType and txId, then code, message, pgCode and
 // pgMessage for a payment that did not complete.
 func v2RedirectURL(base string, resp map[string]string) string {
-	if base == "" {
-		return ""
-	}
-	var b strings.Builder
-	b.WriteString(base)
-	switch {
-	case strings.HasSuffix(base, "?") || strings.HasSuffix(base, "&"):
-	case strings.Contains(base, "?"):
-		b.WriteByte('&')
-	default:
-		b.WriteByte('?')
-	}
-	first := true
+	var pairs [][2]string
 	for _, k := range []string{"paymentId", "transactionType", "txId", "code", "message", "pgCode", "pgMessage"} {
-		v, ok := resp[k]
-		if !ok {
-			continue
+		if v, ok := resp[k]; ok {
+			pairs = append(pairs, [2]string{k, v})
 		}
-		if !first {
-			b.WriteByte('&')
-		}
-		first = false
-		b.WriteString(k + "=" + url.QueryEscape(v))
 	}
-	return b.String()
+	return appendQuery(base, pairs)
 }
 
 // DepositV2 settles paymentID: the buyer pays into its virtual account

@@ -83,25 +83,29 @@ type v2RequestJSON struct {
 	PageURL   string `json:"__pageUrl"`
 }
 
-// v2Refusal is how the payment request was refused before any window
-// opened: the code and message of the PaymentError the SDK throws.
-type v2Refusal struct {
+// V2Refusal is how a V2 payment request was refused before any window
+// opened: the code and message of the PaymentError PortOne's browser SDK
+// rejects with (BadRequest, StoreNotFound, ChannelNotFound,
+// AmountNotEqualToPredefined, PaymentAlreadyPaid). PayV2's error wraps
+// it, and ErrV2Refused.
+type V2Refusal struct {
 	Code    string `json:"code"`
 	Message string `json:"message"`
 }
 
-func (r *v2Refusal) Error() string {
+// Error returns the refusal with its code and message.
+func (r *V2Refusal) Error() string {
 	return "emulator: V2 payment request refused: " + r.Code + ": " + r.Message
 }
 
-func badRequest(format string, args ...any) *v2Refusal {
-	return &v2Refusal{Code: "BadRequest", Message: fmt.Sprintf(format, args...)}
+func badRequest(format string, args ...any) *V2Refusal {
+	return &V2Refusal{Code: "BadRequest", Message: fmt.Sprintf(format, args...)}
 }
 
 // parseV2Request reads requestPayment's argument. Amounts must be whole
 // numbers of minor units: a string, a fraction or an exponent is refused,
 // naming the field.
-func parseV2Request(body []byte, now time.Time) (V2PaymentRequest, *v2Refusal) {
+func parseV2Request(body []byte, now time.Time) (V2PaymentRequest, *V2Refusal) {
 	var j v2RequestJSON
 	if err := decodeV2JSON(body, &j); err != nil {
 		return V2PaymentRequest{}, badRequest("결제요청 파라메터가 올바르지 않습니다: %v", err)
@@ -180,12 +184,12 @@ var v2PayMethods = map[string]string{
 
 // validate checks req as PortOne's checkout server does before a window
 // opens, and normalises its currency.
-func (e *Emulator) validateV2(req *V2PaymentRequest) (V2Channel, *v2Refusal) {
+func (e *Emulator) validateV2(req *V2PaymentRequest) (V2Channel, *V2Refusal) {
 	switch {
 	case req.StoreID == "":
 		return V2Channel{}, badRequest("storeId는 필수 입력 파라메터입니다. (storeId is required)")
 	case req.StoreID != e.cfg.V2.StoreID:
-		return V2Channel{}, &v2Refusal{Code: "StoreNotFound", Message: "상점 정보를 찾을 수 없습니다: " + req.StoreID}
+		return V2Channel{}, &V2Refusal{Code: "StoreNotFound", Message: "상점 정보를 찾을 수 없습니다: " + req.StoreID}
 	case req.PaymentID == "":
 		return V2Channel{}, badRequest("paymentId는 필수 입력 파라메터입니다. (paymentId is required)")
 	case req.OrderName == "":
@@ -208,7 +212,7 @@ func (e *Emulator) validateV2(req *V2PaymentRequest) (V2Channel, *v2Refusal) {
 	req.Currency = cur
 	ch, ok := e.cfg.V2.channel(req.ChannelKey)
 	if !ok {
-		return V2Channel{}, &v2Refusal{Code: "ChannelNotFound", Message: "채널 정보를 찾을 수 없습니다: " + req.ChannelKey}
+		return V2Channel{}, &V2Refusal{Code: "ChannelNotFound", Message: "채널 정보를 찾을 수 없습니다: " + req.ChannelKey}
 	}
 	return ch, nil
 }

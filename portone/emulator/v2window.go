@@ -1,12 +1,10 @@
 package emulator
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/payresult/payresult/portone"
 )
@@ -22,14 +20,9 @@ func (e *Emulator) v2WindowRoutes(mux *http.ServeMux) {
 }
 
 // handleBrowserSDK serves the stand-in for
-// https://cdn.portone.io/v2/browser-sdk.js. With a PublicURL it points
-// there; otherwise it finds its base from its own script URL.
+// https://cdn.portone.io/v2/browser-sdk.js.
 func (e *Emulator) handleBrowserSDK(w http.ResponseWriter, r *http.Request) {
-	base, _ := json.Marshal(strings.TrimSuffix(e.cfg.PublicURL, "/"))
-	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Write(bytes.Replace(browserSDKJS, []byte("__PUBLIC_BASE__"), base, 1))
+	e.serveScript(w, browserSDKJS)
 }
 
 // handleV2WindowOpen is requestPayment's first step: the checks PortOne's

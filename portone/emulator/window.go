@@ -41,14 +41,20 @@ func (e *Emulator) browserRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /window/{imp_uid}", e.handleWindowOutcome)
 }
 
-// handleIamportJS serves the stand-in for PortOne's browser script. With
-// a PublicURL it points there; otherwise it finds its base from its own
-// script URL, which also works under a mount prefix.
+// handleIamportJS serves the stand-in for PortOne's browser script.
 func (e *Emulator) handleIamportJS(w http.ResponseWriter, r *http.Request) {
+	e.serveScript(w, iamportJS)
+}
+
+// serveScript serves one of the stand-in browser scripts. With a
+// PublicURL it points there; otherwise it finds its base from its own
+// script URL, which also works under a mount prefix. Any page may load it.
+func (e *Emulator) serveScript(w http.ResponseWriter, js []byte) {
 	base, _ := json.Marshal(strings.TrimSuffix(e.cfg.PublicURL, "/"))
 	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-cache")
-	w.Write(bytes.Replace(iamportJS, []byte("__PUBLIC_BASE__"), base, 1))
+	w.Header().Set("Access-Control-Allow-Origin", "*")
+	w.Write(bytes.Replace(js, []byte("__PUBLIC_BASE__"), base, 1))
 }
 
 func allowCORS(w http.ResponseWriter, r *http.Request) {

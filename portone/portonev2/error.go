@@ -40,6 +40,8 @@ type Error struct {
 	Endpoint   string // method and path, such as "GET /payments/order-1"
 }
 
+// Error describes the failure with the call, the status and PortOne's
+// type and message.
 func (e *Error) Error() string {
 	msg := e.Message
 	if e.PgMessage != "" {
