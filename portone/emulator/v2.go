@@ -133,7 +133,9 @@ func (e *Emulator) isV2(r *http.Request) bool {
 	if scheme, _, _ := strings.Cut(a, " "); strings.EqualFold(scheme, "PortOne") {
 		return true
 	}
-	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") {
+	// V2's tokens are JWTs (three dotted parts), V1's 40 hex digits: only
+	// the former need a look-up, which keeps V1's hot path lock-free here.
+	if len(a) > 7 && strings.EqualFold(a[:7], "bearer ") && strings.Count(a, ".") == 2 {
 		return e.isV2Token(strings.TrimSpace(a[7:]))
 	}
 	return false
