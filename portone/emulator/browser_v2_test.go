@@ -53,6 +53,7 @@ type v2Browser struct {
 	em      *emulator.Emulator
 	url     string
 	browser context.Context
+	shared  context.Context // the tab the cases share
 	landed  chan url.Values
 }
 
@@ -89,6 +90,12 @@ func newV2Browser(t *testing.T) *v2Browser {
 		t.Fatalf("starting Chromium: %v", err)
 	}
 	b.browser = bctx
+	shared, cancelShared := chromedp.NewContext(bctx)
+	t.Cleanup(cancelShared)
+	if err := chromedp.Do(shared); err != nil {
+		t.Fatalf("opening a tab: %v", err)
+	}
+	b.shared = shared
 	return b
 }
 
@@ -99,6 +106,15 @@ func (b *v2Browser) tab(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancelTimeout := context.WithTimeout(ctx, 30*time.Second)
 	t.Cleanup(cancelTimeout)
+	return ctx
+}
+
+// page is the one tab the cases share, one after the other (a new tab
+// costs more than a navigation), with a deadline for the case.
+func (b *v2Browser) page(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(b.shared, 30*time.Second)
+	t.Cleanup(cancel)
 	return ctx
 }
 
@@ -192,7 +208,7 @@ var v2Outcomes = []struct {
 func testV2PromiseFlow(t *testing.T, b *v2Browser) {
 	for _, tt := range v2Outcomes {
 		t.Run(tt.outcome, func(t *testing.T) {
-			ctx := b.tab(t)
+			ctx := b.page(t)
 			id := "promise-" + tt.outcome
 			b.checkout(t, ctx, b.request(id, tt.method, false), false)
 			if err := chromedp.Do(ctx,
@@ -238,7 +254,7 @@ func testV2PromiseFlow(t *testing.T, b *v2Browser) {
 func testV2RedirectFlow(t *testing.T, b *v2Browser) {
 	for _, tt := range v2Outcomes {
 		t.Run(tt.outcome, func(t *testing.T) {
-			ctx := b.tab(t)
+			ctx := b.page(t)
 			id := "redirect-" + tt.outcome
 			b.checkout(t, ctx, b.request(id, tt.method, true), false)
 			if err := chromedp.Do(ctx,
@@ -318,7 +334,7 @@ func testV2Refusals(t *testing.T, b *v2Browser) {
 		{"a string amount", "BadRequest", func(r map[string]any) { r["totalAmount"] = "12000" }},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			ctx := b.tab(t)
+			ctx := b.page(t)
 			req := b.request("refused-"+strings.ReplaceAll(tt.name, " ", "-"), "CARD", true)
 			tt.edit(req)
 			b.checkout(t, ctx, req, false)
