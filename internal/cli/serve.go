@@ -168,7 +168,9 @@ func (s *service) logRetry(endpoint string, attempt int, err error, wait time.Du
 // instrument adds the metrics (PortOne client, processor, /metrics) and
 // the admin page.
 func (s *service) instrument(webCfg *web.Config) {
-	s.metrics = metrics.New(metrics.Options{Store: s.store, Logger: s.log.With("component", "metrics"), Build: buildInfo()})
+	s.metrics = metrics.New(metrics.Options{
+		Store: s.store, Logger: s.log.With("component", "metrics"), Build: buildInfo(), Outbox: s.cfg.EventsURL != "",
+	})
 	s.metrics.InstrumentPortOne(s.gateway)
 	s.proc.Metrics = s.metrics
 	webCfg.OnRequest = s.metrics.ObserveHTTP

@@ -1,8 +1,10 @@
 package e2e_test
 
 import (
+	"encoding/base64"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"regexp"
@@ -94,7 +96,12 @@ func TestAdminPageOffWithoutPassword(t *testing.T) {
 // TestMetrics checks that /metrics exposes every family and that the
 // counters move when a payment is confirmed.
 func TestMetrics(t *testing.T) {
-	s := startServe(t, nil)
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) }))
+	t.Cleanup(app.Close)
+	s := startServe(t, map[string]string{
+		"PAYRESULT_EVENTS_URL":    app.URL,
+		"PAYRESULT_EVENTS_SECRET": "whsec_" + base64.StdEncoding.EncodeToString([]byte("e2e events secret of 32 bytes..")),
+	})
 	// As it starts, serve's reconciler sweeps PortOne's cancelled payments,
 	// fetching an access token. The baseline is taken after that sweep:
 	// taken before it, it sometimes held the token and sometimes not.
@@ -114,7 +121,7 @@ func TestMetrics(t *testing.T) {
 		"payresult_portone_retries_total", "payresult_portone_token_refreshes_total", "payresult_event_deliveries_total",
 		"payresult_orders", "payresult_oldest_unsettled_order_age_seconds", "go_goroutines", "go_gc_duration_seconds",
 		"process_resident_memory_bytes", "payresult_build_info", "payresult_http_requests_total",
-		"payresult_http_request_duration_seconds",
+		"payresult_http_request_duration_seconds", "payresult_outbox_events", "payresult_outbox_oldest_pending_age_seconds",
 	} {
 		if !strings.Contains(after, "# TYPE "+family+" ") {
 			t.Errorf("/metrics has no %s", family)

@@ -59,6 +59,9 @@ type Options struct {
 	Logger *slog.Logger
 	// Build labels payresult_build_info.
 	Build BuildInfo
+	// Outbox adds the outbox backlog gauges (with Store): set it when
+	// events are delivered to an events URL.
+	Outbox bool
 }
 
 // New returns a registry with every payresult metric, the Go runtime
@@ -100,7 +103,7 @@ func New(opt Options) *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
 	if opt.Store != nil {
-		m.reg.MustRegister(newStoreCollector(opt.Store, opt.Now, m.log))
+		m.reg.MustRegister(newStoreCollector(opt.Store, opt.Now, m.log, opt.Outbox))
 	}
 	return m
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -257,4 +258,52 @@ func counterValue(t *testing.T, m *metrics.Metrics, name string, labels map[stri
 		}
 	}
 	return 0
+}
+
+// TestOutboxBacklog: with events delivered to an events URL, the scrape
+// shows the events waiting and given up on, and the oldest one's age.
+func TestOutboxBacklog(t *testing.T) {
+	r := newRig(t)
+	now := time.Now()
+	for i, mu := range []string{"order-1", "order-2"} {
+		imp := r.pay(t, mu, 12000, 12000)
+		if _, err := r.proc.Confirm(context.Background(), payresult.Notice{Source: payresult.SourceWebhook, ImpUID: imp}); err != nil {
+			t.Fatalf("Confirm: %v", err)
+		}
+		if i == 0 {
+			evs, err := r.store.OrderEvents(context.Background(), mu)
+			if err != nil || len(evs) != 1 {
+				t.Fatalf("OrderEvents = %d, %v", len(evs), err)
+			}
+			d := &payresult.Delivery{EventID: evs[0].ID, State: payresult.DeliveryDead, Attempts: 20, LastError: "refused"}
+			if err := r.store.UpdateDelivery(context.Background(), d); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m := metrics.New(metrics.Options{Store: r.store, Outbox: true, Now: func() time.Time { return now.Add(time.Hour) }})
+	text := scrape(t, m)
+	for _, want := range []string{`payresult_outbox_events{state="pending"} 1`, `payresult_outbox_events{state="dead"} 1`} {
+		if !strings.Contains(text, want+"\n") {
+			t.Errorf("/metrics lacks %q:\n%s", want, grep(text, "outbox"))
+		}
+	}
+	age := counterLine(text, "payresult_outbox_oldest_pending_age_seconds")
+	if age < 3500 || age > 3700 {
+		t.Errorf("oldest pending age = %v s, want about an hour", age)
+	}
+	if feedOnly := scrape(t, metrics.New(metrics.Options{Store: r.store})); strings.Contains(feedOnly, "payresult_outbox_events") {
+		t.Errorf("with no events URL (feed only) the outbox gauges are shown:\n%s", grep(feedOnly, "outbox"))
+	}
+}
+
+// counterLine is the value of an unlabelled series in a text exposition.
+func counterLine(text, name string) float64 {
+	for _, l := range strings.Split(text, "\n") {
+		if v, ok := strings.CutPrefix(l, name+" "); ok {
+			f, _ := strconv.ParseFloat(v, 64)
+			return f
+		}
+	}
+	return -1
 }

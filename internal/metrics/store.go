@@ -29,6 +29,10 @@ var (
 		"Age of the oldest order still pending or waiting for a virtual account deposit; 0 when there is none.", nil, nil)
 	storeUpDesc = prometheus.NewDesc(namespace+"_store_up",
 		"Whether the store answered the last scrape (1) or not (0).", nil, nil)
+	outboxDesc = prometheus.NewDesc(namespace+"_outbox_events",
+		"Events for the app not delivered, by state: pending (waiting or retrying) or dead (delivery gave up).", []string{"state"}, nil)
+	outboxAgeDesc = prometheus.NewDesc(namespace+"_outbox_oldest_pending_age_seconds",
+		"Age of the oldest event still waiting for delivery; 0 when none is.", nil, nil)
 )
 
 // storeCollector reads the store at scrape time, so that the figures are
@@ -37,13 +41,16 @@ type storeCollector struct {
 	store payresult.Store
 	now   func() time.Time
 	log   *slog.Logger
+	// outbox adds the outbox backlog: only when events are delivered, as
+	// with no events URL every event stays pending in the feed.
+	outbox bool
 }
 
-func newStoreCollector(s payresult.Store, now func() time.Time, log *slog.Logger) *storeCollector {
+func newStoreCollector(s payresult.Store, now func() time.Time, log *slog.Logger, outbox bool) *storeCollector {
 	if now == nil {
 		now = time.Now
 	}
-	return &storeCollector{store: s, now: now, log: log}
+	return &storeCollector{store: s, now: now, log: log, outbox: outbox}
 }
 
 // Describe implements prometheus.Collector.
@@ -51,6 +58,10 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- ordersDesc
 	ch <- oldestDesc
 	ch <- storeUpDesc
+	if c.outbox {
+		ch <- outboxDesc
+		ch <- outboxAgeDesc
+	}
 }
 
 // Collect implements prometheus.Collector.
@@ -58,9 +69,15 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 	defer cancel()
 	counts, err := c.store.CountByStatus(ctx)
-	var oldest time.Time
+	var (
+		oldest  time.Time
+		backlog payresult.OutboxBacklog
+	)
 	if err == nil {
 		oldest, err = OldestUnsettled(ctx, c.store, counts)
+	}
+	if err == nil && c.outbox {
+		backlog, err = c.store.OutboxBacklog(ctx)
 	}
 	if err != nil {
 		c.log.Warn("metrics: reading the store", "err", err)
@@ -71,11 +88,20 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, s := range payresult.Statuses {
 		ch <- prometheus.MustNewConstMetric(ordersDesc, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
-	age := 0.0
-	if !oldest.IsZero() {
-		age = max(c.now().Sub(oldest).Seconds(), 0)
+	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, c.age(oldest))
+	if c.outbox {
+		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(backlog.Pending), "pending")
+		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(backlog.Dead), "dead")
+		ch <- prometheus.MustNewConstMetric(outboxAgeDesc, prometheus.GaugeValue, c.age(backlog.OldestPending))
 	}
-	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, age)
+}
+
+// age is how long ago t was, in seconds; 0 for the zero time.
+func (c *storeCollector) age(t time.Time) float64 {
+	if t.IsZero() {
+		return 0
+	}
+	return max(c.now().Sub(t).Seconds(), 0)
 }
 
 // OldestUnsettled returns when the oldest order that is still pending or
