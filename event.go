@@ -119,4 +119,5 @@ const (
 	SourceWebhook    NoticeSource = "webhook"
 	SourceReconciler NoticeSource = "reconciler"
 	SourceApp        NoticeSource = "app"
+	SourceAdmin      NoticeSource = "admin" // an operator, on the admin console
 )

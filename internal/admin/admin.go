@@ -1,19 +1,25 @@
-// Package admin is payresult's operator page at /admin: orders with
-// counts by status, search by merchant_uid or imp_uid, an order's whole
-// timeline (attempts, notices, PortOne look-ups, transitions, events and
-// their deliveries), dead events with a resend action, the reconciler's
-// state, and a chart of payments per minute.
+// Package admin is payresult's operator console at /admin, in Korean with
+// English: orders with counts by status, search by merchant_uid or
+// imp_uid, a filter for forged deposits that wait for the buyer's bank
+// account, an order's whole timeline (attempts, notes, events and their
+// deliveries), the reconciler's backlog, events delivery gave up on, and a
+// chart of payments per minute.
+//
+// Three actions change things: re-check an order at PortOne now, refund
+// an order (in full or in part, to the buyer's bank account for a deposit
+// into a virtual account), and send an event to the app again. Each is a
+// POST that the page asks the operator to confirm, guarded against
+// cross-site requests, and written to the order's timeline with who asked.
 //
 // It reads everything from the Store, so it shows the same picture from
 // every instance that shares a database. It is plain server-rendered HTML
 // (the chart is inline SVG) with a few lines of JavaScript, protected by
-// HTTP Basic authentication with its own password; the one action that
-// changes anything (resending an event) is a POST guarded against
-// cross-site requests.
+// HTTP Basic authentication with its own password.
 package admin
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -24,10 +30,10 @@ import (
 	"github.com/payresult/payresult"
 )
 
-// Prefix is where the admin page is mounted.
+// Prefix is where the admin console is mounted.
 const Prefix = "/admin"
 
-// User is the Basic authentication user name of the admin page.
+// User is the Basic authentication user name of the admin console.
 const User = "admin"
 
 // MinPasswordLen keeps a live admin password out of guessing range.
@@ -36,27 +42,53 @@ const MinPasswordLen = 12
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// Config is what the admin page needs. Store and Password are required.
+// Store is what the admin console needs from a store: reading orders,
+// their attempts, notes and events, and the three writes its actions
+// make (a change of notes alone for the timeline, through Apply; an event
+// put back in the outbox). payresult.Store has it all.
+type Store interface {
+	payresult.OrderStore
+	Orders(ctx context.Context, f payresult.OrderFilter) ([]*payresult.Order, error)
+	CountByStatus(ctx context.Context) (map[payresult.Status]int, error)
+	Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error)
+	Notes(ctx context.Context, merchantUID string) ([]payresult.Note, error)
+	Events(ctx context.Context, after int64, limit int) ([]payresult.Event, error)
+	OrderEvents(ctx context.Context, merchantUID string) ([]payresult.Event, error)
+	ResendEvent(ctx context.Context, eventID string, at time.Time) error
+}
+
+// Config is what the admin console needs. Store and Password are
+// required.
 type Config struct {
-	Store payresult.Store
+	Store Store
+	// Processor runs the re-check and refund actions; without one they
+	// are not offered.
+	Processor *payresult.Processor
 	// Password is what operators type with the user name "admin".
 	Password string
+	// FeedOnly says that no events URL is configured: events stay in the
+	// feed and are never delivered, so the console says "feed only"
+	// rather than "pending", and offers no resend.
+	FeedOnly bool
+	// ClientAddr names who sent a request, for the timeline; nil means
+	// the connection's address.
+	ClientAddr func(*http.Request) string
 	// Now defaults to time.Now.
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
 }
 
-// Handler serves the admin page. Create it with New.
+// Handler serves the admin console. Create it with New.
 type Handler struct {
 	cfg  Config
 	log  *slog.Logger
 	tmpl *template.Template
 	mux  http.Handler
-	csrf string // the form token of the resend action
+	csrf string // the form token of the actions
 }
 
-// New returns the admin page for cfg, or an error when cfg lacks its
+// New returns the admin console for cfg, or an error when cfg lacks its
 // store or password.
 func New(cfg Config) (*Handler, error) {
 	switch {
@@ -82,7 +114,8 @@ func New(cfg Config) (*Handler, error) {
 	return h, nil
 }
 
-// routes lists the admin page's own surface, under Prefix.
+// routes lists the admin console's own surface, under Prefix. Every
+// action is a POST behind the cross-origin check and the form token.
 func (h *Handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+Prefix, func(w http.ResponseWriter, r *http.Request) {
@@ -90,9 +123,17 @@ func (h *Handler) routes() http.Handler {
 	})
 	mux.HandleFunc("GET "+Prefix+"/{$}", h.dashboard)
 	mux.HandleFunc("GET "+Prefix+"/orders/{merchant_uid}", h.orderPage)
-	mux.Handle("POST "+Prefix+"/events/{id}/resend", http.NewCrossOriginProtection().Handler(http.HandlerFunc(h.resend)))
+	cross := http.NewCrossOriginProtection()
+	cross.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.log.WarnContext(r.Context(), "admin: cross-origin action refused", "path", r.URL.Path, "origin", r.Header.Get("Origin"))
+		h.message(w, http.StatusForbidden, "다른 사이트에서 보낸 요청은 받지 않습니다 · A request sent from another site is refused.")
+	}))
+	action := func(f http.HandlerFunc) http.Handler { return cross.Handler(h.checkToken(f)) }
+	mux.Handle("POST "+Prefix+"/orders/{merchant_uid}/recheck", action(h.recheck))
+	mux.Handle("POST "+Prefix+"/orders/{merchant_uid}/refund", action(h.refund))
+	mux.Handle("POST "+Prefix+"/events/{id}/resend", action(h.resend))
 	mux.HandleFunc(Prefix+"/", func(w http.ResponseWriter, r *http.Request) {
-		h.message(w, http.StatusNotFound, "No such admin page.")
+		h.message(w, http.StatusNotFound, "없는 페이지입니다 · No such admin page.")
 	})
 	return mux
 }
@@ -107,7 +148,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("Referrer-Policy", "same-origin")
 	if !h.authorized(r) {
 		hd.Set("WWW-Authenticate", `Basic realm="payresult admin", charset="UTF-8"`)
-		h.message(w, http.StatusUnauthorized, "The admin page needs its password (user admin).")
+		h.message(w, http.StatusUnauthorized, "관리자 비밀번호가 필요합니다 (사용자 admin) · The admin console needs its password (user admin).")
 		return
 	}
 	h.mux.ServeHTTP(w, r)
@@ -115,10 +156,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // render executes a page template into a buffer first, so that a failure
 // half-way never sends half a page.
-func (h *Handler) render(w http.ResponseWriter, status int, name string, data any) {
+func (h *Handler) render(w http.ResponseWriter, r *http.Request, status int, name string, data any) {
 	var buf bytes.Buffer
 	if err := h.tmpl.ExecuteTemplate(&buf, name, data); err != nil {
-		h.log.Error("admin: rendering a page", "page", name, "err", err)
+		h.log.ErrorContext(r.Context(), "admin: rendering a page", "page", name, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
 	}
@@ -134,23 +175,27 @@ type messageData struct {
 
 // message renders a short page with text, for errors.
 func (h *Handler) message(w http.ResponseWriter, status int, text string) {
-	h.render(w, status, "message.html", messageData{Title: http.StatusText(status), Text: text})
+	var buf bytes.Buffer
+	_ = h.tmpl.ExecuteTemplate(&buf, "message.html", messageData{Title: http.StatusText(status), Text: text})
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
 }
 
 // fail logs err and shows the operator what kind of failure it was,
 // without internal detail.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, text := http.StatusInternalServerError, "Something failed; see payresult's log."
+	status, text := http.StatusInternalServerError, "실패했습니다. payresult의 로그를 보세요 · Something failed; see payresult's log."
 	switch payresult.KindOf(err) {
 	case payresult.KindNotFound:
-		status, text = http.StatusNotFound, "Not found."
+		status, text = http.StatusNotFound, "찾을 수 없습니다 · Not found."
 	case payresult.KindInvalid:
 		status, text = http.StatusBadRequest, err.Error()
 	case payresult.KindTransient:
-		status, text = http.StatusServiceUnavailable, "The database does not answer; try again shortly."
+		status, text = http.StatusServiceUnavailable, "데이터베이스가 응답하지 않습니다. 잠시 후 다시 시도하세요 · The database does not answer; try again shortly."
 	}
 	if status >= 500 {
-		h.log.Error("admin", "path", r.URL.Path, "err", err)
+		h.log.ErrorContext(r.Context(), "admin", "path", r.URL.Path, "err", err)
 	}
 	h.message(w, status, text)
 }

@@ -95,7 +95,7 @@ func TestOrderPageSaysHowAForgeryGoesBack(t *testing.T) {
 	f.forge(t, f.order(t, "forged-vbank", f.now), "imp_100000000002", portone.PayMethodVbank)
 	for m, want := range map[string]string{
 		"forged-card":  "not yet (the reconciler retries)",
-		"forged-vbank": "not yet: a deposit into a virtual account goes back only to the buyer's bank account",
+		"forged-vbank": "a deposit into a virtual account goes back only to the buyer's bank account",
 	} {
 		code, body := f.get(t, "/admin/orders/"+m, admin.User, password)
 		if code != http.StatusOK || !strings.Contains(body, want) {
@@ -183,11 +183,12 @@ func TestDashboardFiltersAndSearches(t *testing.T) {
 		name, query string
 		want, not   []string
 	}{
-		{"all", "", []string{"order-paid", "order-waiting", `>paid <b>1</b></a>`, `>pending <b>1</b></a>`, `>all <b>2</b></a>`}, nil},
+		{"all", "", []string{"order-paid", "order-waiting", `>결제 완료 · Paid <b>1</b></a>`, `>결제 대기 · Pending <b>1</b></a>`, `>전체 · All <b>2</b></a>`, "12,000원"}, []string{"12000 KRW"}},
 		{"status filter", "?status=paid", []string{"order-paid"}, []string{`data-merchant-uid="order-waiting"`}},
 		{"search merchant_uid", "?q=order-waiting", []string{`data-merchant-uid="order-waiting"`}, []string{`data-merchant-uid="order-paid"`}},
 		{"search imp_uid", "?q=imp_111122223333", []string{`data-merchant-uid="order-paid"`}, []string{`data-merchant-uid="order-waiting"`}},
 		{"search unknown", "?q=nothing-like-it", []string{"No orders with that merchant_uid or imp_uid"}, []string{`data-merchant-uid=`}},
+		{"awaiting a refund account, none", "?awaiting=account", []string{`data-filter="awaiting-account" class="on"`, "No orders"}, []string{`data-merchant-uid=`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -223,7 +224,7 @@ func TestDashboardChartAndReconciler(t *testing.T) {
 	f.order(t, "order-due", f.now.Add(-5*time.Minute))         // its check was due 4 minutes ago
 	_, body := f.get(t, "/admin/", admin.User, password)
 	for _, want := range []string{
-		"paid 3</li>", // the legend counts the last hour only
+		"결제 완료 · paid 3</li>", // the legend counts the last hour only
 		`aria-label="payments per minute by outcome over the last 60 minutes: 3 in all"`,
 		`data-reconciler="due">1<`,
 	} {
@@ -252,8 +253,9 @@ func TestOrderPageShowsTimeline(t *testing.T) {
 		t.Fatalf("GET order = %d", code)
 	}
 	for _, want := range []string{
-		`id="order-status">paid<`, "webhook notice: paid", "pending → paid", ev.ID,
-		"order.paid (" + ev.ID + "): delivery pending after 0 attempt(s)", "<code>imp_123412341234</code></td><td>paid</td>",
+		`data-status="paid">결제 완료 · Paid<`, "webhook notice: paid", "pending → paid", ev.ID,
+		"order.paid (" + ev.ID + ") for the app", `data-delivery="pending"`, "전달 대기 · Pending",
+		"<code>imp_123412341234</code></td><td data-label=\"PortOne\">paid</td>", "웹훅 · webhook", "상태 변경 · transition",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("order page lacks %q", want)
@@ -277,7 +279,7 @@ func TestResendDeadEvent(t *testing.T) {
 	}
 	_, body := f.get(t, "/admin/", admin.User, password)
 	token := between(body, `name="token" value="`, `"`)
-	if !strings.Contains(body, `data-event-id="`+ev.ID+`"`) || token == "" {
+	if !strings.Contains(body, `data-event-id="`+ev.ID+`"`) || token == "" || !strings.Contains(body, `data-confirm="order-1의 order.paid 이벤트를 앱에 다시 보낼까요?`) {
 		t.Fatalf("dashboard does not list the dead event with a resend form")
 	}
 	post := func(form url.Values, header map[string]string) int {
@@ -315,6 +317,7 @@ func TestResendDeadEvent(t *testing.T) {
 			}
 		})
 	}
+	good.Set("back", "dashboard")
 	if got := post(good, map[string]string{"Sec-Fetch-Site": "same-origin"}); got != http.StatusSeeOther {
 		t.Fatalf("POST resend = %d, want 303", got)
 	}

@@ -44,3 +44,16 @@ func formToken(password string) string {
 func (h *Handler) validToken(r *http.Request) bool {
 	return hmac.Equal([]byte(r.PostFormValue("token")), []byte(h.csrf))
 }
+
+// checkToken refuses an action whose form does not carry the admin's
+// token.
+func (h *Handler) checkToken(next http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if !h.validToken(r) {
+			h.message(w, http.StatusForbidden, "양식이 오래되었거나 관리자 콘솔에서 보낸 것이 아닙니다. 새로 고친 뒤 다시 하세요 · "+
+				"The form is stale or was not sent by the admin console; reload it and try again.")
+			return
+		}
+		next(w, r)
+	}
+}

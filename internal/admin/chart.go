@@ -29,12 +29,12 @@ type series struct {
 
 // chartSeries are the outcomes, stacked bottom to top.
 var chartSeries = []series{
-	{"paid", "#15803d", []payresult.EventType{payresult.EventPaid}},
-	{"vbank issued", "#2563eb", []payresult.EventType{payresult.EventVbankIssued}},
-	{"failed", "#d97706", []payresult.EventType{payresult.EventFailed}},
-	{"refunded", "#7c3aed", []payresult.EventType{payresult.EventRefunded, payresult.EventPartiallyRefunded}},
-	{"forged", "#b91c1c", []payresult.EventType{payresult.EventForged}},
-	{"expired", "#6b7280", []payresult.EventType{payresult.EventExpired}},
+	{"결제 완료 · paid", "#15803d", []payresult.EventType{payresult.EventPaid}},
+	{"입금 대기 · vbank issued", "#2563eb", []payresult.EventType{payresult.EventVbankIssued}},
+	{"실패 · failed", "#d97706", []payresult.EventType{payresult.EventFailed}},
+	{"환불 · refunded", "#7c3aed", []payresult.EventType{payresult.EventRefunded, payresult.EventPartiallyRefunded}},
+	{"위변조 · forged", "#b91c1c", []payresult.EventType{payresult.EventForged}},
+	{"만료 · expired", "#6b7280", []payresult.EventType{payresult.EventExpired}},
 }
 
 // Chart is the data of the payments-per-minute SVG.

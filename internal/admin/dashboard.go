@@ -1,6 +1,7 @@
 package admin
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -27,33 +28,39 @@ type statusCount struct {
 
 // dashboardData is the data of the dashboard.
 type dashboardData struct {
-	Title      string
-	Now        time.Time
-	Counts     []statusCount
-	Total      int
-	Filter     payresult.Status
-	Search     string
-	Orders     []*payresult.Order
-	NextBefore string // cursor of the next page of orders; "" on the last
-	Chart      Chart
-	Reconciler reconcile.Backlog
-	Dead       []payresult.Event
+	Title  string
+	Now    time.Time
+	Counts []statusCount
+	Total  int
+	Filter payresult.Status
+	// Awaiting filters the forged deposits that wait for the buyer's bank
+	// account; AwaitingCount counts them.
+	Awaiting      bool
+	AwaitingCount int
+	Search        string
+	Orders        []*payresult.Order
+	NextBefore    string // cursor of the next page of orders; "" on the last
+	Chart         Chart
+	Reconciler    reconcile.Backlog
+	Dead          []payresult.Event
 	// DeadTruncated says the scan for dead events stopped early.
 	DeadTruncated bool
+	FeedOnly      bool
 	Token         string
-	Resent        string
+	Done          string
 }
 
-// dashboard shows the orders (filtered by status or searched by id), the
-// counts by status, the chart, the reconciler's state and dead events.
+// dashboard shows the orders (filtered by status, or the forged deposits
+// waiting for an account, or searched by id), the counts by status, the
+// chart, the reconciler's backlog and the dead events.
 func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 	ctx, q := r.Context(), r.URL.Query()
 	d := dashboardData{
-		Title: "payresult admin", Now: h.cfg.Now(), Token: h.csrf, Resent: q.Get("resent"),
-		Filter: payresult.Status(q.Get("status")), Search: strings.TrimSpace(q.Get("q")),
+		Title: "payresult 관리 · admin", Now: h.cfg.Now(), Token: h.csrf, Done: q.Get("done"), FeedOnly: h.cfg.FeedOnly,
+		Filter: payresult.Status(q.Get("status")), Search: strings.TrimSpace(q.Get("q")), Awaiting: q.Get("awaiting") == "account",
 	}
 	if d.Filter != "" && !d.Filter.Valid() {
-		h.message(w, http.StatusBadRequest, "Unknown status "+string(d.Filter)+".")
+		h.message(w, http.StatusBadRequest, "알 수 없는 상태 · Unknown status "+string(d.Filter)+".")
 		return
 	}
 	counts, err := h.cfg.Store.CountByStatus(ctx)
@@ -66,8 +73,18 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		d.Total += counts[s]
 	}
 	steps := []func() error{
+		func() error {
+			awaiting, err := awaitingAccount(ctx, h.cfg.Store, counts[payresult.StatusForged])
+			d.AwaitingCount = len(awaiting)
+			if d.Awaiting {
+				d.Orders = awaiting
+			}
+			return err
+		},
 		func() (err error) {
-			d.Orders, d.NextBefore, err = h.listOrders(r, d.Filter, d.Search, q.Get("before"))
+			if !d.Awaiting {
+				d.Orders, d.NextBefore, err = h.listOrders(r, d.Filter, d.Search, q.Get("before"))
+			}
 			return err
 		},
 		func() (err error) {
@@ -87,7 +104,41 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	h.render(w, http.StatusOK, "dashboard.html", &d)
+	h.render(w, r, http.StatusOK, "dashboard.html", &d)
+}
+
+// awaitingAccount returns the forged orders whose payment was deposited
+// into a virtual account and not given back yet: payresult cannot
+// cancel them without the buyer's bank account, so an operator must
+// refund them with it. forged is how many forged orders there are; with
+// none, nothing is read.
+func awaitingAccount(ctx context.Context, s Store, forged int) ([]*payresult.Order, error) {
+	var out []*payresult.Order
+	before := ""
+	for read := 0; read < forged && read < backlogPerStatus; {
+		page, err := s.Orders(ctx, payresult.OrderFilter{Status: payresult.StatusForged, Limit: ordersPerPage, Before: before})
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page {
+			if o.ForgeryCancelled {
+				continue
+			}
+			attempts, err := s.Attempts(ctx, o.MerchantUID)
+			if err != nil {
+				return nil, err
+			}
+			if awaitsRefundAccount(o, attempts) {
+				out = append(out, o)
+			}
+		}
+		if len(page) < ordersPerPage {
+			break
+		}
+		read += len(page)
+		before = page[len(page)-1].MerchantUID
+	}
+	return out, nil
 }
 
 // listOrders returns a page of orders and the cursor of the next one. A

@@ -2,13 +2,15 @@ package admin
 
 import (
 	"context"
-	"net/http"
-	"net/url"
-	"strings"
 	"time"
 
 	"github.com/payresult/payresult"
 )
+
+// feed reads the app's event feed in Seq order.
+type feed interface {
+	Events(ctx context.Context, after int64, limit int) ([]payresult.Event, error)
+}
 
 // Scans of the event feed read it eventPage events at a time and stop
 // after maxEventScan events, so that a page load stays quick on a large
@@ -21,7 +23,7 @@ const (
 // deadEvents returns the dead events of the feed, oldest first, and
 // whether the scan stopped before the end of the feed. Dead events are
 // days old, so they sit near the start of the feed, where the scan begins.
-func deadEvents(ctx context.Context, s payresult.Store) ([]payresult.Event, bool, error) {
+func deadEvents(ctx context.Context, s feed) ([]payresult.Event, bool, error) {
 	var (
 		dead  []payresult.Event
 		after int64
@@ -51,7 +53,7 @@ func deadEvents(ctx context.Context, s payresult.Store) ([]payresult.Event, bool
 // ordered by Seq, which grows with time, so the first event of the window
 // is found by a binary search over Seq: a few dozen one-row reads instead
 // of reading the whole feed.
-func eventsSince(ctx context.Context, s payresult.Store, since time.Time) ([]payresult.Event, bool, error) {
+func eventsSince(ctx context.Context, s feed, since time.Time) ([]payresult.Event, bool, error) {
 	start, err := firstSeqSince(ctx, s, since)
 	if err != nil {
 		return nil, false, err
@@ -79,7 +81,7 @@ func eventsSince(ctx context.Context, s payresult.Store, since time.Time) ([]pay
 
 // firstSeqSince returns an "after" cursor from which the feed holds only
 // events created at or after since (and all of them).
-func firstSeqSince(ctx context.Context, s payresult.Store, since time.Time) (int64, error) {
+func firstSeqSince(ctx context.Context, s feed, since time.Time) (int64, error) {
 	// reached(a) is true when the first event after cursor a is in the
 	// window, or there is none: false up to some cursor, true from there.
 	reached := func(a int64) (bool, error) {
@@ -116,56 +118,4 @@ func firstSeqSince(ctx context.Context, s payresult.Store, since time.Time) (int
 		}
 	}
 	return hi, nil
-}
-
-// resend puts a dead event back in the outbox: pending and due now. Its
-// attempt count is kept, so the delivery worker tries it once more and,
-// should the app still fail, marks it dead again rather than retrying it
-// for another four days.
-func (h *Handler) resend(w http.ResponseWriter, r *http.Request) {
-	if !h.validToken(r) {
-		h.message(w, http.StatusForbidden, "The form is stale or was not sent by the admin page; reload it and try again.")
-		return
-	}
-	id, mu := r.PathValue("id"), r.PostFormValue("merchant_uid")
-	ev, err := h.findEvent(r.Context(), mu, id)
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	if ev.State != payresult.DeliveryDead {
-		h.message(w, http.StatusConflict, "Event "+id+" is "+string(ev.State)+", not dead: there is nothing to resend.")
-		return
-	}
-	err = h.cfg.Store.UpdateDelivery(r.Context(), &payresult.Delivery{
-		EventID: ev.ID, State: payresult.DeliveryPending, Attempts: ev.Attempts,
-		NextAttempt: h.cfg.Now().UTC(), LastError: ev.LastError,
-	})
-	if err != nil {
-		h.fail(w, r, err)
-		return
-	}
-	h.log.Info("admin: dead event resent", "event_id", ev.ID, "merchant_uid", ev.MerchantUID)
-	back := Prefix + "/"
-	if r.PostFormValue("back") == "order" {
-		back = Prefix + "/orders/" + url.PathEscape(ev.MerchantUID)
-	}
-	http.Redirect(w, r, back+"?resent="+url.QueryEscape(ev.ID), http.StatusSeeOther)
-}
-
-// findEvent returns the event id of order merchantUID.
-func (h *Handler) findEvent(ctx context.Context, merchantUID, id string) (*payresult.Event, error) {
-	if merchantUID == "" || !strings.HasPrefix(id, "evt_") {
-		return nil, payresult.Errorf(payresult.KindInvalid, "the form names no event")
-	}
-	evs, err := h.cfg.Store.OrderEvents(ctx, merchantUID)
-	if err != nil {
-		return nil, err
-	}
-	for i := range evs {
-		if evs[i].ID == id {
-			return &evs[i], nil
-		}
-	}
-	return nil, payresult.Errorf(payresult.KindNotFound, "no event %s of order %s", id, merchantUID)
 }

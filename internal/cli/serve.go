@@ -181,7 +181,10 @@ func (s *service) instrument(webCfg *web.Config) {
 		s.log.Info("admin page off: PAYRESULT_ADMIN_PASSWORD is not set")
 		return
 	}
-	adm, err := admin.New(admin.Config{Store: s.store, Password: s.cfg.AdminPassword, Logger: s.log.With("component", "admin")})
+	adm, err := admin.New(admin.Config{
+		Store: s.store, Processor: s.proc, Password: s.cfg.AdminPassword, FeedOnly: s.cfg.EventsURL == "",
+		ClientAddr: web.ClientAddr(s.cfg.TrustedProxies), Logger: s.log.With("component", "admin"),
+	})
 	if err != nil {
 		s.log.Error("admin page off", "err", err)
 		return

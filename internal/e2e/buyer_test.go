@@ -274,7 +274,7 @@ func TestAdminPageInBrowser(t *testing.T) {
 	shot(t, ctx, "admin-dashboard")
 	run(t, ctx, "opening the order", chromedp.Click(chromedp.CSS(`tr[data-merchant-uid="`+mu+`"] a`)),
 		chromedp.WaitVisible(chromedp.ID("timeline")))
-	if got := text(t, ctx, "#order-status"); got != "paid" {
+	if got := text(t, ctx, "#order-status"); got != "결제 완료 · Paid" {
 		t.Errorf("order page says %q, want paid", got)
 	}
 	shot(t, ctx, "admin-order")

@@ -65,7 +65,7 @@ func TestAdminPage(t *testing.T) {
 		t.Fatalf("GET the order's admin page = %d", code)
 	}
 	for _, want := range []string{
-		`id="order-status">paid<`,
+		`id="order-status" data-status="paid">결제 완료 · Paid<`,
 		`data-kind="notice" data-source="app"`,     // registered
 		`data-kind="notice" data-source="webhook"`, // PortOne's webhook received
 		`data-kind="transition"`,                   // pending → paid
@@ -76,7 +76,7 @@ func TestAdminPage(t *testing.T) {
 			t.Errorf("order's admin page lacks %q", want)
 		}
 	}
-	if code, body = s.get(t, "/admin/?q="+mu, admin.User, adminPassword); !strings.Contains(body, `<span class="s s-paid">paid</span>`) {
+	if code, body = s.get(t, "/admin/?q="+mu, admin.User, adminPassword); !strings.Contains(body, `<span class="s s-paid" data-status="paid">결제 완료 · Paid</span>`) {
 		t.Errorf("search for %s (status %d) does not show it paid", mu, code)
 	}
 }

@@ -129,3 +129,16 @@ func ParsePrefixes(list string) ([]netip.Prefix, error) {
 	}
 	return out, nil
 }
+
+// ClientAddr returns a function that names the address a request came
+// from, believing X-Forwarded-For only from the trusted proxies, as the
+// webhook allowlist does: the admin console writes it on the timeline
+// beside an operator's action.
+func ClientAddr(trusted []netip.Prefix) func(*http.Request) string {
+	return func(r *http.Request) string {
+		if ip, ok := clientIP(r, trusted); ok {
+			return ip.String()
+		}
+		return r.RemoteAddr
+	}
+}
