@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/internal/sqlstore"
@@ -24,18 +25,33 @@ func (s *Store) ApplyMany(ctx context.Context, cs []*payresult.Change) []error {
 	return s.writes.ApplyMany(ctx, cs)
 }
 
-// writeWithSavepoints is the store's batch.WriteFunc: one write transaction in
-// which each change of several runs in a savepoint of its own, so that a
-// refused change (a lost compare-and-set, an imp_uid bound elsewhere, an
-// event that exists, a missing or existing order) is rolled back alone
-// with its own error while the others commit. A lone change needs no
-// savepoint: its refusal rolls the transaction back.
+// writeWithSavepoints is the store's batch.WriteFunc: one write
+// transaction in which a refused change (a lost compare-and-set, an
+// imp_uid bound elsewhere, an event that exists, a missing or existing
+// order) is rolled back alone with its own error while the others commit.
+// A lone change needs no savepoint: its refusal rolls the transaction
+// back. Several are first written without savepoints, which would be a
+// third of their statements, as most groups have no refused change; a
+// refusal rolls that attempt back whole, and the group is written again
+// with a savepoint around each change.
 func (s *Store) writeWithSavepoints(ctx context.Context, cs []*payresult.Change, refused []error) error {
+	err := s.write(ctx, "apply", func(tx *sql.Tx) error {
+		w := wtx{ctx, tx, s}
+		for _, c := range cs {
+			if err := writeChange(w, c); err != nil {
+				if len(cs) == 1 {
+					return err
+				}
+				return errRefusedInGroup
+			}
+		}
+		return nil
+	})
+	if !errors.Is(err, errRefusedInGroup) {
+		return err
+	}
 	return s.write(ctx, "apply", func(tx *sql.Tx) error {
 		w := wtx{ctx, tx, s}
-		if len(cs) == 1 {
-			return writeChange(w, cs[0])
-		}
 		for i, c := range cs {
 			err := inSavepoint(w, func() error { return writeChange(w, c) })
 			if isRollbackFailure(err) {
@@ -46,6 +62,10 @@ func (s *Store) writeWithSavepoints(ctx context.Context, cs []*payresult.Change,
 		return nil
 	})
 }
+
+// errRefusedInGroup stops the writing of a group without savepoints at
+// its first refused change.
+var errRefusedInGroup = errors.New("sqlite: a change of the group was refused")
 
 // writeChange writes c in w: the order (inserted from version 0, or its
 // compare-and-set), the attempt, the events with their seqs, the notes,
@@ -107,14 +127,16 @@ const (
 	sqlInsertEvent = `INSERT INTO events (id, type, merchant_uid, created_at,
 			data, state, attempts, next_attempt_at, last_error, delivered_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
-	sqlInsertNote = `INSERT INTO notes (merchant_uid, imp_uid, source, kind, detail, at)
-		VALUES (?, ?, ?, ?, ?, ?)`
 )
 
 // writeStatements are the statements writeWithSavepoints runs.
 func writeStatements() []string {
-	return []string{sqlInsertOrder, sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
-		sqlInsertNote, sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
+	qs := []string{sqlInsertOrder, sqlUpdateOrder, sqlOrderVersion, sqlUpsertAttempt, sqlInsertEvent,
+		sqlSavepoint, sqlRollbackToSavepoint, sqlReleaseSavepoint}
+	for n := 1; n <= maxPreparedNotes; n++ {
+		qs = append(qs, insertNotesSQL(n))
+	}
+	return qs
 }
 
 // insertOrder inserts a new order at version 1, or refuses with
@@ -215,15 +237,28 @@ func insertEvent(w wtx, e *payresult.Event) (int64, error) {
 	return res.LastInsertId()
 }
 
-// insertNotes appends notes to their orders' timelines, one prepared
-// insert each.
+// maxPreparedNotes is the most notes one prepared insert takes: Confirm
+// writes two to four with a change; longer runs are parsed each time.
+const maxPreparedNotes = 4
+
+// insertNotesSQL is the insert of n notes in one statement.
+func insertNotesSQL(n int) string {
+	return "INSERT INTO notes (merchant_uid, imp_uid, source, kind, detail, at) VALUES " +
+		strings.Repeat("(?, ?, ?, ?, ?, ?), ", n-1) + "(?, ?, ?, ?, ?, ?)"
+}
+
+// insertNotes appends a change's notes to their orders' timelines with
+// one statement.
 func insertNotes(w wtx, notes []payresult.Note) error {
-	for _, n := range notes {
-		if _, err := w.exec(sqlInsertNote, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, sqlstore.NowOr(n.At).UnixMicro()); err != nil {
-			return err
-		}
+	if len(notes) == 0 {
+		return nil
 	}
-	return nil
+	args := make([]any, 0, 6*len(notes))
+	for _, n := range notes {
+		args = append(args, n.MerchantUID, n.ImpUID, n.Source, n.Kind, n.Detail, sqlstore.NowOr(n.At).UnixMicro())
+	}
+	_, err := w.exec(insertNotesSQL(len(notes)), args...)
+	return err
 }
 
 // The savepoint of one change among several.
