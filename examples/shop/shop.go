@@ -193,7 +193,12 @@ func (s *shop) decidedBy(ctx context.Context, merchantUID string) error {
 
 // refundPart refunds part of the first order through the Go API.
 func (s *shop) refundPart(ctx context.Context) error {
-	o, err := s.proc.Refund(ctx, payresult.RefundRequest{MerchantUID: "order-1001", Amount: portone.Won(2000), Reason: "one cup broken"})
+	// The key names this refund: sent again (after a timeout, say), the
+	// request answers the first result and refunds nothing more.
+	o, err := s.proc.Refund(ctx, payresult.RefundRequest{
+		MerchantUID: "order-1001", Amount: portone.Won(2000), Reason: "one cup broken",
+		IdempotencyKey: "order-1001-refund-1",
+	})
 	if err != nil {
 		return err
 	}
