@@ -28,6 +28,8 @@ func TestHTTPError(t *testing.T) {
 		{Errorf(KindTooLarge, "big"), http.StatusRequestEntityTooLarge, KindTooLarge, "big", false},
 		{Errorf(KindUnsupportedMedia, "json"), http.StatusUnsupportedMediaType, KindUnsupportedMedia, "json", false},
 		{Errorf(KindMismatch, "amount"), http.StatusUnprocessableEntity, KindMismatch, "amount", false},
+		{Errorf(KindIdempotencyMismatch, "other"), http.StatusUnprocessableEntity, KindIdempotencyMismatch, "other", false},
+		{Errorf(KindIdempotencyKeyInUse, "running"), http.StatusConflict, KindIdempotencyKeyInUse, "running", false},
 		{WrapError(KindTransient, errors.New("dial tcp: secret"), "PortOne unreachable"), http.StatusServiceUnavailable, KindTransient, "PortOne unreachable", true},
 		{Errorf(KindInternal, "bug in %s", "x"), http.StatusInternalServerError, KindInternal, "internal error", true},
 		{errors.New("plain"), http.StatusInternalServerError, KindInternal, "internal error", true},

@@ -26,10 +26,37 @@ type orderRequest struct {
 	FailURL     string         `json:"fail_url"`
 }
 
+// idempotencyKeyHeader is the header by which the app makes a POST safe
+// to send again.
+const idempotencyKeyHeader = "Idempotency-Key"
+
+// idempotencyKey returns the request's Idempotency-Key, "" when it has
+// none. Every POST of the app API hands it to the processor, which keeps
+// the first answer under it (see payresult.Processor.Refund), so that the
+// app's retry is answered the same and changes nothing.
+func idempotencyKey(r *http.Request) (string, error) {
+	vs := r.Header.Values(idempotencyKeyHeader)
+	switch {
+	case len(vs) == 0:
+		return "", nil
+	case len(vs) > 1:
+		return "", payresult.Errorf(payresult.KindInvalid, "%s is given %d times; send it once", idempotencyKeyHeader, len(vs))
+	case vs[0] == "":
+		return "", payresult.Errorf(payresult.KindInvalid, "%s is empty; send a new key (a random UUID) for each new request", idempotencyKeyHeader)
+	}
+	return vs[0], nil
+}
+
 // createOrder registers an order: 201 when created, 200 with the stored
 // order for an identical repeat, 409 for a different order under the same
-// merchant_uid.
+// merchant_uid. A repeat with the same Idempotency-Key gets the first
+// answer.
 func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
+	key, err := idempotencyKey(r)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
 	var req orderRequest
 	if err := decodeJSON(w, r, &req); err != nil {
 		s.fail(w, r, err)
@@ -37,7 +64,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	o, created, err := s.cfg.Processor.CreateOrder(r.Context(), payresult.NewOrder{
 		MerchantUID: req.MerchantUID, Name: req.Name, Amount: req.Amount, Currency: req.Currency,
-		SuccessURL: req.SuccessURL, FailURL: req.FailURL,
+		SuccessURL: req.SuccessURL, FailURL: req.FailURL, IdempotencyKey: key,
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -131,11 +158,16 @@ func (r *refundRequest) account() *payresult.RefundAccount {
 	return &payresult.RefundAccount{Holder: r.RefundHolder, Bank: r.RefundBank, Number: r.RefundAccount, Tel: r.RefundTel}
 }
 
-// refundOrder refunds all or part of a paid order. The processor sends
-// PortOne a checksum, so a retried request never refunds twice.
+// refundOrder refunds all or part of a paid order. A repeat with the same
+// Idempotency-Key gets the first answer and refunds nothing more.
 func (s *Server) refundOrder(w http.ResponseWriter, r *http.Request) {
 	mu := r.PathValue("merchant_uid")
 	if err := checkMerchantUID(mu); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	key, err := idempotencyKey(r)
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -153,7 +185,7 @@ func (s *Server) refundOrder(w http.ResponseWriter, r *http.Request) {
 		amount = *req.Amount
 	}
 	o, err := s.cfg.Processor.Refund(r.Context(), payresult.RefundRequest{
-		MerchantUID: mu, Amount: amount, Reason: req.Reason, Account: req.account(),
+		MerchantUID: mu, Amount: amount, Reason: req.Reason, Account: req.account(), IdempotencyKey: key,
 	})
 	if err != nil {
 		s.fail(w, r, err)

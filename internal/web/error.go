@@ -31,8 +31,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if kind == payresult.KindUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="payresult"`)
 	}
-	if kind == payresult.KindTransient {
+	switch kind {
+	case payresult.KindTransient:
 		w.Header().Set("Retry-After", "5")
+	case payresult.KindIdempotencyKeyInUse:
+		w.Header().Set("Retry-After", "1") // the first request is still running
 	}
 	writeJSON(w, status, errorBody{Error: errorDetail{Code: string(kind), Message: msg}})
 }
