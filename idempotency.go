@@ -157,6 +157,20 @@ func (p *Processor) keyed(ctx context.Context, key string, fingerprint string, r
 	if err := checkIdempotencyKey(key); err != nil {
 		return 0, nil, err
 	}
+	k, stored, err := p.claimKey(ctx, ks, key, fingerprint)
+	switch {
+	case err != nil:
+		return 0, nil, err
+	case stored != nil:
+		return stored.result()
+	}
+	status, o, err := run(k)
+	return p.answerKey(ctx, ks, k, status, o, err)
+}
+
+// claimKey claims key for a request with fingerprint, pruning old keys on
+// the way. It returns the claim, or the answer the key already has.
+func (p *Processor) claimKey(ctx context.Context, ks IdempotencyStore, key, fingerprint string) (*keyClaim, *answer, error) {
 	now := p.now()
 	p.pruneIdempotencyKeys(ctx, ks, now)
 	k := &keyClaim{key: key, token: newClaimToken()}
@@ -165,16 +179,22 @@ func (p *Processor) keyed(ctx context.Context, key string, fingerprint string, r
 	})
 	switch {
 	case err != nil:
-		return 0, nil, err
+		return nil, nil, err
 	case rec.Fingerprint != fingerprint:
-		return 0, nil, Errorf(KindIdempotencyMismatch, "Idempotency-Key %q was used for another request; use a new key for a new request", key)
+		return nil, nil, Errorf(KindIdempotencyMismatch, "Idempotency-Key %q was used for another request; use a new key for a new request", key)
 	case rec.Status != 0:
-		return answer{rec.Status, rec.Body}.result()
+		return nil, &answer{rec.Status, rec.Body}, nil
 	case rec.Token != k.token:
-		return 0, nil, Errorf(KindIdempotencyKeyInUse, "a request with Idempotency-Key %q is still running; retry it in a moment", key)
+		return nil, nil, Errorf(KindIdempotencyKeyInUse, "a request with Idempotency-Key %q is still running; retry it in a moment", key)
 	}
 	k.basis = rec.Basis
-	status, o, err := run(k)
+	return k, nil, nil
+}
+
+// answerKey ends k's request, which returned status and o, or err: it
+// returns the answer a change stored, or stores it now, or releases the
+// key when the outcome is unknown.
+func (p *Processor) answerKey(ctx context.Context, ks IdempotencyStore, k *keyClaim, status int, o *Order, err error) (int, *Order, error) {
 	if k.stored != nil {
 		if err != nil && k.stored.status >= 400 {
 			return 0, nil, err // the stored answer is this error's, which keeps its cause for the logs
@@ -192,13 +212,13 @@ func (p *Processor) keyed(ctx context.Context, key string, fingerprint string, r
 	if aerr == nil {
 		aerr = p.Store.Apply(ctx, &Change{Idempotency: a.write(k)})
 	}
-	if aerr != nil {
-		if KindOf(aerr) != KindIdempotencyKeyInUse {
-			p.releaseIdempotencyKey(ctx, ks, k)
-		}
-		return 0, nil, WrapError(KindTransient, aerr, "storing the answer to Idempotency-Key %q failed; retry the same request", key)
-	}
-	if err != nil {
+	switch {
+	case KindOf(aerr) == KindIdempotencyKeyInUse:
+		return 0, nil, aerr // taken over by a retry, which answers
+	case aerr != nil:
+		p.releaseIdempotencyKey(ctx, ks, k)
+		return 0, nil, WrapError(KindTransient, aerr, "storing the answer to Idempotency-Key %q failed; retry the same request", k.key)
+	case err != nil:
 		return 0, nil, err
 	}
 	return a.result()
@@ -331,6 +351,7 @@ func storedForm(o *Order) *Order {
 	return &s
 }
 
+// storedTime is t as a store keeps it; the zero time stays zero.
 func storedTime(t time.Time) time.Time {
 	if t.IsZero() {
 		return t
