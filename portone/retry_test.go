@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
-	"sync"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -91,42 +91,40 @@ func TestRetriesAreBounded(t *testing.T) {
 	}
 }
 
-func TestRetriesStopAtContextDeadline(t *testing.T) {
+// TestRetriesStopWhenContextEnds checks that a context that ends while
+// the client waits to retry stops the retries: no request is sent after
+// it, and the error says why. The context is cancelled from OnRetry,
+// which runs before each wait, so the test does not depend on timing.
+// (A deadline too close for the next wait is TestRetryNotStartedWhenDeadlineTooClose.)
+func TestRetriesStopWhenContextEnds(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	var mu sync.Mutex
-	var arrivals []time.Time
+	var arrivals atomic.Int32
 	f.handle(paymentPath, func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		arrivals = append(arrivals, time.Now())
-		mu.Unlock()
+		arrivals.Add(1)
 		writeJSON(w, 503, []byte(`{"code":-1,"message":"Service Unavailable","response":null}`))
 	})
 	c := f.client()
 	c.MaxRetries = 1000
 	c.RetryWait, c.MaxRetryWait = 20*time.Millisecond, 40*time.Millisecond
-	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	deadline, _ := ctx.Deadline()
-	start := time.Now()
-	_, err := c.Payment(ctx, "imp_123456789012", false)
-	returned := time.Now()
-	if err == nil || !IsTransient(err) {
-		t.Fatalf("err = %v, want a transient error", err)
-	}
-	if returned.Sub(start) > time.Second {
-		t.Errorf("returned after %v, want by the 200ms deadline", returned.Sub(start))
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(arrivals) < 1 || len(arrivals) > 20 {
-		t.Errorf("requests = %d, want a few", len(arrivals))
-	}
-	for i, at := range arrivals {
-		// Allow for the request's transit from client to server.
-		if at.After(deadline.Add(10 * time.Millisecond)) {
-			t.Errorf("request %d sent %v after the deadline", i, at.Sub(deadline))
+	var atCancel int32
+	c.OnRetry = func(_ string, attempt int, _ error, _ time.Duration) {
+		if attempt == 3 {
+			atCancel = arrivals.Load()
+			cancel()
 		}
+	}
+	_, err := c.Payment(ctx, "imp_123456789012", false)
+	if err == nil || !IsTransient(err) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want a transient error that wraps context.Canceled", err)
+	}
+	if atCancel != 3 {
+		t.Errorf("requests before the cancel = %d, want 3", atCancel)
+	}
+	if n := arrivals.Load(); n != atCancel {
+		t.Errorf("requests = %d, want %d: a retry was sent after the context ended", n, atCancel)
 	}
 }
 
@@ -245,15 +243,19 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 func TestEachAttemptIsBounded(t *testing.T) {
 	t.Parallel()
 	f := newFake(t)
-	var attempts atomic.Int32
 	f.handle(paymentPath, func(w http.ResponseWriter, r *http.Request) {
-		attempts.Add(1)
 		<-r.Context().Done() // PortOne hangs until the client gives up
 	})
 	c := f.client()
 	c.MaxRetries = 1
+	// Attempts are counted as the client makes them: on a loaded machine
+	// an attempt can time out before its request reaches the server.
+	var attempts atomic.Int32
 	base := DefaultHTTPClient().Transport
 	c.HTTPClient = &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if strings.HasPrefix(r.URL.Path, "/payments/") {
+			attempts.Add(1)
+		}
 		return base.RoundTrip(r)
 	})}
 	// The token is fetched first, without the short timeout: on a loaded
@@ -272,7 +274,9 @@ func TestEachAttemptIsBounded(t *testing.T) {
 	if n := attempts.Load(); n != 2 {
 		t.Errorf("attempts = %d, want 2 (the first and one retry)", n)
 	}
-	if took < 2*timeout || took > 10*time.Second {
+	// Without a bound per attempt the call would never return; the upper
+	// limit is only far enough above 2×timeout to hold on a busy machine.
+	if took < 2*timeout || took > time.Minute {
 		t.Errorf("returned after %v, want two timeouts of %v", took, timeout)
 	}
 }
