@@ -133,12 +133,50 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 	if pay == nil {
 		return p.noPayment(ctx, n)
 	}
+	return p.confirmPayment(ctx, n, pay)
+}
+
+// ConfirmListed is Confirm for a payment that payresult itself has just
+// read from PortOne's REST API in a list (the reconciler's sweeps: GET
+// /payments/status/{status}), so it makes no look-up of its own: the
+// list's items are the same full Payment record that GET
+// /payments/{imp_uid} answers (PortOne's PagedPaymentAnnotation lists
+// PaymentAnnotation), fetched over the same authenticated client, and
+// nothing of them comes from a buyer or a webhook. Deciding from it is
+// as safe as deciding from a look-up made a moment earlier: a record
+// that has changed since only moves the order less far forward than it
+// may go, never backward (transitions only move forward, under the
+// store's compare-and-set), and the newer state arrives by its webhook
+// or the next sweep or check. A forged payment's cancel goes out with
+// the record's balance as checksum: when the record is stale PortOne
+// refuses that cancel, and the cancel looks the payment up afresh before
+// it tries again (cancelForged), so money is never cancelled twice.
+func (p *Processor) ConfirmListed(ctx context.Context, src NoticeSource, pay *portone.Payment) (res *Result, err error) {
+	n := Notice{Source: src}
+	if pay != nil {
+		n.ImpUID, n.MerchantUID = pay.ImpUID, pay.MerchantUID
+	}
+	if p.Metrics != nil {
+		start := time.Now() // real time even under a fake clock: this is latency
+		defer func() { p.Metrics.ObserveConfirm(n.Source, res, err, time.Since(start)) }()
+	}
+	if _, err := checkPayment(pay, ""); err != nil {
+		return nil, err
+	}
+	if err := n.validate(); err != nil {
+		return nil, err
+	}
+	return p.confirmPayment(ctx, n, pay)
+}
+
+// confirmPayment is Confirm once PortOne's payment for n is in hand.
+func (p *Processor) confirmPayment(ctx context.Context, n Notice, pay *portone.Payment) (*Result, error) {
 	notes := p.receivedNotes(n, pay)
 	if n.MerchantUID != "" && n.MerchantUID != pay.MerchantUID {
 		p.writeNotes(ctx, notes)
 		return p.refuseForeign(ctx, n, pay)
 	}
-	res, err = p.settle(ctx, n.Source, pay, notes, nil)
+	res, err := p.settle(ctx, n.Source, pay, notes, nil)
 	if err != nil {
 		return res, err
 	}

@@ -70,6 +70,9 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 		{"IdempotencyApplyMany", testIdempotencyApplyMany},
 		{"IdempotencyPrune", testIdempotencyPrune},
 		{"IdempotencyInvalid", testIdempotencyInvalid},
+		{"SweepWindowClaim", testSweepWindowClaim},
+		{"SweepWindowConcurrent", testSweepWindowConcurrent},
+		{"WaitingOrders", testWaitingOrders},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

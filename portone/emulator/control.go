@@ -53,6 +53,8 @@ func (e *Emulator) control() []struct {
 		{ControlEndpoint{"PUT", "/__emulator/faults", "replace the faults: webhook drop, duplicate, delay, order, " +
 			"content type and retries; API error rate, status, latency and hang; redirect flavour and POST"}, e.handleControlSetFaults},
 		{ControlEndpoint{"GET", "/__emulator/webhooks", "every webhook delivery attempt (V1 and V2) with its answer"}, e.handleControlWebhooks},
+		{ControlEndpoint{"GET", "/__emulator/requests", "how many REST API requests were answered, in all and by " +
+			"endpoint; ?reset=true starts the count again"}, e.handleControlRequests},
 		{ControlEndpoint{"POST", "/__emulator/reset", "forget every payment, prepared amount, token and webhook; restore the faults"}, e.handleControlReset},
 	}
 }

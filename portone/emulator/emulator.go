@@ -107,7 +107,8 @@ type Emulator struct {
 	store Storage
 
 	hooks     *webhookSender
-	closed    chan struct{} // closed by Close
+	requests  requestCounter // REST API requests answered
+	closed    chan struct{}  // closed by Close
 	closeOnce sync.Once
 }
 

@@ -34,13 +34,13 @@ func (e *Emulator) routes() *http.ServeMux {
 	// V2's REST API shares the root with V1's: isV2 tells them apart.
 	v2 := e.v2Routes()
 	mux := http.NewServeMux()
-	mux.Handle("/", e.apiFaults(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	mux.Handle("/", e.counted(e.apiFaults(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if e.isV2(r) {
 			v2.ServeHTTP(w, r)
 			return
 		}
 		api.ServeHTTP(w, r)
-	})))
+	}))))
 	e.browserRoutes(mux)
 	e.v2WindowRoutes(mux)
 	e.controlRoutes(mux)
