@@ -45,6 +45,13 @@ func newHarness(t *testing.T, s payresult.Store) *harness {
 	}
 }
 
+// instance returns another reconciler on h's store and PortOne, as
+// another payresult instance would run, named owner in window leases.
+func (h *harness) instance(owner string) *reconcile.Reconciler {
+	return &reconcile.Reconciler{Store: h.store, Processor: h.proc, PortOne: h.rec.PortOne, Now: h.clock.Now,
+		RateLimit: -1, Concurrency: 8, Owner: owner}
+}
+
 // order registers an order of amount won.
 func (h *harness) order(t *testing.T, merchantUID string, amount int64) *payresult.Order {
 	t.Helper()

@@ -19,7 +19,7 @@ func (r *Reconciler) CheckNow(ctx context.Context, orders []*payresult.Order) (S
 	if err := r.check(); err != nil {
 		return Summary{}, err
 	}
-	p := &pass{r: r, lim: newLimiter(r.rateLimit())}
+	p := &pass{r: r, lim: r.limiter()}
 	for start := 0; start < len(orders); start += r.batchSize() {
 		end := min(start+r.batchSize(), len(orders))
 		if err := p.batch(ctx, orders[start:end]); err != nil {

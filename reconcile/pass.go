@@ -21,7 +21,7 @@ func (r *Reconciler) Pass(ctx context.Context) (Summary, error) {
 	if err := r.check(); err != nil {
 		return Summary{}, err
 	}
-	p := &pass{r: r, lim: newLimiter(r.rateLimit())}
+	p := &pass{r: r, lim: r.limiter()}
 	for {
 		orders, err := r.Store.DueOrders(ctx, r.now(), r.batchSize(), r.lease())
 		if err != nil {

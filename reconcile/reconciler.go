@@ -19,6 +19,7 @@ package reconcile
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/payresult/payresult"
@@ -133,16 +134,26 @@ type Reconciler struct {
 	// summary (from several goroutines, one call at a time).
 	OnProgress func(Summary)
 
-	// Cancels lets Run sweep PortOne's cancelled payments every
-	// CancelSweepInterval (see SweepCancels), so that a refund whose
-	// cancelled webhook was lost still reaches the order. Nil means the
-	// PortOne gateway (PortOne, else the Processor's) when it can list
-	// payments, as *portone.Client can. The first sweep after a start
-	// looks CancelLookback back. Zero values mean the defaults; a negative
-	// interval turns the sweep off.
-	Cancels             CancelLister
-	CancelSweepInterval time.Duration
-	CancelLookback      time.Duration
+	// Lister lists PortOne's payments for the sweeps (see SweepRound);
+	// nil means V1Lister over the PortOne gateway (PortOne, else the
+	// Processor's) when it can list payments, as *portone.Client can.
+	Lister Lister
+	// SweepInterval is how often Run starts a round of sweeps, and how
+	// long a window that can still receive payments rests between two
+	// sweeps; a negative value turns the sweeps off. SweepOverlap is how
+	// much of its last sweep the next sweep of a window reads again, and
+	// how long after its end a window is swept one last time.
+	// CancelLookback is how far back the sweep of cancelled payments
+	// reaches. Zero values mean the defaults.
+	SweepInterval  time.Duration
+	SweepOverlap   time.Duration
+	CancelLookback time.Duration
+	// Owner names this reconciler in the leases of sweep windows; empty
+	// means a name made from the host and a random part.
+	Owner string
+
+	mu    sync.Mutex
+	state *state // made on first use (state.go)
 }
 
 // Summary counts what one pass did.
@@ -174,13 +185,17 @@ func (r *Reconciler) Run(ctx context.Context) error {
 		return err
 	}
 	wait := r.interval()
-	sweep := cancelSweep{r: r}
+	var nextRound time.Time
 	for {
+		// Sweeps first: a backlog they settle costs the checks nothing.
+		if r.SweepInterval >= 0 && !r.now().Before(nextRound) {
+			nextRound = r.now().Add(r.sweepInterval())
+			r.runRound(ctx)
+		}
 		sum, err := r.Pass(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		sweep.maybe(ctx)
 		switch {
 		case payresult.IsTransient(err):
 			wait = min(2*wait, r.maxBackoff())
@@ -248,15 +263,18 @@ func (r *Reconciler) finder() PaymentFinder {
 	return nil
 }
 
-// cancels returns the lister of the cancel sweep, or nil for none.
-func (r *Reconciler) cancels() CancelLister {
-	if r.Cancels != nil {
-		return r.Cancels
+// runRound runs a round of sweeps for Run and logs how it ended; a
+// round cut short leaves its windows due for the next one.
+func (r *Reconciler) runRound(ctx context.Context) {
+	sum, err := r.SweepRound(ctx)
+	switch {
+	case ctx.Err() != nil:
+	case err != nil:
+		r.logger().Warn("sweep round cut short; its windows are swept again next round", "err", err)
+	case sum.Checked > 0:
+		r.logger().Info("sweep round", "confirmed", sum.Checked, "changed", sum.Changed,
+			"paid_late", sum.PaidLate, "refunded", sum.Refunded, "errors", sum.Errors)
 	}
-	if l, ok := r.finder().(CancelLister); ok {
-		return l
-	}
-	return nil
 }
 
 func (r *Reconciler) schedule() []time.Duration {

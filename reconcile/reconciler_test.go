@@ -33,10 +33,10 @@ func TestLostSignalsThousandOrders(t *testing.T) {
 		}
 
 		h.clock.Advance(reconcile.DefaultSchedule[0])
-		other := *h.rec // a second instance on the same database
+		other := h.instance("other") // a second instance on the same database
 		var wg sync.WaitGroup
 		sums := make([]reconcile.Summary, 2)
-		for i, r := range []*reconcile.Reconciler{h.rec, &other} {
+		for i, r := range []*reconcile.Reconciler{h.rec, other} {
 			wg.Go(func() {
 				var err error
 				if sums[i], err = r.Pass(context.Background()); err != nil {
@@ -230,8 +230,8 @@ func TestBadConfig(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := *h.rec
-			tt.edit(&r)
+			r := h.instance("")
+			tt.edit(r)
 			if _, err := r.Pass(context.Background()); payresult.KindOf(err) != payresult.KindInvalid {
 				t.Errorf("Pass = %v, want a %s error", err, payresult.KindInvalid)
 			}

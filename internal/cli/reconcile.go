@@ -26,30 +26,41 @@ func runReconcile(ctx context.Context, env Env) error {
 	var (
 		asJSON, now bool
 		order       string
+		from, to    timeFlag
 	)
 	tc, _, err := loadToolConfig(ctx, env, reconcileHelp, 0, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print the summary as JSON")
 		fs.BoolVar(&now, "now", false, "check every order that waits for a result now, due or not (those whose checks ran out too), then sweep refunds")
 		fs.StringVar(&order, "order", "", "check the order with this `merchant_uid` now, due or not")
+		fs.Var(&from, "from", "instead of checking orders, sweep PortOne's paid, ready, failed and cancelled payments from this `time` (RFC 3339)")
+		fs.Var(&to, "to", "end of the sweep's window (RFC 3339; default now)")
 	})
 	if tc == nil {
 		return err
 	}
 	defer tc.close()
-	if now && order != "" {
+	switch {
+	case now && order != "":
 		return usageError(env, "reconcile", errors.New("--now and --order exclude each other"))
+	case from.t.IsZero() && !to.t.IsZero():
+		return usageError(env, "reconcile", errors.New("--to needs --from"))
+	case !from.t.IsZero() && (now || order != ""):
+		return usageError(env, "reconcile", errors.New("--from sweeps a window; it excludes --now and --order"))
 	}
 	rec := &reconcile.Reconciler{
-		Store: tc.store, Processor: tc.proc, PortOne: tc.gateway, Cancels: tc.gateway, Logger: tc.log,
+		Store: tc.store, Processor: tc.proc, PortOne: tc.gateway, Logger: tc.log,
 	}
 	var (
 		sum     reconcile.Summary
 		passErr error
 		why     string
 	)
-	if order != "" {
+	switch {
+	case !from.t.IsZero():
+		sum, passErr = reconcileWindow(ctx, rec, env, from.t, to.t)
+	case order != "":
 		sum, why, passErr = reconcileOne(ctx, tc, rec, env, order)
-	} else {
+	default:
 		sum, passErr = reconcileAll(ctx, tc, rec, env, now)
 	}
 	if passErr == nil && sum.Checked == 0 && why == "" {
@@ -91,11 +102,47 @@ func reconcileAll(ctx context.Context, tc *toolConfig, rec *reconcile.Reconciler
 		t, passed := time.Now(), sum
 		rec.OnProgress = func(s reconcile.Summary) { bar.update(passed.Add(s)) }
 		var sweep reconcile.Summary
-		sweep, err = rec.SweepCancels(ctx, t.Add(-reconcile.DefaultCancelLookback), t)
+		sweep, err = rec.SweepRange(ctx, t.Add(-reconcile.DefaultCancelLookback), t, "cancelled")
 		sum = sum.Add(sweep)
 	}
 	bar.finish(sum)
 	return sum, err
+}
+
+// reconcileWindow sweeps [from, to) (to now when zero): PortOne's
+// payments listed by status, each one that would change its order
+// confirmed.
+func reconcileWindow(ctx context.Context, rec *reconcile.Reconciler, env Env, from, to time.Time) (reconcile.Summary, error) {
+	if to.IsZero() {
+		to = time.Now()
+	}
+	if !to.After(from) {
+		return reconcile.Summary{}, usageError(env, "reconcile", errors.New("--from must be before --to"))
+	}
+	bar := newProgress(env.Stderr, 0)
+	rec.OnProgress = bar.update
+	sum, err := rec.SweepRange(ctx, from, to)
+	bar.finish(sum)
+	return sum, err
+}
+
+// timeFlag is a flag holding an RFC 3339 time.
+type timeFlag struct{ t time.Time }
+
+func (f *timeFlag) String() string {
+	if f.t.IsZero() {
+		return ""
+	}
+	return f.t.Format(time.RFC3339)
+}
+
+func (f *timeFlag) Set(s string) error {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return fmt.Errorf("%q is not an RFC 3339 time such as 2026-03-01T09:00:00+09:00", s)
+	}
+	f.t = t
+	return nil
 }
 
 // reconcileOne checks one order now. An order with its final result is
@@ -264,7 +311,7 @@ func (p *progress) bar(s reconcile.Summary) string {
 // reconcileHelp is payresult reconcile --help.
 var reconcileHelp = help{
 	name:  "reconcile",
-	usage: "[--now | --order <merchant_uid>] [--json] [flags]",
+	usage: "[--now | --order <merchant_uid> | --from <time> [--to <time>]] [--json] [flags]",
 	about: `
 Checks the orders that still wait for a result, as payresult serve's
 reconciler does in the background: each is looked up at PortOne and run
@@ -275,15 +322,19 @@ including pending orders whose checks ran out, and --order checks one.
 Then, except with --order, it lists the payments PortOne cancelled in the
 last 72 hours and applies each refund payresult has not seen, as serve
 does every 10 minutes. Safe to run beside payresult serve: every change
-goes through the same compare-and-set.
+goes through the same compare-and-set. With --from (and --to) it instead
+sweeps that window: PortOne's paid, ready, failed and cancelled payments
+listed a hundred to a request, each one that would change its order run
+through Confirm, as serve's sweeps do after a webhook outage.
 
 Shows progress on stderr and prints a summary: checked, changed, paid
 late, expired, refunded, errors; when it checked nothing, it says why.
 Exits 1 when PortOne failed (the rest stays due) or some orders could not
 be checked. In sandbox mode it talks to the sandbox of the running serve.`,
-	flags:  []string{"now", "order", "json"},
+	flags:  []string{"now", "order", "from", "to", "json"},
 	shared: toolSettings,
 	example: `payresult reconcile
 payresult reconcile --order order-1001
+payresult reconcile --from 2026-03-01T09:00:00+09:00 --to 2026-03-01T11:00:00+09:00
 PAYRESULT_DB=postgres://payresult@db/payresult payresult reconcile --now --json`,
 }

@@ -298,7 +298,7 @@ func (s *service) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 		Logger: s.log.With("component", "outbox"),
 	}
 	rec := &reconcile.Reconciler{
-		Store: s.store, Processor: s.proc, PortOne: s.gateway, Cancels: s.gateway,
+		Store: s.store, Processor: s.proc, PortOne: s.gateway,
 		Schedule: s.cfg.ReconcileSchedule, Interval: s.cfg.ReconcileInterval, RateLimit: s.cfg.ReconcileRate,
 		Lease:  s.cfg.ReconcileLease,
 		Logger: s.log.With("component", "reconciler"),
