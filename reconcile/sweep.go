@@ -27,7 +27,7 @@ const (
 	// too.
 	DefaultCancelLookback = 72 * time.Hour
 	// sweepConcurrency is how many listed payments are confirmed at once.
-	sweepConcurrency = 8
+	sweepConcurrency = 32
 )
 
 // SweepRound sweeps every window that is due now, newest first, and

@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/payresult/payresult"
+	"github.com/payresult/payresult/reconcile"
 )
 
 // Prefix is where the admin console is mounted.
@@ -77,6 +78,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
+	// Sweeps, when set, reports the reconciler's sweeps, shown beside its
+	// backlog.
+	Sweeps func() reconcile.SweepStatus
 }
 
 // Handler serves the admin console. Create it with New.

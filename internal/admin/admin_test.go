@@ -15,6 +15,7 @@ import (
 	"github.com/payresult/payresult/internal/admin"
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/reconcile"
 )
 
 const password = "correct horse battery"
@@ -29,7 +30,10 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	f := &fixture{store: testdb.OpenSQLite(t), now: time.Now().UTC().Truncate(time.Second)}
-	h, err := admin.New(admin.Config{Store: f.store, Password: password, Now: func() time.Time { return f.now }})
+	h, err := admin.New(admin.Config{Store: f.store, Password: password, Now: func() time.Time { return f.now },
+		Sweeps: func() reconcile.SweepStatus {
+			return reconcile.SweepStatus{Rounds: 2, WindowsDue: 7, WindowsDone: 3, Pages: 41, Listed: 4012}
+		}})
 	if err != nil {
 		t.Fatalf("admin.New: %v", err)
 	}
@@ -227,6 +231,9 @@ func TestDashboardChartAndReconciler(t *testing.T) {
 		"결제 완료 · paid 3</li>", // the legend counts the last hour only
 		`aria-label="payments per minute by outcome over the last 60 minutes: 3 in all"`,
 		`data-reconciler="due">1<`,
+		// The one order waiting for a check, and the sweeps' progress.
+		`orders waiting for a check: <strong>1</strong>`,
+		`sweeps: round 2, windows 3/7, 41 pages, 4012 payments listed`,
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard lacks %q", want)

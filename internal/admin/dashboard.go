@@ -42,7 +42,12 @@ type dashboardData struct {
 	NextBefore    string // cursor of the next page of orders; "" on the last
 	Chart         Chart
 	Reconciler    reconcile.Backlog
-	Dead          []payresult.Event
+	// Sweeps is the reconciler's sweeps, nil when unknown; Waiting and
+	// OldestWait the orders waiting for a check, read from the store.
+	Sweeps     *reconcile.SweepStatus
+	Waiting    int
+	OldestWait time.Time
+	Dead       []payresult.Event
 	// DeadTruncated says the scan for dead events stopped early.
 	DeadTruncated bool
 	FeedOnly      bool
@@ -89,6 +94,16 @@ func (h *Handler) dashboard(w http.ResponseWriter, r *http.Request) {
 		},
 		func() (err error) {
 			d.Reconciler, err = reconcile.ReadBacklog(ctx, h.cfg.Store, d.Now, backlogPerStatus, nextChecks)
+			return err
+		},
+		func() (err error) {
+			if h.cfg.Sweeps != nil {
+				st := h.cfg.Sweeps()
+				d.Sweeps = &st
+			}
+			if ss, ok := h.cfg.Store.(payresult.SweepStore); ok {
+				d.Waiting, d.OldestWait, err = ss.WaitingOrders(ctx)
+			}
 			return err
 		},
 		func() (err error) { d.Dead, d.DeadTruncated, err = deadEvents(ctx, h.cfg.Store); return err },

@@ -116,7 +116,8 @@ func checkExercised(t *testing.T, rep *Report, cfg Config) {
 			t.Errorf("no %s payments were played", k)
 		}
 	}
-	for _, f := range []string{"webhook deliveries dropped", "webhook deliveries duplicated", "redirects lost (browser closed)"} {
+	for _, f := range []string{"webhook deliveries dropped", "webhook deliveries duplicated", "redirects lost (browser closed)",
+		"payments under " + outageName} {
 		if rep.Faults[f] == 0 {
 			t.Errorf("fault %q never happened", f)
 		}

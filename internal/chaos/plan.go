@@ -125,6 +125,12 @@ func newPlan(cfg Config) *plan {
 		p.phases = append(p.phases, newPhase(rng))
 	}
 	p.phases[0] = phase{name: "none"} // start clean, so the first kill finds a working service
+	if len(p.phases) > 2 {
+		// A webhook outage in the middle: PortOne sends nothing for a
+		// stretch of payments, so only redirects and the reconciler (its
+		// sweeps and checks) settle them.
+		p.phases[len(p.phases)/2] = outagePhase()
+	}
 	p.kills = newKills(rng, cfg)
 	return p
 }
@@ -211,6 +217,14 @@ func newPhase(rng *rand.Rand) phase {
 		p.faults.WebhookContentType = "application/x-www-form-urlencoded"
 	}
 	return p
+}
+
+// outageName names the webhook outage phase in reports.
+const outageName = "webhook_outage"
+
+// outagePhase drops every webhook, and nothing else goes wrong.
+func outagePhase() phase {
+	return phase{name: outageName, faults: emulator.Faults{WebhookDrop: true}}
 }
 
 // newKills spreads cfg.Kills kills over the flows after the first tenth.

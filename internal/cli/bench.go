@@ -30,6 +30,9 @@ func runBench(ctx context.Context, env Env) error {
 		}
 		return err
 	}
+	if fl.backlog.Orders > 0 {
+		return runBacklogBench(ctx, env, fl.backlog, asJSON, fl.checkGoals)
+	}
 	cfg.StartService = startBenchService
 	cfg.OpenStore = openBenchStore
 	cfg.Progress = env.Stderr
@@ -86,6 +89,28 @@ type benchFlags struct {
 	phaseProfiles, phaseTraces string
 	// checkGoals makes a missed goal an error (exit 1).
 	checkGoals bool
+	// backlog, when its Orders is set, runs the recovery scenario instead.
+	backlog bench.BacklogConfig
+}
+
+// runBacklogBench runs the recovery scenario (bench --backlog).
+func runBacklogBench(ctx context.Context, env Env, cfg bench.BacklogConfig, asJSON, checkGoals bool) error {
+	cfg.StartService, cfg.OpenStore, cfg.Progress = startBenchService, openBenchStore, env.Stderr
+	rep, err := bench.RunBacklog(ctx, cfg)
+	if err != nil {
+		return fmt.Errorf("bench: %w", err)
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		err = enc.Encode(rep)
+	} else {
+		err = rep.WriteText(env.Stdout)
+	}
+	if err == nil && checkGoals && !rep.Met {
+		err = fmt.Errorf("bench: goal missed: %s", rep.Goal)
+	}
+	return err
 }
 
 // phaseRecorders returns the hook that records each confirming phase as
@@ -145,6 +170,10 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 	fs.StringVar(&cfg.profile, "cpuprofile", "", "write a CPU profile of the whole run (bench, emulator and service) to `file`")
 	fs.StringVar(&cfg.phaseProfiles, "phase-profiles", "", "write a CPU profile of each timed confirming phase alone to `prefix`-c<level>-<path>.pprof (not with --cpuprofile)")
 	fs.StringVar(&cfg.phaseTraces, "phase-traces", "", "write an execution trace of each timed confirming phase to `prefix`-c<level>-<path>.trace (read with go tool trace, e.g. -pprof=sched)")
+	fs.IntVar(&cfg.backlog.Orders, "backlog", 0, "instead of the confirm bench, the recovery scenario: this many paid `orders` whose webhooks and redirects were lost, settled by the service as it starts (see --instances, --checks-sample)")
+	fs.IntVar(&cfg.backlog.Instances, "instances", 1, "with --backlog: services started on the store (more than one needs --db postgres://...)")
+	fs.IntVar(&cfg.backlog.ChecksSample, "checks-sample", bench.DefaultChecksSample, "with --backlog: orders settled by per-order checks alone, for that figure (extrapolated); 0 leaves it out")
+	fs.DurationVar(&cfg.backlog.Outage, "outage", bench.DefaultBacklogOutage, "with --backlog: how long the lost payments were being made")
 	fs.BoolVar(&cfg.checkGoals, "check-goals", false, "exit 1 when the run misses one of the project's goals it measured (or measured none)")
 	if err := fs.Parse(env.Args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -176,6 +205,10 @@ func parseBenchFlags(env Env) (benchFlags, bool, error) {
 		return bad("--service-url and --emulator-url go together")
 	case cfg.ServiceURL != "" && (cfg.APIKey == "" || cfg.DB == ""):
 		return bad("--service-url needs --api-key and --db (the service's own database, for the commit floor)")
+	}
+	cfg.backlog.DB = cfg.DB
+	if cfg.backlog.ChecksSample == 0 {
+		cfg.backlog.ChecksSample = -1
 	}
 	if cfg.profile != "" && cfg.phaseProfiles != "" {
 		return bad("--cpuprofile and --phase-profiles exclude each other: one CPU profile runs at a time")
@@ -210,7 +243,7 @@ service) and the parts of a confirm, so that every ratio compares numbers
 from one run. It ends with the project's goals, judged on this run's own
 figures. See internal/bench/README.md for what each phase measures.`,
 	env:     map[string]string{"db": "PAYRESULT_BENCH_DB", "api-key": "PAYRESULT_API_KEY"},
-	example: "payresult bench --n 2000 --concurrency 1,8,32,128\npayresult bench --n 3000 --concurrency 1,32 --no-startup --check-goals --db postgres://postgres@127.0.0.1/bench",
+	example: "payresult bench --n 2000 --concurrency 1,8,32,128\npayresult bench --backlog 50000 --db postgres://postgres@127.0.0.1/bench --instances 2\npayresult bench --n 3000 --concurrency 1,32 --no-startup --check-goals --db postgres://postgres@127.0.0.1/bench",
 }
 
 // parseLevels reads "1,8,32,128".

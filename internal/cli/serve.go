@@ -85,14 +85,17 @@ func (l *listeners) close() {
 // service is one running payresult serve: the HTTP server and what it wires
 // together.
 type service struct {
-	cfg      *serveConfig
-	log      *slog.Logger
-	store    payresult.Store
-	gateway  *portone.Client
-	proc     *payresult.Processor
-	emulator *emulator.Emulator // nil in live mode
-	metrics  *metrics.Metrics
-	http     *http.Server
+	cfg     *serveConfig
+	log     *slog.Logger
+	store   payresult.Store
+	gateway *portone.Client
+	// reconciler runs with the workers; metrics and the admin page read
+	// its sweeps' progress.
+	reconciler *reconcile.Reconciler
+	proc       *payresult.Processor
+	emulator   *emulator.Emulator // nil in live mode
+	metrics    *metrics.Metrics
+	http       *http.Server
 	// metricsHTTP serves /metrics alone, on PAYRESULT_METRICS_ADDR; nil
 	// when /metrics is served by http.
 	metricsHTTP *http.Server
@@ -137,6 +140,12 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 		s.proc.FirstCheckDelay = cfg.ReconcileSchedule[0]
 	}
 	webCfg.Processor = s.proc
+	s.reconciler = &reconcile.Reconciler{
+		Store: s.store, Processor: s.proc, PortOne: s.gateway,
+		Schedule: cfg.ReconcileSchedule, Interval: cfg.ReconcileInterval, RateLimit: cfg.ReconcileRate,
+		Lease:  cfg.ReconcileLease,
+		Logger: log.With("component", "reconciler"),
+	}
 	s.instrument(&webCfg)
 	s.http = s.httpServer(web.New(webCfg))
 	if cfg.MetricsAddr != "" {
@@ -172,6 +181,7 @@ func (s *service) instrument(webCfg *web.Config) {
 		Store: s.store, Logger: s.log.With("component", "metrics"), Build: buildInfo(), Outbox: s.cfg.EventsURL != "",
 	})
 	s.metrics.InstrumentPortOne(s.gateway)
+	s.metrics.ObserveSweeps(s.reconciler.SweepStatus)
 	s.proc.Metrics = s.metrics
 	webCfg.OnRequest = s.metrics.ObserveHTTP
 	if s.cfg.MetricsAddr == "" {
@@ -184,6 +194,7 @@ func (s *service) instrument(webCfg *web.Config) {
 	adm, err := admin.New(admin.Config{
 		Store: s.store, Processor: s.proc, Password: s.cfg.AdminPassword, FeedOnly: s.cfg.EventsURL == "",
 		ClientAddr: web.ClientAddr(s.cfg.TrustedProxies), Logger: s.log.With("component", "admin"),
+		Sweeps: s.reconciler.SweepStatus,
 	})
 	if err != nil {
 		s.log.Error("admin page off", "err", err)
@@ -297,12 +308,7 @@ func (s *service) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 		Store: s.metrics.DeliveryStore(s.store), URL: s.cfg.EventsURL, Secret: s.cfg.EventsSecret,
 		Logger: s.log.With("component", "outbox"),
 	}
-	rec := &reconcile.Reconciler{
-		Store: s.store, Processor: s.proc, PortOne: s.gateway,
-		Schedule: s.cfg.ReconcileSchedule, Interval: s.cfg.ReconcileInterval, RateLimit: s.cfg.ReconcileRate,
-		Lease:  s.cfg.ReconcileLease,
-		Logger: s.log.With("component", "reconciler"),
-	}
+	rec := s.reconciler
 	run := func(name string, f func(context.Context) error) {
 		wg.Add(1)
 		go func() {

@@ -122,6 +122,8 @@ func TestMetrics(t *testing.T) {
 		"payresult_orders", "payresult_oldest_unsettled_order_age_seconds", "go_goroutines", "go_gc_duration_seconds",
 		"process_resident_memory_bytes", "payresult_build_info", "payresult_http_requests_total",
 		"payresult_http_request_duration_seconds", "payresult_outbox_events", "payresult_outbox_oldest_pending_age_seconds",
+		"payresult_reconcile_waiting_orders", "payresult_reconcile_oldest_wait_seconds", "payresult_sweep_rounds_total",
+		"payresult_sweep_windows", "payresult_sweep_pages_total", "payresult_sweep_listed_payments_total",
 	} {
 		if !strings.Contains(after, "# TYPE "+family+" ") {
 			t.Errorf("/metrics has no %s", family)

@@ -58,6 +58,10 @@ func (c *storeCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- ordersDesc
 	ch <- oldestDesc
 	ch <- storeUpDesc
+	if _, ok := c.store.(payresult.SweepStore); ok {
+		ch <- waitingDesc
+		ch <- oldestWaitDesc
+	}
 	if c.outbox {
 		ch <- outboxDesc
 		ch <- outboxAgeDesc
@@ -79,6 +83,14 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 	if err == nil && c.outbox {
 		backlog, err = c.store.OutboxBacklog(ctx)
 	}
+	var (
+		waiting    int
+		oldestWait time.Time
+	)
+	ss, sweeps := c.store.(payresult.SweepStore)
+	if err == nil && sweeps {
+		waiting, oldestWait, err = ss.WaitingOrders(ctx)
+	}
 	if err != nil {
 		c.log.Warn("metrics: reading the store", "err", err)
 		ch <- prometheus.MustNewConstMetric(storeUpDesc, prometheus.GaugeValue, 0)
@@ -89,6 +101,10 @@ func (c *storeCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(ordersDesc, prometheus.GaugeValue, float64(counts[s]), string(s))
 	}
 	ch <- prometheus.MustNewConstMetric(oldestDesc, prometheus.GaugeValue, c.age(oldest))
+	if sweeps {
+		ch <- prometheus.MustNewConstMetric(waitingDesc, prometheus.GaugeValue, float64(waiting))
+		ch <- prometheus.MustNewConstMetric(oldestWaitDesc, prometheus.GaugeValue, c.age(oldestWait))
+	}
 	if c.outbox {
 		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(backlog.Pending), "pending")
 		ch <- prometheus.MustNewConstMetric(outboxDesc, prometheus.GaugeValue, float64(backlog.Dead), "dead")
