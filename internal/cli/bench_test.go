@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"context"
+	"encoding/json"
 	"io"
 	"os"
 	"path/filepath"
@@ -50,5 +52,33 @@ func TestCheckGoals(t *testing.T) {
 				t.Errorf("checkGoals = %v, want %q", err, tt.want)
 			}
 		})
+	}
+}
+
+// TestBacklogBench runs the recovery scenario small: every order of the
+// backlog is paid by the service's sweeps, with no per-order look-up,
+// and the per-order checks' sample is settled too, at two requests an
+// order.
+func TestBacklogBench(t *testing.T) {
+	var out, errOut strings.Builder
+	err := Run(context.Background(), []string{"bench", "--backlog", "300", "--checks-sample", "10", "--no-startup", "--json"},
+		func(string) string { return "" }, &out, &errOut)
+	if err != nil {
+		t.Fatalf("bench --backlog: %v\n%s", err, errOut.String())
+	}
+	var rep bench.BacklogReport
+	if err := json.Unmarshal([]byte(out.String()), &rep); err != nil {
+		t.Fatalf("report %q: %v", out.String(), err)
+	}
+	if rep.Sweeps.Paid != 300 || rep.Checks == nil || rep.Checks.Paid != 10 {
+		t.Fatalf("report = %+v, want 300 orders paid by sweeps and 10 by checks", rep)
+	}
+	for _, ep := range []string{"GET /payments/find", "GET /payments"} {
+		if n := rep.Sweeps.ByEndpoint[ep]; n != 0 {
+			t.Errorf("the sweeps' phase made %d %s requests, want none", n, ep)
+		}
+	}
+	if rep.Checks.PerHundred < 200 {
+		t.Errorf("per-order checks made %.0f requests per 100 orders, want at least 200 (a find and a look-up each)", rep.Checks.PerHundred)
 	}
 }

@@ -33,7 +33,7 @@ func runReconcile(ctx context.Context, env Env) error {
 		fs.BoolVar(&now, "now", false, "check every order that waits for a result now, due or not (those whose checks ran out too), then sweep refunds")
 		fs.StringVar(&order, "order", "", "check the order with this `merchant_uid` now, due or not")
 		fs.Var(&from, "from", "instead of checking orders, sweep PortOne's paid, ready, failed and cancelled payments from this `time` (RFC 3339)")
-		fs.Var(&to, "to", "end of the sweep's window (RFC 3339; default now)")
+		fs.Var(&to, "to", "end of the sweep's window, a `time` (RFC 3339; default now)")
 	})
 	if tc == nil {
 		return err
@@ -320,8 +320,8 @@ paid, virtual accounts past their deadline become expired. By default only
 the orders whose next check is due are checked; --now checks them all,
 including pending orders whose checks ran out, and --order checks one.
 Then, except with --order, it lists the payments PortOne cancelled in the
-last 72 hours and applies each refund payresult has not seen, as serve
-does every 10 minutes. Safe to run beside payresult serve: every change
+last 72 hours and applies each refund payresult has not seen, as serve's
+sweeps do. Safe to run beside payresult serve: every change
 goes through the same compare-and-set. With --from (and --to) it instead
 sweeps that window: PortOne's paid, ready, failed and cancelled payments
 listed a hundred to a request, each one that would change its order run
