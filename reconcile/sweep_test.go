@@ -366,3 +366,38 @@ func TestRunSweeps(t *testing.T) {
 		t.Logf("PortOne requests: %v", got.ByEndpoint)
 	})
 }
+
+// TestNoticesDoNotWaitBehindReconciler: the reconciler's rate limit holds
+// its own requests only. With the limit at one request per 1,000 s and a
+// sweep and a pass waiting on it, a webhook's Confirm still goes straight
+// to PortOne.
+func TestNoticesDoNotWaitBehindReconciler(t *testing.T) {
+	h := newHarness(t, testdb.OpenSQLite(t))
+	h.backlog(t, 3, time.Second)
+	h.order(t, "webhook-arrives", 2000)
+	p := h.pay(t, "webhook-arrives", 2000)
+	h.clock.Advance(reconcile.DefaultSchedule[0])
+	h.rec.RateLimit = 0.001
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { h.rec.SweepRound(ctx) }) // takes the one request, then waits 1,000 s
+	wg.Go(func() { h.rec.Pass(ctx) })
+	confirmed := make(chan error, 1)
+	go func() {
+		_, err := h.proc.Confirm(context.Background(), payresult.Notice{Source: payresult.SourceWebhook, ImpUID: p.ImpUID})
+		confirmed <- err
+	}()
+	select {
+	case err := <-confirmed:
+		if err != nil {
+			t.Fatalf("webhook Confirm: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the webhook's Confirm waited behind the reconciler's rate limit")
+	}
+	stop()
+	wg.Wait()
+	if o := h.mustOrder(t, "webhook-arrives"); o.Status != payresult.StatusPaid {
+		t.Errorf("order is %s, want paid", o.Status)
+	}
+}
