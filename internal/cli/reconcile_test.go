@@ -167,6 +167,10 @@ func TestReconcileCommandUsage(t *testing.T) {
 		{name: "help", args: []string{"reconcile", "--help"}, wantOut: "Usage:\n  payresult reconcile"},
 		{name: "now and one order", args: []string{"reconcile", "--now", "--order", "x"}, wantErr: ErrUsage},
 		{name: "stray argument", args: []string{"reconcile", "now"}, wantErr: ErrUsage},
+		{name: "to without from", args: []string{"reconcile", "--to", "2026-03-01T09:00:00Z"}, wantErr: ErrUsage},
+		{name: "from with now", args: []string{"reconcile", "--now", "--from", "2026-03-01T09:00:00Z"}, wantErr: ErrUsage},
+		{name: "from after to", args: []string{"reconcile", "--from", "2026-03-01T10:00:00Z", "--to", "2026-03-01T09:00:00Z"}, wantErr: ErrUsage},
+		{name: "from not a time", args: []string{"reconcile", "--from", "yesterday"}, wantErr: ErrUsage},
 		{name: "unknown flag", args: []string{"reconcile", "--fast"}, wantErr: ErrUsage},
 		{name: "bad configuration", args: []string{"reconcile"}, env: map[string]string{"PORTONE_API_SECRET": ""}},
 	}
@@ -290,5 +294,26 @@ func TestToolsSayWhenServeIsNotRunning(t *testing.T) {
 				t.Errorf("stderr warns about sandbox mode %d times, want once:\n%s", n, stderr)
 			}
 		})
+	}
+}
+
+// TestReconcileWindow: --from/--to sweeps that window of PortOne's
+// payments, paying the orders whose payments it lists, and nothing
+// outside it.
+func TestReconcileWindow(t *testing.T) {
+	e := newToolEnv(t)
+	e.proc.Now = time.Now
+	for _, m := range []string{"in-window-1", "in-window-2"} {
+		e.order(t, m, 1000)
+		e.paid(t, m, 1000)
+	}
+	from := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	stdout, stderr, err := e.run(t, "reconcile", "--from", from, "--json")
+	if err != nil || !strings.HasPrefix(stdout, `{"checked":2,"changed":2,"paid_late":2,`) {
+		t.Fatalf("reconcile --from = %q, %v; want both orders paid\n%s", stdout, err, stderr)
+	}
+	stdout, _, err = e.run(t, "reconcile", "--from", "2026-01-01T00:00:00Z", "--to", "2026-01-02T00:00:00Z", "--json")
+	if err != nil || !strings.HasPrefix(stdout, `{"checked":0,`) {
+		t.Errorf("reconcile over an empty window = %q, %v; want nothing checked", stdout, err)
 	}
 }
