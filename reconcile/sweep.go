@@ -26,8 +26,9 @@ const (
 	// payments reaches: refunds made while payresult was down are found
 	// too.
 	DefaultCancelLookback = 72 * time.Hour
-	// sweepConcurrency is how many listed payments are confirmed at once.
-	sweepConcurrency = 32
+	// sweepConcurrency is how many listed payments are confirmed at once:
+	// as many as the stores group into one transaction (batch.MaxGroup).
+	sweepConcurrency = 64
 )
 
 // SweepRound sweeps every window that is due now, newest first, and
