@@ -172,10 +172,12 @@ func TestServeGracefulShutdown(t *testing.T) {
 		b, err := io.ReadAll(res.Body)
 		answered <- answer{res.StatusCode, string(b), err}
 	}()
-	// The retry log line means the redirect's handler is running and
-	// waiting to try PortOne again: stop the server now.
-	eventually(t, 10*time.Second, "a PortOne retry logged", func() bool {
-		return strings.Contains(s.stderr.String(), "PortOne call failed; retrying")
+	// The retry log line of the payment's look-up means the redirect's
+	// handler is running and waiting to try PortOne again: stop the server
+	// now. (The reconciler's sweeps fail and retry too, at their own
+	// endpoint.)
+	eventually(t, 10*time.Second, "a retry of the redirect's look-up logged", func() bool {
+		return strings.Contains(s.stderr.String(), `endpoint="GET /payments/`+a.Payment.ImpUID+`"`)
 	})
 	if err := s.stop(); err != nil {
 		t.Fatalf("serve: %v", err)
