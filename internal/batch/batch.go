@@ -26,13 +26,15 @@
 //     callers and hands the lead to the first queued caller, which
 //     writes everything queued meanwhile (at most MaxGroup changes) as
 //     the next group.
-//  4. sqlite: Store.writeWithSavepoints runs one transaction: each
-//     change in a savepoint of its own (the order's compare-and-set, the
-//     attempt, the events, the notes), a refused change rolled back
-//     alone with its own error, then the commit. (postgres:
-//     Store.writeWithArrays writes a group with one array statement per
-//     table, and change by change in savepoints only when one of them is
-//     refused.)
+//  4. sqlite: Store.writeWithSavepoints (apply.go) runs one
+//     transaction: for each change the order's compare-and-set, the
+//     attempt, the events, the notes, then the commit. A lone change's
+//     refusal rolls it back and is its answer; a group is written again,
+//     each change in a savepoint of its own, only when one of its changes
+//     is refused, so that the refused one is rolled back alone with its
+//     own error. (postgres: Store.writeWithArrays writes a group with one
+//     array statement per table, and likewise change by change in
+//     savepoints only when one of them is refused.)
 //  5. batch: the leader answers every caller of its group, and Confirm
 //     returns to the handler, which renders the page or redirects.
 //
