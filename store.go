@@ -10,7 +10,8 @@ import (
 // finding the order an imp_uid is bound to, and applying a change with a
 // compare-and-set. A custom store for the handlers alone implements these
 // three methods; the stores in package sqlite and postgres implement the
-// whole Store.
+// whole Store. A CreateOrder or Refund with an idempotency key needs the
+// store's IdempotencyStore too (Store has both).
 //
 // Methods that find nothing return an *Error of KindNotFound.
 type OrderStore interface {
@@ -21,7 +22,9 @@ type OrderStore interface {
 	// Apply stores one verified change atomically, as described at Change.
 	// It fails with a KindConflict *Error when the order's version has
 	// moved on (or an imp_uid is bound to another order), and then
-	// changes nothing, so that concurrent Confirms never both win.
+	// changes nothing, so that concurrent Confirms never both win. A
+	// change under an idempotency key no longer held by its claim is
+	// refused with KindIdempotencyKeyInUse (see Change.Idempotency).
 	Apply(ctx context.Context, c *Change) error
 }
 
@@ -102,7 +105,8 @@ type OrderFilter struct {
 }
 
 // Change is one verified change to an order, applied atomically by
-// Store.Apply: all of it is stored in one transaction, or none of it.
+// Store.Apply (or beside others by Store.ApplyMany): all of it is stored
+// in one transaction, or none of it.
 type Change struct {
 	// FromVersion is the order version the change was computed from. The
 	// order is written only if its stored version still equals it; the
