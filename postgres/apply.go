@@ -329,16 +329,9 @@ func readUpdateOrder(br pgx.BatchResults, o *payresult.Order, from int64) error 
 // conflict clause updates only a row of the same order, so an imp_uid
 // bound to another order returns no row and becomes a KindConflict.
 func queueUpsertAttempt(b *pgx.Batch, a *payresult.Attempt) {
-	b.Queue(`INSERT INTO attempts (`+attemptColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-		ON CONFLICT (imp_uid) DO UPDATE SET
-			status = excluded.status, pay_method = excluded.pay_method,
-			pg_provider = excluded.pg_provider, amount = excluded.amount,
-			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
-			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
-			updated_at = excluded.updated_at
-		WHERE attempts.merchant_uid = excluded.merchant_uid
-		RETURNING imp_uid`,
+	b.Queue(`INSERT INTO attempts (`+sqlstore.AttemptColumns+`)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) `+
+		sqlstore.AttemptConflict+` RETURNING imp_uid`,
 		a.ImpUID, a.MerchantUID, a.Status, a.PayMethod, a.PGProvider,
 		a.Amount.Scaled(), a.CancelAmount.Scaled(), a.Currency, a.Sandbox, a.FailReason,
 		ts(sqlstore.NowOr(a.CreatedAt)), ts(sqlstore.NowOr(a.UpdatedAt)))

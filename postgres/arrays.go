@@ -224,17 +224,10 @@ const (
 				refunded_amount, fail_reason, vbank, forgery_cancelled, updated_at,
 				paid_at, next_check_at, checks)
 		WHERE o.merchant_uid = v.merchant_uid AND o.version = v.from_version`
-	sqlGroupAttempts = `INSERT INTO attempts (` + attemptColumns + `)
+	sqlGroupAttempts = `INSERT INTO attempts (` + sqlstore.AttemptColumns + `)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
 			$6::bigint[], $7::bigint[], $8::text[], $9::boolean[], $10::text[],
-			$11::timestamptz[], $12::timestamptz[])
-		ON CONFLICT (imp_uid) DO UPDATE SET
-			status = excluded.status, pay_method = excluded.pay_method,
-			pg_provider = excluded.pg_provider, amount = excluded.amount,
-			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
-			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
-			updated_at = excluded.updated_at
-		WHERE attempts.merchant_uid = excluded.merchant_uid`
+			$11::timestamptz[], $12::timestamptz[]) ` + sqlstore.AttemptConflict
 	// WITH ORDINALITY keeps the notes' ids in the order they were given.
 	sqlGroupNotes = `INSERT INTO notes (merchant_uid, imp_uid, source, kind, detail, at)
 		SELECT m, i, s, k, d, a FROM unnest($1::text[], $2::text[], $3::text[],

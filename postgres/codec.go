@@ -60,12 +60,7 @@ func scanOrder(row pgx.Row) (*payresult.Order, error) {
 	return &o, nil
 }
 
-// attemptColumns lists the attempts columns in the order scanAttempt reads
-// them.
-const attemptColumns = `imp_uid, merchant_uid, status, pay_method, pg_provider,
-	amount, cancel_amount, currency, sandbox, fail_reason, created_at, updated_at`
-
-// scanAttempt reads one row of attemptColumns.
+// scanAttempt reads one row of sqlstore.AttemptColumns.
 func scanAttempt(row pgx.Row) (payresult.Attempt, error) {
 	var (
 		a              payresult.Attempt

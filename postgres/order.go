@@ -128,7 +128,7 @@ func (s *Store) ScheduleCheck(ctx context.Context, merchantUID string, next time
 
 // Attempts lists the payment attempts of an order, oldest first.
 func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
-	rows, err := s.pool.Query(ctx, `SELECT `+attemptColumns+` FROM attempts
+	rows, err := s.pool.Query(ctx, `SELECT `+sqlstore.AttemptColumns+` FROM attempts
 		WHERE merchant_uid = $1 ORDER BY created_at, imp_uid`, merchantUID)
 	if err != nil {
 		return nil, classify(err, "postgres: attempts %q", merchantUID)

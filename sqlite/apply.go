@@ -115,15 +115,8 @@ const (
 			paid_at = ?, next_check_at = ?, checks = ?, version = version + 1
 		WHERE merchant_uid = ? AND version = ?`
 	sqlOrderVersion  = `SELECT version FROM orders WHERE merchant_uid = ?`
-	sqlUpsertAttempt = `INSERT INTO attempts (` + attemptColumns + `)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (imp_uid) DO UPDATE SET
-			status = excluded.status, pay_method = excluded.pay_method,
-			pg_provider = excluded.pg_provider, amount = excluded.amount,
-			cancel_amount = excluded.cancel_amount, currency = excluded.currency,
-			sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
-			updated_at = excluded.updated_at
-		WHERE attempts.merchant_uid = excluded.merchant_uid`
+	sqlUpsertAttempt = `INSERT INTO attempts (` + sqlstore.AttemptColumns + `)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ` + sqlstore.AttemptConflict
 	sqlInsertEvent = `INSERT INTO events (id, type, merchant_uid, created_at,
 			data, state, attempts, next_attempt_at, last_error, delivered_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`

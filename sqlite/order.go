@@ -138,7 +138,7 @@ func (s *Store) ScheduleCheck(ctx context.Context, merchantUID string, next time
 
 // Attempts lists the payment attempts of an order, oldest first.
 func (s *Store) Attempts(ctx context.Context, merchantUID string) ([]payresult.Attempt, error) {
-	rows, err := s.reader.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+sqlstore.AttemptColumns+` FROM attempts
 		WHERE merchant_uid = ? ORDER BY created_at, imp_uid`, merchantUID)
 	if err != nil {
 		return nil, classify(err, "sqlite: attempts %q", merchantUID)

@@ -1,7 +1,7 @@
 // Package sqlstore holds what payresult's SQL stores (sqlite and
 // postgres) do alike whatever their dialect: the values they both keep
-// the same way, and the shared half of turning a database error into a
-// payresult error.
+// the same way, the attempts' columns and the rule of their upsert, and
+// the shared half of turning a database error into a payresult error.
 package sqlstore
 
 import (
@@ -68,6 +68,24 @@ func ValidDeliveryState(st payresult.DeliveryState) bool {
 	}
 	return false
 }
+
+// AttemptColumns lists the attempts table's columns, in the order the
+// stores' scanAttempt reads them and their inserts take them.
+const AttemptColumns = `imp_uid, merchant_uid, status, pay_method, pg_provider,
+	amount, cancel_amount, currency, sandbox, fail_reason, created_at, updated_at`
+
+// AttemptConflict ends every insert of attempts, the same in SQLite and
+// PostgreSQL: an attempt whose imp_uid exists is updated only when the
+// stored one is of the same order, so that an imp_uid bound to another
+// order changes no row, which the stores report as that change's
+// KindConflict.
+const AttemptConflict = `ON CONFLICT (imp_uid) DO UPDATE SET
+	status = excluded.status, pay_method = excluded.pay_method,
+	pg_provider = excluded.pg_provider, amount = excluded.amount,
+	cancel_amount = excluded.cancel_amount, currency = excluded.currency,
+	sandbox = excluded.sandbox, fail_reason = excluded.fail_reason,
+	updated_at = excluded.updated_at
+	WHERE attempts.merchant_uid = excluded.merchant_uid`
 
 // MaxListLimit caps every listing of the stores, so that one request
 // cannot read a whole table.
