@@ -7,6 +7,7 @@ import (
 	"html"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,10 +72,21 @@ func adminTab(t *testing.T, s *server, vp viewport) (context.Context, *dialogs) 
 	return ctx, watchDialogs(ctx)
 }
 
-// act presses an action's button and waits for the page it leads to.
+// act presses an action's button and waits for the page it leads to: a
+// new page (the one it was pressed on may show wait already, as the page
+// after an earlier action does) on which wait is shown.
 func act(t *testing.T, ctx context.Context, what, button, wait string) {
 	t.Helper()
-	run(t, ctx, what, chromedp.Click(chromedp.CSS(button)), chromedp.WaitVisible(chromedp.CSS(wait)))
+	eval[bool](t, ctx, `window.__beforeAction = true`)
+	run(t, ctx, what, chromedp.Click(chromedp.CSS(button)))
+	arrived := `!window.__beforeAction && document.readyState === "complete" && !!document.querySelector(` + strconv.Quote(wait) + `)`
+	if !poll(20*time.Second, func() bool {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](arrived))
+		return err == nil && ok // an error while the next page loads: look again
+	}) {
+		t.Fatalf("%s: no new page showing %s within 20 s", what, wait)
+	}
+	run(t, ctx, what, chromedp.WaitVisible(chromedp.CSS(wait)))
 }
 
 // TestAdminActionsInBrowser drives each action of the console in
