@@ -81,14 +81,32 @@ func (s Status) Settled() bool {
 	return true
 }
 
+// API is the PortOne API an order's payments are made and verified
+// through: V1 (iamport) or V2. One payresult serves both at once.
+type API string
+
+// The PortOne APIs.
+const (
+	APIV1 API = "v1"
+	APIV2 API = "v2"
+)
+
+// Valid reports whether a is a known API.
+func (a API) Valid() bool { return a == APIV1 || a == APIV2 }
+
 // Order is what the merchant sells: payresult's record of one merchant_uid
 // and everything verified about it.
 type Order struct {
-	MerchantUID string         `json:"merchant_uid"`
-	Name        string         `json:"name"`
-	Amount      portone.Amount `json:"amount"`
-	Currency    string         `json:"currency"`
-	Status      Status         `json:"status"`
+	MerchantUID string `json:"merchant_uid"`
+	// API is the PortOne API the order was registered for. Under V2 the
+	// merchant_uid is PortOne's paymentId, and ImpUID is the paymentId
+	// too (V2 names a payment by the merchant's id). Empty means APIV1,
+	// as for orders stored before V2 was served.
+	API      API            `json:"api,omitempty"`
+	Name     string         `json:"name"`
+	Amount   portone.Amount `json:"amount"`
+	Currency string         `json:"currency"`
+	Status   Status         `json:"status"`
 
 	// ImpUID is the PortOne payment that decided the current status (the
 	// paid, issued, failed or forged attempt). Empty while pending.
@@ -124,6 +142,14 @@ type Order struct {
 	// Version increases by one on every stored change; stores update an
 	// order only when the version they read is still current.
 	Version int64 `json:"version"`
+}
+
+// PortOneAPI returns the API of o: API, or APIV1 when it is empty.
+func (o *Order) PortOneAPI() API {
+	if o.API == "" {
+		return APIV1
+	}
+	return o.API
 }
 
 // NeedsCheck reports whether the reconciler still has work on o: a result

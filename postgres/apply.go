@@ -262,13 +262,13 @@ func queueInsertOrder(b *pgx.Batch, o *payresult.Order) error {
 	b.Queue(`INSERT INTO orders (
 			merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
 			refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-			fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, 1)
+			fail_url, created_at, updated_at, paid_at, next_check_at, checks, api, version)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, 1)
 		ON CONFLICT (merchant_uid) DO NOTHING RETURNING 1`,
 		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, o.Status, o.ImpUID,
 		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
 		o.ForgeryCancelled, o.SuccessURL, o.FailURL, ts(sqlstore.NowOr(o.CreatedAt)),
-		ts(sqlstore.NowOr(o.UpdatedAt)), ts(o.PaidAt), ts(o.NextCheckAt), o.Checks)
+		ts(sqlstore.NowOr(o.UpdatedAt)), ts(o.PaidAt), ts(o.NextCheckAt), o.Checks, string(o.API))
 	return nil
 }
 

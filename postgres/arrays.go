@@ -57,10 +57,10 @@ func applyArrays(ctx context.Context, tx batcher, cs []*payresult.Change) error 
 // groupRows holds a group's rows as columns, one array per column.
 type groupRows struct {
 	// new orders: their state, and their terms
-	created                             orderRows
-	cName, cCurrency, cSuccess, cFailTo []string
-	cAmount                             []int64
-	cCreated                            []pgtype.Timestamptz
+	created                                   orderRows
+	cName, cCurrency, cSuccess, cFailTo, cAPI []string
+	cAmount                                   []int64
+	cCreated                                  []pgtype.Timestamptz
 	// orders' compare-and-sets: their state, from their version
 	updated orderRows
 	uFrom   []int64
@@ -140,6 +140,7 @@ func (g *groupRows) add(c *payresult.Change) error {
 		g.cCurrency = append(g.cCurrency, o.Currency)
 		g.cSuccess = append(g.cSuccess, o.SuccessURL)
 		g.cFailTo = append(g.cFailTo, o.FailURL)
+		g.cAPI = append(g.cAPI, string(o.API))
 		g.cCreated = append(g.cCreated, tsz(sqlstore.NowOr(o.CreatedAt)))
 	} else if o != nil {
 		if err := g.updated.add(o); err != nil {
@@ -199,17 +200,17 @@ const (
 	sqlGroupNewOrders = `INSERT INTO orders (
 			merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
 			refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-			fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
+			fail_url, created_at, updated_at, paid_at, next_check_at, checks, api, version)
 		SELECT v.merchant_uid, v.name, v.amount, v.currency, v.status, v.imp_uid, v.paid_amount,
 			v.refunded_amount, v.fail_reason, v.vbank::jsonb, v.forgery_cancelled, v.success_url,
-			v.fail_url, v.created_at, v.updated_at, v.paid_at, v.next_check_at, v.checks, 1
+			v.fail_url, v.created_at, v.updated_at, v.paid_at, v.next_check_at, v.checks, v.api, 1
 		FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[],
 				$7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::boolean[], $12::text[],
 				$13::text[], $14::timestamptz[], $15::timestamptz[], $16::timestamptz[],
-				$17::timestamptz[], $18::integer[])
+				$17::timestamptz[], $18::integer[], $19::text[])
 			AS v(merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
 				refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-				fail_url, created_at, updated_at, paid_at, next_check_at, checks)
+				fail_url, created_at, updated_at, paid_at, next_check_at, checks, api)
 		ON CONFLICT (merchant_uid) DO NOTHING`
 	sqlGroupOrders = `UPDATE orders o SET
 			status = v.status, imp_uid = v.imp_uid, paid_amount = v.paid_amount,
@@ -249,7 +250,7 @@ func (g *groupRows) queue(b *pgx.Batch) {
 	if c := &g.created; len(c.uid) > 0 {
 		b.Queue(sqlGroupNewOrders, c.uid, g.cName, g.cAmount, g.cCurrency, c.status, c.imp,
 			c.paid, c.refunded, c.fail, c.vbank, c.forgery, g.cSuccess, g.cFailTo, g.cCreated,
-			c.updated, c.paidAt, c.nextCheck, c.checks)
+			c.updated, c.paidAt, c.nextCheck, c.checks, g.cAPI)
 	}
 	if u := &g.updated; len(u.uid) > 0 {
 		b.Queue(sqlGroupOrders, u.uid, g.uFrom, u.status, u.imp, u.paid, u.refunded,

@@ -31,7 +31,7 @@ func fromTS(t *time.Time) time.Time {
 const orderColumns = `merchant_uid, name, amount, currency, status, imp_uid,
 	paid_amount, refunded_amount, fail_reason, vbank, forgery_cancelled,
 	success_url, fail_url, created_at, updated_at, paid_at, next_check_at,
-	checks, version`
+	checks, version, api`
 
 // scanOrder reads one row of orderColumns.
 func scanOrder(row pgx.Row) (*payresult.Order, error) {
@@ -44,7 +44,7 @@ func scanOrder(row pgx.Row) (*payresult.Order, error) {
 	err := row.Scan(&o.MerchantUID, &o.Name, &amount, &o.Currency, &o.Status, &o.ImpUID,
 		&paid, &refunded, &o.FailReason, &vbank, &o.ForgeryCancelled,
 		&o.SuccessURL, &o.FailURL, &o.CreatedAt, &o.UpdatedAt, &paidAt, &nextCheck,
-		&o.Checks, &o.Version)
+		&o.Checks, &o.Version, &o.API)
 	if err != nil {
 		return nil, err
 	}

@@ -106,8 +106,8 @@ const (
 	sqlInsertOrder = `INSERT INTO orders (
 			merchant_uid, name, amount, currency, status, imp_uid, paid_amount,
 			refunded_amount, fail_reason, vbank, forgery_cancelled, success_url,
-			fail_url, created_at, updated_at, paid_at, next_check_at, checks, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
+			fail_url, created_at, updated_at, paid_at, next_check_at, checks, api, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)
 		ON CONFLICT (merchant_uid) DO NOTHING`
 	sqlUpdateOrder = `UPDATE orders SET
 			status = ?, imp_uid = ?, paid_amount = ?, refunded_amount = ?,
@@ -143,7 +143,7 @@ func insertOrder(w wtx, o *payresult.Order) error {
 		o.MerchantUID, o.Name, o.Amount.Scaled(), o.Currency, o.Status, o.ImpUID,
 		o.PaidAmount.Scaled(), o.RefundedAmount.Scaled(), o.FailReason, vbank,
 		o.ForgeryCancelled, o.SuccessURL, o.FailURL, sqlstore.NowOr(o.CreatedAt).UnixMicro(),
-		sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks)
+		sqlstore.NowOr(o.UpdatedAt).UnixMicro(), micros(o.PaidAt), micros(o.NextCheckAt), o.Checks, o.API)
 	if err != nil {
 		return err
 	}

@@ -32,7 +32,7 @@ func fromMicros(n sql.NullInt64) time.Time {
 const orderColumns = `merchant_uid, name, amount, currency, status, imp_uid,
 	paid_amount, refunded_amount, fail_reason, vbank, forgery_cancelled,
 	success_url, fail_url, created_at, updated_at, paid_at, next_check_at,
-	checks, version`
+	checks, version, api`
 
 // scanOrder reads one row of orderColumns.
 func scanOrder(row scanner) (*payresult.Order, error) {
@@ -46,7 +46,7 @@ func scanOrder(row scanner) (*payresult.Order, error) {
 	err := row.Scan(&o.MerchantUID, &o.Name, &amount, &o.Currency, &o.Status, &o.ImpUID,
 		&paid, &refunded, &o.FailReason, &vbank, &o.ForgeryCancelled,
 		&o.SuccessURL, &o.FailURL, &created, &updated, &paidAt, &nextCheck,
-		&o.Checks, &o.Version)
+		&o.Checks, &o.Version, &o.API)
 	if err != nil {
 		return nil, err
 	}

@@ -221,3 +221,36 @@ func testCountByStatus(t *testing.T, s payresult.Store) {
 	want[payresult.StatusFailed] = 1
 	diff(t, "CountByStatus", got, want)
 }
+
+// testOrderAPI checks that an order keeps the PortOne API it was
+// registered for, through Apply and ApplyMany, that an update never
+// changes it (it is one of the order's terms), and that an unknown API is
+// refused.
+func testOrderAPI(t *testing.T, s payresult.Store) {
+	ctx := context.Background()
+	v1, v2 := newOrder("m-v1"), newOrder("m-v2")
+	v1.API, v2.API = payresult.APIV1, payresult.APIV2
+	apply(t, s, &payresult.Change{Order: v1})
+	many := newOrder("m-v2-many")
+	many.API = payresult.APIV2
+	for i, err := range s.ApplyMany(ctx, []*payresult.Change{{Order: v2}, {Order: many}}) {
+		if err != nil {
+			t.Fatalf("ApplyMany change %d: %v", i, err)
+		}
+	}
+	for uid, want := range map[string]payresult.API{"m-v1": payresult.APIV1, "m-v2": payresult.APIV2, "m-v2-many": payresult.APIV2} {
+		if got := mustOrder(t, s, uid).API; got != want {
+			t.Errorf("Order(%s).API = %q, want %q", uid, got, want)
+		}
+	}
+	o := mustOrder(t, s, "m-v2")
+	c := paid(o, "m-v2")
+	c.Order.API = payresult.APIV1
+	apply(t, s, c)
+	if got := mustOrder(t, s, "m-v2"); got.API != payresult.APIV2 || got.Status != payresult.StatusPaid {
+		t.Errorf("after an update naming V1: API %q, status %s; want v2, paid", got.API, got.Status)
+	}
+	bad := newOrder("m-v3")
+	bad.API = "v3"
+	wantKind(t, "Apply(api v3)", s.Apply(ctx, &payresult.Change{Order: bad}), payresult.KindInvalid)
+}

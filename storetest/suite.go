@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) payresult.Store) {
 	}{
 		{"NewOrder", testNewOrder},
 		{"NewOrderInvalid", testNewOrderInvalid},
+		{"OrderAPI", testOrderAPI},
 		{"NotFound", testNotFound},
 		{"TimesAndMoney", testTimesAndMoney},
 		{"Apply", testApply},

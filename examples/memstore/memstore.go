@@ -163,7 +163,7 @@ func (s *Store) writeOrder(c *payresult.Change) {
 	o.Version = c.FromVersion + 1
 	if cur, ok := s.orders[o.MerchantUID]; ok {
 		o.Name, o.Amount, o.Currency = cur.Name, cur.Amount, cur.Currency
-		o.SuccessURL, o.FailURL, o.CreatedAt = cur.SuccessURL, cur.FailURL, cur.CreatedAt
+		o.SuccessURL, o.FailURL, o.CreatedAt, o.API = cur.SuccessURL, cur.FailURL, cur.CreatedAt, cur.API
 	} else {
 		s.uids = append(s.uids, o.MerchantUID)
 	}
@@ -197,7 +197,7 @@ func validate(c *payresult.Change) error {
 		return bad("a write to idempotency key %q needs a token, and a basis or an answer", c.Idempotency.Key)
 	case c.FromVersion < 0:
 		return bad("negative version %d", c.FromVersion)
-	case c.Order != nil && (c.Order.MerchantUID == "" || !c.Order.Status.Valid()):
+	case c.Order != nil && (c.Order.MerchantUID == "" || !c.Order.Status.Valid() || (c.Order.API != "" && !c.Order.API.Valid())):
 		return bad("order needs a merchant_uid and a known status")
 	}
 	uid := c.MerchantUID()

@@ -37,6 +37,8 @@ func check(c *payresult.Change) error {
 			return fmt.Errorf("order without merchant_uid")
 		case !o.Status.Valid():
 			return fmt.Errorf("unknown status %q", o.Status)
+		case o.API != "" && !o.API.Valid():
+			return fmt.Errorf("unknown PortOne API %q", o.API)
 		case c.FromVersion < 0:
 			return fmt.Errorf("from version %d", c.FromVersion)
 		}
