@@ -48,8 +48,9 @@ func needsForgeryCancel(o *Order, pay *portone.Payment) bool {
 // which the app gives through Refund.
 func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Result) {
 	pay := res.Payment
-	v, err, _ := p.cancels.Do(pay.ImpUID, func() (any, error) {
-		return p.cancelForged(ctx, src, pay, nil, nil)
+	api := res.Order.PortOneAPI()
+	v, err, _ := p.cancels.Do(string(api)+" "+pay.ImpUID, func() (any, error) {
+		return p.cancelForged(ctx, src, api, pay, nil, nil)
 	})
 	if err != nil {
 		res.CancelErr = err
@@ -70,12 +71,16 @@ func (p *Processor) cancelForgery(ctx context.Context, src NoticeSource, res *Re
 // deposit without to is refused here with ErrRefundAccountNeeded, as
 // PortOne would refuse it. The change that records the cancel stores ans,
 // the answer to a keyed refund (nil for none).
-func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *portone.Payment, to *RefundAccount, ans *keyAnswer) (*Result, error) {
+func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, api API, pay *portone.Payment, to *RefundAccount, ans *keyAnswer) (*Result, error) {
+	gw, err := p.gateway(api)
+	if err != nil {
+		return nil, err
+	}
 	var lastErr error
 	for try := 0; ; try++ {
 		if !needsMoneyBack(pay) {
 			// Cancelled in full now, or never paid: nothing left to cancel.
-			return p.settle(ctx, src, pay, nil, ans)
+			return p.settle(ctx, src, api, pay, nil, ans)
 		}
 		if to == nil && pay.PayMethod == portone.PayMethodVbank {
 			return nil, fmt.Errorf("forged payment %s: %w", pay.ImpUID, ErrRefundAccountNeeded)
@@ -91,7 +96,7 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 		if to != nil {
 			req.RefundHolder, req.RefundBank, req.RefundAccount, req.RefundTel = to.Holder, to.Bank, to.Number, to.Tel
 		}
-		got, err := p.PortOne.Cancel(ctx, req)
+		got, err := gw.Cancel(ctx, req)
 		if err == nil && got != nil && got.ImpUID == pay.ImpUID {
 			into := ""
 			if to != nil {
@@ -103,7 +108,7 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 				// cancels: never send a second cancel on top of it.
 				return nil, Errorf(KindTransient, "PortOne accepted the cancel of %s but reports cancel_amount %s of %s", pay.ImpUID, got.CancelAmount, got.Amount)
 			}
-			return p.settle(ctx, src, got, nil, ans)
+			return p.settle(ctx, src, api, got, nil, ans)
 		}
 		if err == nil {
 			err = Errorf(KindTransient, "PortOne answered the cancel of %s without its payment", pay.ImpUID)
@@ -112,7 +117,7 @@ func (p *Processor) cancelForged(ctx context.Context, src NoticeSource, pay *por
 		p.note(ctx, pay.MerchantUID, pay.ImpUID, src, noteForgeryCancel, "cancel refused or unanswered: %v", err)
 		// Whatever the refusal (already cancelled, checksum mismatch, the
 		// PG said no), PortOne's payment tells what is left to do.
-		fresh, ferr := p.PortOne.Payment(ctx, pay.ImpUID, true)
+		fresh, ferr := gw.Payment(ctx, pay.ImpUID, true)
 		if ferr != nil {
 			return nil, gatewayError(ferr, "looking up forged payment %s after its cancel", pay.ImpUID)
 		}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // DefaultCurrency is the currency of an order that names none.
@@ -34,6 +35,10 @@ type NewOrder struct {
 	// is sent to after the payment, with a signed result.
 	SuccessURL string `json:"success_url,omitempty"`
 	FailURL    string `json:"fail_url,omitempty"`
+	// API is the PortOne API the buyer pays through (APIV1 or APIV2);
+	// empty means the Processor's DefaultAPI. A V2 order's merchant_uid
+	// is its paymentId at PortOne.
+	API API `json:"api,omitempty"`
 	// IdempotencyKey makes the request safe to send again, as for
 	// Refund: the same request with the same key gets the first answer
 	// (created or not) and changes nothing more.
@@ -116,7 +121,7 @@ func checkResultURL(field, raw string) error {
 // sameTerms reports whether o was registered with exactly n's terms.
 func sameTerms(o *Order, n *NewOrder) bool {
 	return o.Name == n.Name && o.Amount == n.Amount && o.Currency == n.Currency &&
-		o.SuccessURL == n.SuccessURL && o.FailURL == n.FailURL
+		o.SuccessURL == n.SuccessURL && o.FailURL == n.FailURL && o.PortOneAPI() == n.API
 }
 
 // CreateOrder registers an order as pending and pre-registers its amount
@@ -134,6 +139,15 @@ func sameTerms(o *Order, n *NewOrder) bool {
 func (p *Processor) CreateOrder(ctx context.Context, n NewOrder) (*Order, bool, error) {
 	if err := n.normalize(); err != nil {
 		return nil, false, err
+	}
+	if n.API == "" {
+		n.API = p.DefaultAPI
+	}
+	if n.API == "" {
+		n.API = APIV1
+	}
+	if !n.API.Valid() {
+		return nil, false, Errorf(KindInvalid, "api must be %s or %s", APIV1, APIV2)
 	}
 	if n.IdempotencyKey == "" {
 		return p.createOrder(ctx, &n, nil)
@@ -162,9 +176,16 @@ func (p *Processor) createOrder(ctx context.Context, n *NewOrder, k *keyClaim) (
 	case !IsNotFound(err):
 		return nil, false, err
 	}
-	if _, err := p.PortOne.Prepare(ctx, n.MerchantUID, n.Amount, n.Currency); err != nil {
+	gw, err := p.gateway(n.API)
+	if err != nil {
+		return nil, false, err
+	}
+	if _, err := gw.Prepare(ctx, n.MerchantUID, n.Amount, n.Currency); err != nil {
 		if portone.IsAlreadyPrepared(err) {
 			return nil, false, WrapError(KindConflict, err, "merchant_uid %s is registered at PortOne with another amount", n.MerchantUID)
+		}
+		if portonev2.IsAlreadyPaid(err) {
+			return nil, false, WrapError(KindConflict, err, "paymentId %s is already paid at PortOne", n.MerchantUID)
 		}
 		return nil, false, gatewayError(err, "pre-registering the amount of %s", n.MerchantUID)
 	}
@@ -174,6 +195,7 @@ func (p *Processor) createOrder(ctx context.Context, n *NewOrder, k *keyClaim) (
 		Name:        n.Name,
 		Amount:      n.Amount,
 		Currency:    n.Currency,
+		API:         n.API,
 		Status:      StatusPending,
 		SuccessURL:  n.SuccessURL,
 		FailURL:     n.FailURL,
@@ -182,7 +204,7 @@ func (p *Processor) createOrder(ctx context.Context, n *NewOrder, k *keyClaim) (
 		NextCheckAt: now.Add(p.firstCheckDelay()),
 	}
 	c := &Change{Order: o, Notes: []Note{p.newNote(o.MerchantUID, "", SourceApp, noteNotice,
-		"order registered: %s %s, amount pre-registered at PortOne", o.Amount, o.Currency)}}
+		"order registered: %s %s, amount pre-registered at PortOne %s", o.Amount, o.Currency, o.API)}}
 	err = k.answer(http.StatusCreated, nil).apply(ctx, p.Store, c, o)
 	if IsConflict(err) {
 		// Another request for the same merchant_uid won the race.

@@ -25,6 +25,11 @@ type Notice struct {
 	// ErrorCode and ErrorMsg come from a redirect after a failure. They are
 	// shown to the buyer and kept in the timeline, never used to decide.
 	ErrorCode, ErrorMsg string
+	// API is the PortOne API the notice came through: APIV2 from V2's
+	// redirect and webhook, where ImpUID and MerchantUID are both the
+	// paymentId. Empty means V1 when ImpUID is set, else the API of the
+	// order MerchantUID names.
+	API API
 }
 
 // Identifier limits: PortOne's own (merchant_uid 40 characters, imp_uid

@@ -20,6 +20,11 @@ func (p *Processor) Preview(ctx context.Context, n Notice) (*Result, error) {
 	if err := n.validate(); err != nil {
 		return nil, err
 	}
+	api, err := p.noticeAPI(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	n.API = api
 	pay, err := p.lookup(ctx, n)
 	if err != nil {
 		return nil, err
@@ -38,7 +43,7 @@ func (p *Processor) Preview(ctx context.Context, n Notice) (*Result, error) {
 		why := fmt.Sprintf("payment %s belongs to %s, not to %s", pay.ImpUID, pay.MerchantUID, n.MerchantUID)
 		return &Result{Payment: pay, Outcome: OutcomeRefused, Reason: why}, Errorf(KindMismatch, "%s", why)
 	}
-	res, d, err := p.evaluate(ctx, pay, p.now(), true)
+	res, d, err := p.evaluate(ctx, api, pay, p.now(), true)
 	if err != nil {
 		return res, err
 	}

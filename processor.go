@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // DefaultFirstCheckDelay is how long after an order is created (or left
@@ -29,8 +30,15 @@ type Processor struct {
 	// Store keeps the orders: a *sqlite.Store, a *postgres.Store, or any
 	// other OrderStore.
 	Store OrderStore
-	// PortOne answers for payments; a *portone.Client in production.
+	// PortOne answers for the payments of V1 orders; a *portone.Client
+	// in production.
 	PortOne Gateway
+	// PortOneV2 answers for the payments of V2 orders (Order.API): a
+	// *V2Gateway in production. Nil refuses V2 orders.
+	PortOneV2 Gateway
+	// DefaultAPI is the API of an order registered without one; empty
+	// means APIV1.
+	DefaultAPI API
 	// AcceptTestPayments lets payments made on PortOne test channels
 	// (sandbox) decide orders. Without it (the zero value) such a payment
 	// never settles an order: it is refused, as a buyer paying on a test
@@ -125,6 +133,11 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 	if err := n.validate(); err != nil {
 		return nil, err
 	}
+	api, err := p.noticeAPI(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	n.API = api
 	pay, err := p.lookup(ctx, n)
 	if err != nil {
 		p.note(ctx, n.MerchantUID, n.ImpUID, n.Source, noteError, "PortOne look-up failed: %v", err)
@@ -176,7 +189,12 @@ func (p *Processor) confirmPayment(ctx context.Context, n Notice, pay *portone.P
 		p.writeNotes(ctx, notes)
 		return p.refuseForeign(ctx, n, pay)
 	}
-	res, err := p.settle(ctx, n.Source, pay, notes, nil)
+	// A listed payment (ConfirmListed) comes from V1's list.
+	api := n.API
+	if api == "" {
+		api = APIV1
+	}
+	res, err := p.settle(ctx, n.Source, api, pay, notes, nil)
 	if err != nil {
 		return res, err
 	}
@@ -186,20 +204,66 @@ func (p *Processor) confirmPayment(ctx context.Context, n Notice, pay *portone.P
 	return res, nil
 }
 
-// lookup fetches the payment a notice names: by imp_uid, test channels
-// included (Confirm checks the sandbox flag itself), or else the latest
-// attempt for the merchant_uid. It returns nil, nil when PortOne has no
-// payment for the merchant_uid yet.
+// noticeAPI returns the API whose payment n names: the notice's own (the
+// V2 endpoints say V2), V1 for one naming an imp_uid, or else the API of
+// the order it names (the reconciler's and the app's notices name only
+// the order).
+func (p *Processor) noticeAPI(ctx context.Context, n Notice) (API, error) {
+	switch {
+	case n.API != "":
+		if !n.API.Valid() {
+			return "", Errorf(KindInvalid, "unknown PortOne API %q", n.API)
+		}
+		return n.API, nil
+	case n.ImpUID != "":
+		return APIV1, nil
+	}
+	o, err := p.Store.Order(ctx, n.MerchantUID)
+	switch {
+	case IsNotFound(err):
+		return APIV1, nil // Confirm answers that the order is unknown
+	case err != nil:
+		return "", err
+	}
+	return o.PortOneAPI(), nil
+}
+
+// gateway returns the Gateway of api.
+func (p *Processor) gateway(api API) (Gateway, error) {
+	switch api {
+	case APIV1, "":
+		if p.PortOne == nil {
+			return nil, Errorf(KindInvalid, "payresult is not configured for PortOne V1")
+		}
+		return p.PortOne, nil
+	case APIV2:
+		if p.PortOneV2 == nil {
+			return nil, Errorf(KindInvalid, "payresult is not configured for PortOne V2")
+		}
+		return p.PortOneV2, nil
+	}
+	return nil, Errorf(KindInvalid, "unknown PortOne API %q", api)
+}
+
+// lookup fetches the payment a notice names, through the gateway of the
+// notice's API: by imp_uid, test channels included (Confirm checks the
+// sandbox flag itself), or else the latest attempt for the merchant_uid.
+// It returns nil, nil when PortOne has no payment for the merchant_uid
+// yet.
 func (p *Processor) lookup(ctx context.Context, n Notice) (*portone.Payment, error) {
+	gw, err := p.gateway(n.API)
+	if err != nil {
+		return nil, err
+	}
 	if n.ImpUID != "" {
-		pay, err := p.PortOne.Payment(ctx, n.ImpUID, true)
+		pay, err := gw.Payment(ctx, n.ImpUID, true)
 		if err != nil {
 			return nil, gatewayError(err, "looking up payment %s", n.ImpUID)
 		}
 		return checkPayment(pay, n.ImpUID)
 	}
-	pay, err := p.PortOne.FindPayment(ctx, n.MerchantUID, "")
-	if portone.IsNotFound(err) {
+	pay, err := gw.FindPayment(ctx, n.MerchantUID, "")
+	if isNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
@@ -229,17 +293,21 @@ func checkPayment(pay *portone.Payment, impUID string) (*portone.Payment, error)
 func gatewayError(err error, format string, args ...any) error {
 	var input *portone.InputError
 	switch {
-	case portone.IsNotFound(err):
+	case isNotFound(err):
 		return WrapError(KindNotFound, err, format+": PortOne has no such payment", args...)
-	case errors.As(err, &input):
+	case errors.As(err, &input), errors.Is(err, portonev2.ErrInput):
 		return WrapError(KindInvalid, err, format, args...)
-	case portone.IsUnauthorized(err):
+	case portone.IsUnauthorized(err), portonev2.IsUnauthorized(err), portonev2.IsForbidden(err):
 		return WrapError(KindTransient, err, format+": PortOne refused payresult's API credentials", args...)
-	case portone.IsTransient(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+	case portone.IsTransient(err), portonev2.IsTransient(err), errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return WrapError(KindTransient, err, format+": PortOne unreachable", args...)
 	}
 	return WrapError(KindInternal, err, format, args...)
 }
+
+// isNotFound reports whether PortOne, V1 or V2, said it has no such
+// payment.
+func isNotFound(err error) bool { return portone.IsNotFound(err) || portonev2.IsNotFound(err) }
 
 // noPayment answers a merchant_uid-only notice for which PortOne has no
 // payment: the buyer never got as far as a payment window.
@@ -275,7 +343,7 @@ func (p *Processor) refuseForeign(ctx context.Context, n Notice, pay *portone.Pa
 // the change; without a change they are written on their own. The
 // answer to a keyed request, ans, is stored with the change (nil for
 // none).
-func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.Payment, notes []Note, ans *keyAnswer) (*Result, error) {
+func (p *Processor) settle(ctx context.Context, src NoticeSource, api API, pay *portone.Payment, notes []Note, ans *keyAnswer) (*Result, error) {
 	for try := range maxApplyTries {
 		now := p.now()
 		// The first try leaves the imp_uid's binding to Apply, which refuses
@@ -283,7 +351,7 @@ func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.P
 		// transaction; the retry then looks the binding up and tells that
 		// refusal apart from a lost compare-and-set. So the common case
 		// costs no read for it.
-		res, d, err := p.evaluate(ctx, pay, now, try > 0)
+		res, d, err := p.evaluate(ctx, api, pay, now, try > 0)
 		if err != nil {
 			if res != nil {
 				notes = append(notes, p.newNote(pay.MerchantUID, pay.ImpUID, src, noteError, "refused: %s", d.reason))
@@ -311,8 +379,9 @@ func (p *Processor) settle(ctx context.Context, src NoticeSource, pay *portone.P
 // evaluate loads the order pay belongs to, checks that pay may decide it,
 // and decides. A refusal comes back as a Result (the order unchanged), a
 // decision with the reason, and a KindMismatch error. Without checkBound
-// the binding of pay's imp_uid to another order is left to Apply.
-func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time.Time, checkBound bool) (*Result, decision, error) {
+// the binding of pay's imp_uid to another order is left to Apply. A
+// payment looked up through api may decide only an order of that API.
+func (p *Processor) evaluate(ctx context.Context, api API, pay *portone.Payment, now time.Time, checkBound bool) (*Result, decision, error) {
 	o, err := p.Store.Order(ctx, pay.MerchantUID)
 	if IsNotFound(err) {
 		return nil, decision{}, Errorf(KindNotFound, "no order %q", pay.MerchantUID)
@@ -323,7 +392,10 @@ func (p *Processor) evaluate(ctx context.Context, pay *portone.Payment, now time
 	res := &Result{Order: o, Payment: pay}
 	d := decision{outcome: OutcomeRefused}
 	var bindErr error
-	if checkBound {
+	switch {
+	case o.PortOneAPI() != api:
+		bindErr = Errorf(KindMismatch, "order %s is registered for PortOne %s; a payment of PortOne %s may not decide it", o.MerchantUID, o.PortOneAPI(), api)
+	case checkBound:
 		bindErr = p.checkBinding(ctx, o, pay)
 	}
 	if bindErr != nil {

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // DefaultRefundReason is sent to PortOne when a refund request gives none
@@ -215,13 +216,17 @@ func (p *Processor) refund(ctx context.Context, r RefundRequest, reason string, 
 	if o.Status == StatusForged {
 		return p.refundForgery(ctx, o, r, k)
 	}
+	gw, err := p.gateway(o.PortOneAPI())
+	if err != nil {
+		return nil, err
+	}
 	b, err := p.refundBasis(ctx, o, r, reason, k)
 	if err != nil {
 		return nil, err
 	}
-	got, err := p.PortOne.Cancel(ctx, b.cancel(reason, r.Account))
+	got, err := gw.Cancel(ctx, b.cancel(reason, r.Account))
 	if err == nil {
-		res, err := p.settle(ctx, SourceApp, got, nil, k.answer(http.StatusOK, nil))
+		res, err := p.settle(ctx, SourceApp, o.PortOneAPI(), got, nil, k.answer(http.StatusOK, nil))
 		if err != nil {
 			return nil, err
 		}
@@ -279,7 +284,8 @@ func (p *Processor) refundForgery(ctx context.Context, o *Order, r RefundRequest
 	case o.ImpUID == "":
 		return nil, Errorf(KindConflict, "order %s is forged without a payment to give back", o.MerchantUID)
 	}
-	pay, err := p.lookup(ctx, Notice{ImpUID: o.ImpUID})
+	api := o.PortOneAPI()
+	pay, err := p.lookup(ctx, Notice{ImpUID: o.ImpUID, API: api})
 	if err != nil {
 		return nil, err
 	}
@@ -288,11 +294,11 @@ func (p *Processor) refundForgery(ctx context.Context, o *Order, r RefundRequest
 	}
 	var res *Result
 	if needsForgeryCancel(o, pay) {
-		res, err = p.cancelForged(ctx, SourceApp, pay, r.Account, k.answer(http.StatusOK, nil))
+		res, err = p.cancelForged(ctx, SourceApp, api, pay, r.Account, k.answer(http.StatusOK, nil))
 	} else {
 		// Nothing left to give back: bring the order up to date with
 		// what PortOne has.
-		res, err = p.settle(ctx, SourceApp, pay, nil, k.answer(http.StatusOK, nil))
+		res, err = p.settle(ctx, SourceApp, api, pay, nil, k.answer(http.StatusOK, nil))
 	}
 	if err != nil {
 		return nil, err
@@ -355,7 +361,11 @@ func (p *Processor) refundRefused(ctx context.Context, o *Order, b refundBasis, 
 	case KindInvalid:
 		return nil, classified
 	}
-	fresh, err := p.PortOne.Payment(ctx, b.ImpUID, true)
+	gw, err := p.gateway(o.PortOneAPI())
+	if err != nil {
+		return nil, err
+	}
+	fresh, err := gw.Payment(ctx, b.ImpUID, true)
 	if err != nil {
 		return nil, gatewayError(err, "looking up payment %s after a refused refund", b.ImpUID)
 	}
@@ -363,7 +373,7 @@ func (p *Processor) refundRefused(ctx context.Context, o *Order, b refundBasis, 
 		return nil, err
 	}
 	verdict := b.judge(fresh, cancelErr, o.MerchantUID)
-	res, err := p.settle(ctx, SourceApp, fresh, nil, k.answer(http.StatusOK, verdict))
+	res, err := p.settle(ctx, SourceApp, o.PortOneAPI(), fresh, nil, k.answer(http.StatusOK, verdict))
 	if err != nil {
 		return nil, err
 	}
@@ -394,6 +404,10 @@ func portoneMessage(err error) string {
 	var e *portone.Error
 	if errors.As(err, &e) && e.Message != "" {
 		return e.Message
+	}
+	var e2 *portonev2.Error
+	if errors.As(err, &e2) && e2.Message != "" {
+		return e2.Message
 	}
 	return "the cancel was refused"
 }

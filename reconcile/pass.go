@@ -145,7 +145,9 @@ type verdict struct {
 // Confirm: a paid payment of the merchant_uid first (it settles the order
 // whatever else happened), else the latest payment (a virtual account, a
 // failure, a payment paid and already cancelled), and then the known
-// attempts that PortOne last reported as ready.
+// attempts that PortOne last reported as ready. A V2 order has one
+// payment, named by its merchant_uid, whose look-up tells its latest
+// state: one Confirm through the V2 gateway checks it.
 func (r *Reconciler) checkOrder(ctx context.Context, lim *limiter, o *payresult.Order) (verdict, error) {
 	v := verdict{order: o}
 	if !o.NeedsCheck() {
@@ -156,13 +158,16 @@ func (r *Reconciler) checkOrder(ctx context.Context, lim *limiter, o *payresult.
 			return err
 		}
 		res, err := r.Processor.Confirm(ctx, payresult.Notice{
-			Source: payresult.SourceReconciler, ImpUID: impUID, MerchantUID: o.MerchantUID,
+			Source: payresult.SourceReconciler, ImpUID: impUID, MerchantUID: o.MerchantUID, API: o.PortOneAPI(),
 		})
 		if res != nil && res.Order != nil {
 			v.order = res.Order
 			v.changed = v.changed || res.Changed
 		}
 		return err
+	}
+	if o.PortOneAPI() == payresult.APIV2 {
+		return v, confirm("")
 	}
 	paid, err := r.findPaid(ctx, lim, o.MerchantUID)
 	if err != nil {
