@@ -10,15 +10,21 @@ import (
 )
 
 // RedirectHandler handles the buyer's browser coming back from PortOne's
-// payment window (the m_redirect_url target), by GET or POST. It parses
-// the query leniently, runs Confirm, and then either sends the buyer with
-// 303 to the order's success or fail URL with a signed result (see
-// SignResult), or shows a result page.
+// payment window (V1's m_redirect_url target, or V2's redirectUrl), by
+// GET or POST. It parses the query leniently, runs Confirm, and then
+// either sends the buyer with 303 to the order's success or fail URL with
+// a signed result (see SignResult), or shows a result page.
 //
 // Mount it on any mux; it needs only a Processor with the app's own Store.
 type RedirectHandler struct {
 	// Processor confirms the payment. Required.
 	Processor *Processor
+	// API is the PortOne API whose redirect this is. APIV1 (the zero
+	// value) reads imp_uid, merchant_uid, error_code and error_msg; APIV2
+	// reads paymentId (the order's merchant_uid), code and message. A
+	// code means the payment did not complete, but the order is checked
+	// at PortOne all the same: the query is the buyer's to change.
+	API API
 	// ResultKey signs the result added to the order's success or fail URL.
 	// Without a key, the page is always rendered, never redirected.
 	ResultKey []byte
@@ -39,23 +45,21 @@ func (h *RedirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	log := loggerOr(h.Logger)
-	rd, err := portone.ParseRedirect(r)
+	n, err := h.notice(r)
 	if err != nil {
 		log.Info("redirect refused", "err", err)
 		h.render(w, r, &RedirectView{Page: PageInvalid, HTTPStatus: http.StatusBadRequest})
 		return
-	}
-	n := Notice{
-		Source: SourceRedirect, ImpUID: rd.ImpUID, MerchantUID: rd.MerchantUID,
-		ErrorCode: rd.ErrorCode, ErrorMsg: rd.ErrorMsg,
 	}
 	res, err := h.Processor.confirmRequest(r, n)
 	var order *Order
 	if res != nil {
 		order = res.Order
 	}
-	v := ViewOf(rd.MerchantUID, order, err, rd.ErrorMsg)
-	v.ImpUID = rd.ImpUID
+	v := ViewOf(n.MerchantUID, order, err, n.ErrorMsg)
+	if n.API != APIV2 {
+		v.ImpUID = n.ImpUID
+	}
 	logNotice(log, n, v, err)
 	if target := v.AppURL(); target != "" && len(h.ResultKey) > 0 {
 		u, uerr := SignedResultURL(target, h.ResultKey, v.Order, h.now())
@@ -63,9 +67,22 @@ func (h *RedirectHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, u, http.StatusSeeOther)
 			return
 		}
-		log.Error("order has an unusable result URL", "merchant_uid", rd.MerchantUID, "err", uerr)
+		log.Error("order has an unusable result URL", "merchant_uid", n.MerchantUID, "err", uerr)
 	}
 	h.render(w, r, &v)
+}
+
+// notice reads the notice of a redirect of h's API.
+func (h *RedirectHandler) notice(r *http.Request) (Notice, error) {
+	if h.API == APIV2 {
+		return parseV2Redirect(r)
+	}
+	rd, err := portone.ParseRedirect(r)
+	if err != nil {
+		return Notice{}, err
+	}
+	return Notice{Source: SourceRedirect, ImpUID: rd.ImpUID, MerchantUID: rd.MerchantUID,
+		ErrorCode: rd.ErrorCode, ErrorMsg: rd.ErrorMsg}, nil
 }
 
 func (h *RedirectHandler) now() time.Time {

@@ -15,6 +15,7 @@ import (
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/internal/admin"
 	"github.com/payresult/payresult/internal/web"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // SandboxAPIKey is the app API key in sandbox mode when PAYRESULT_API_KEY
@@ -43,10 +44,18 @@ type serveConfig struct {
 	PortOneKey    string
 	PortOneSecret string
 	PortOneURL    string // empty: PortOne's own API
-	APIKey        string // bearer key of the app API
-	EventsURL     string // where events are POSTed; empty: feed only
-	EventsSecret  string // signs events (Standard Webhooks) and result URLs
-	PublicURL     string // how browsers and PortOne reach us; empty: derived
+	// The PortOne V2 credentials: the API secret, the store (empty: the
+	// secret's own), the webhook secret and the API's URL (empty:
+	// PortOne's own). V1 and V2 may both be set: one payresult serves
+	// both.
+	PortOneV2Secret        string
+	PortOneV2StoreID       string
+	PortOneV2WebhookSecret string
+	PortOneV2URL           string
+	APIKey                 string // bearer key of the app API
+	EventsURL              string // where events are POSTed; empty: feed only
+	EventsSecret           string // signs events (Standard Webhooks) and result URLs
+	PublicURL              string // how browsers and PortOne reach us; empty: derived
 	// AcceptTestPayments lets PortOne test-channel payments settle orders
 	// in live mode, for trying real credentials on a test channel.
 	AcceptTestPayments bool
@@ -64,9 +73,25 @@ type serveConfig struct {
 	ReconcileLease    time.Duration
 	ReconcileRate     float64
 
-	// Sandbox is true when no PortOne credentials are set: the emulator
-	// stands in for PortOne.
+	// Sandbox is true when no PortOne credentials are set, neither V1's
+	// nor V2's: the emulator stands in for PortOne, both APIs.
 	Sandbox bool
+}
+
+// HasV1 and HasV2 report which PortOne APIs the service takes orders
+// for: those with credentials, both in sandbox mode.
+func (c *serveConfig) HasV1() bool { return c.Sandbox || c.PortOneKey != "" }
+
+// HasV2 is HasV1 for PortOne V2.
+func (c *serveConfig) HasV2() bool { return c.Sandbox || c.PortOneV2Secret != "" }
+
+// DefaultAPI is the API of an order registered without one: V1 when V1
+// is served, else V2.
+func (c *serveConfig) DefaultAPI() payresult.API {
+	if c.HasV1() {
+		return payresult.APIV1
+	}
+	return payresult.APIV2
 }
 
 // serveEnv documents each setting: its flag, its environment variable and
@@ -77,6 +102,10 @@ var serveEnv = []struct{ flag, env, usage string }{
 	{"portone-api-key", "PORTONE_API_KEY", "PortOne REST API `key`; none (with no secret) means sandbox mode"},
 	{"portone-api-secret", "PORTONE_API_SECRET", "PortOne REST API `secret`"},
 	{"portone-api-url", "PORTONE_API_URL", "PortOne API base `URL` (default https://api.iamport.kr)"},
+	{"portone-v2-api-secret", "PORTONE_V2_API_SECRET", "PortOne V2 API `secret`; with neither it nor a V1 key and secret, sandbox mode (V1 and V2)"},
+	{"portone-v2-store-id", "PORTONE_V2_STORE_ID", "PortOne V2 `store ID` (store-…); empty: the secret's own store"},
+	{"portone-v2-webhook-secret", "PORTONE_V2_WEBHOOK_SECRET", "PortOne V2 webhook `secret` (whsec_…), required with PORTONE_V2_API_SECRET: /portone/v2/webhook refuses what it did not sign"},
+	{"portone-v2-api-url", "PORTONE_V2_API_URL", "PortOne V2 API base `URL` (default https://api.portone.io)"},
 	{"api-key", "PAYRESULT_API_KEY", "bearer `key` the app sends to /api/, at least 16 characters (sandbox default: " + SandboxAPIKey + ")"},
 	{"events-url", "PAYRESULT_EVENTS_URL", "app `URL` that receives signed events; empty: feed only"},
 	{"events-secret", "PAYRESULT_EVENTS_SECRET", "Standard Webhooks `secret` that signs events and result URLs: at least 24 bytes in base64, optionally after whsec_ (make one: " + payresult.MakeWebhookSecret + ")"},
@@ -150,6 +179,8 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 	c := &serveConfig{
 		Addr: get("addr"), DB: get("db"),
 		PortOneKey: get("portone-api-key"), PortOneSecret: get("portone-api-secret"), PortOneURL: get("portone-api-url"),
+		PortOneV2Secret: get("portone-v2-api-secret"), PortOneV2StoreID: get("portone-v2-store-id"),
+		PortOneV2WebhookSecret: get("portone-v2-webhook-secret"), PortOneV2URL: get("portone-v2-api-url"),
 		APIKey: get("api-key"), EventsURL: get("events-url"), EventsSecret: get("events-secret"),
 		PublicURL: strings.TrimRight(get("public-url"), "/"), LogFormat: get("log-format"),
 	}
@@ -160,7 +191,7 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 	if c.DB == "" {
 		bad("db", "empty; give a SQLite file path or a postgres:// URL")
 	}
-	c.Sandbox = c.PortOneKey == "" && c.PortOneSecret == ""
+	c.Sandbox = c.PortOneKey == "" && c.PortOneSecret == "" && c.PortOneV2Secret == ""
 	c.parseAddr(bad)
 	if c.MetricsAddr = get("metrics-addr"); c.MetricsAddr != "" {
 		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
@@ -172,8 +203,11 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 		bad("portone-api-key", "PORTONE_API_KEY and PORTONE_API_SECRET must be set together (neither means sandbox mode)")
 	case c.Sandbox && c.PortOneURL != "":
 		bad("portone-api-url", "set, but PORTONE_API_KEY and PORTONE_API_SECRET are not; sandbox mode uses its own emulator")
+	case c.PortOneKey == "" && c.PortOneURL != "":
+		bad("portone-api-url", "set, but PORTONE_API_KEY and PORTONE_API_SECRET are not")
 	}
 	checkURL(bad, "portone-api-url", c.PortOneURL)
+	c.checkV2(bad)
 	switch {
 	case c.APIKey == "" && c.Sandbox:
 		c.APIKey = SandboxAPIKey
@@ -196,6 +230,27 @@ func parseServeConfig(get func(flag string) string) (*serveConfig, error) {
 		return nil, fmt.Errorf("invalid configuration:\n  %s", strings.Join(problems, "\n  "))
 	}
 	return c, nil
+}
+
+// checkV2 checks the PortOne V2 settings: all but the secret need it, and
+// the webhook secret is required with it.
+func (c *serveConfig) checkV2(bad func(flag, format string, args ...any)) {
+	if c.PortOneV2Secret == "" {
+		for _, f := range []struct{ flag, v string }{{"portone-v2-store-id", c.PortOneV2StoreID},
+			{"portone-v2-webhook-secret", c.PortOneV2WebhookSecret}, {"portone-v2-api-url", c.PortOneV2URL}} {
+			if f.v != "" {
+				bad(f.flag, "set, but PORTONE_V2_API_SECRET is not")
+			}
+		}
+		return
+	}
+	switch _, err := portonev2.WebhookKey(c.PortOneV2WebhookSecret); {
+	case c.PortOneV2WebhookSecret == "":
+		bad("portone-v2-webhook-secret", "required with PORTONE_V2_API_SECRET: PortOne's console (결제 연동 → 연동 관리 → 결제알림(Webhook) 관리) shows it")
+	case err != nil:
+		bad("portone-v2-webhook-secret", "not a webhook secret: base64, optionally after whsec_")
+	}
+	checkURL(bad, "portone-v2-api-url", c.PortOneV2URL)
 }
 
 // parseAddr sets the listen address: loopback by default in sandbox mode,

@@ -89,6 +89,8 @@ type service struct {
 	log     *slog.Logger
 	store   payresult.Store
 	gateway *portone.Client
+	// gatewayV2 answers for V2 orders; nil when V2 is not served.
+	gatewayV2 *payresult.V2Gateway
 	// reconciler runs with the workers; metrics and the admin page read
 	// its sweeps' progress.
 	reconciler *reconcile.Reconciler
@@ -118,6 +120,7 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 			WebhookURL: s.localURL + "/portone/webhook",
 			PublicURL:  s.public + "/sandbox",
 			Logger:     log.With("component", "emulator"),
+			V2:         emulator.V2Config{WebhookURL: s.localURL + "/portone/v2/webhook"},
 		}
 		var err error
 		if s.emulator, err = openEmulator(ctx, emCfg, sandbox); err != nil {
@@ -131,10 +134,23 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 		webCfg.Sandbox, webCfg.Emulator, webCfg.MerchantCode = true, s.emulator, ec.MerchantCode
 		webCfg.DemoV2 = &web.DemoV2{StoreID: ec.V2.StoreID, ChannelKey: emulator.DefaultV2ChannelKey,
 			Client: &portonev2.Client{BaseURL: s.localURL + "/sandbox", Secret: ec.V2.APISecret, StoreID: ec.V2.StoreID}}
+		s.gatewayV2 = &payresult.V2Gateway{Client: &portonev2.Client{BaseURL: s.localURL + "/sandbox", Secret: ec.V2.APISecret,
+			StoreID: ec.V2.StoreID, OnRetry: s.logRetry}}
+		webCfg.V2WebhookSecret = ec.V2.WebhookSecret
+	} else if cfg.HasV2() {
+		s.gatewayV2 = &payresult.V2Gateway{Client: &portonev2.Client{BaseURL: cfg.PortOneV2URL, Secret: cfg.PortOneV2Secret,
+			StoreID: cfg.PortOneV2StoreID, OnRetry: s.logRetry}}
+		webCfg.V2WebhookSecret = cfg.PortOneV2WebhookSecret
 	}
 	s.proc = &payresult.Processor{
-		Store: store, PortOne: s.gateway, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments,
+		Store: store, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments, DefaultAPI: cfg.DefaultAPI(),
 		Logger: log.With("component", "processor"), FirstCheckDelay: reconcile.DefaultSchedule[0],
+	}
+	if cfg.HasV1() {
+		s.proc.PortOne = s.gateway
+	}
+	if s.gatewayV2 != nil {
+		s.proc.PortOneV2 = s.gatewayV2
 	}
 	if len(cfg.ReconcileSchedule) > 0 {
 		s.proc.FirstCheckDelay = cfg.ReconcileSchedule[0]
@@ -145,6 +161,11 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 		Schedule: cfg.ReconcileSchedule, Interval: cfg.ReconcileInterval, RateLimit: cfg.ReconcileRate,
 		Lease:  cfg.ReconcileLease,
 		Logger: log.With("component", "reconciler"),
+	}
+	if !cfg.HasV1() {
+		// V2 alone: the reconciler checks V2 orders one by one through
+		// the V2 gateway; its sweeps list V1's payments, so they are off.
+		s.reconciler.PortOne, s.reconciler.SweepInterval = s.gatewayV2, -1
 	}
 	s.instrument(&webCfg)
 	s.http = s.httpServer(web.New(webCfg))

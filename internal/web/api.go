@@ -24,6 +24,7 @@ type orderRequest struct {
 	Currency    string         `json:"currency"`
 	SuccessURL  string         `json:"success_url"`
 	FailURL     string         `json:"fail_url"`
+	API         payresult.API  `json:"api"`
 }
 
 // idempotencyKeyHeader is the header by which the app makes a POST safe
@@ -64,7 +65,7 @@ func (s *Server) createOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	o, created, err := s.cfg.Processor.CreateOrder(r.Context(), payresult.NewOrder{
 		MerchantUID: req.MerchantUID, Name: req.Name, Amount: req.Amount, Currency: req.Currency,
-		SuccessURL: req.SuccessURL, FailURL: req.FailURL, IdempotencyKey: key,
+		SuccessURL: req.SuccessURL, FailURL: req.FailURL, API: req.API, IdempotencyKey: key,
 	})
 	if err != nil {
 		s.fail(w, r, err)

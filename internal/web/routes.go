@@ -28,6 +28,10 @@ func (s *Server) routes() []route {
 		{"GET /portone/redirect", s.limit(s.confirming, s.redirect)},
 		{"POST /portone/redirect", s.limit(s.confirming, s.redirect)},
 		{"POST /portone/webhook", s.allowSources(s.limit(s.confirming, s.webhook))},
+		// PortOne V2's: the redirectUrl target and the signed webhook.
+		{"GET /portone/v2/redirect", s.limit(s.confirming, s.redirectV2)},
+		{"POST /portone/v2/redirect", s.limit(s.confirming, s.redirectV2)},
+		{"POST /portone/v2/webhook", s.allowSources(s.limit(s.confirming, s.webhookV2))},
 		// The buyer's result page, which a confirming page refreshes.
 		{"GET /result/{merchant_uid}", h(s.resultPage)},
 

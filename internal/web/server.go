@@ -34,8 +34,11 @@ type Config struct {
 	MerchantCode string
 	// DemoV2, in sandbox mode, lets the demo shop pay through PortOne V2.
 	DemoV2 *DemoV2
+	// V2WebhookSecret checks the signatures of PortOne V2's webhooks at
+	// /portone/v2/webhook; empty refuses them all.
+	V2WebhookSecret string
 	// WebhookAllow, when not empty, is the only sources /portone/webhook
-	// accepts. X-Forwarded-For is believed only from TrustedProxies.
+	// and /portone/v2/webhook accept. X-Forwarded-For is believed only from TrustedProxies.
 	WebhookAllow   []netip.Prefix
 	TrustedProxies []netip.Prefix
 	// Admin and Metrics, when set, are mounted at /admin and /metrics:
@@ -58,6 +61,9 @@ type Server struct {
 	handler  http.Handler
 	redirect *payresult.RedirectHandler
 	webhook  *payresult.WebhookHandler
+	// redirectV2 and webhookV2 are PortOne V2's.
+	redirectV2 *payresult.RedirectHandler
+	webhookV2  *payresult.V2WebhookHandler
 	// confirming bounds the requests that run Confirm (limit.go).
 	confirming *limiter
 }
@@ -77,6 +83,11 @@ func New(cfg Config) *Server {
 		Render: s.renderRedirect, Logger: s.log, Now: s.cfg.Now,
 	}
 	s.webhook = &payresult.WebhookHandler{Processor: cfg.Processor, Logger: s.log}
+	s.redirectV2 = &payresult.RedirectHandler{
+		Processor: cfg.Processor, ResultKey: cfg.ResultKey, API: payresult.APIV2,
+		Render: s.renderRedirect, Logger: s.log, Now: s.cfg.Now,
+	}
+	s.webhookV2 = &payresult.V2WebhookHandler{Processor: cfg.Processor, Secret: cfg.V2WebhookSecret, Logger: s.log, Now: s.cfg.Now}
 	s.confirming = newLimiter(DefaultMaxConfirming, DefaultMaxWaiting)
 	s.handler = s.mux()
 	return s
