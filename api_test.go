@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -359,6 +360,10 @@ func TestAPIRedirectAndWebhookRace(t *testing.T) {
 		close(begin)
 		wg.Wait()
 		wantEvents(t, s.store, "order-a", payresult.EventPaid)
+		if evs, err := s.store.OrderEvents(context.Background(), "order-a"); err != nil || len(evs) != 1 ||
+			!strings.Contains(string(evs[0].Data), `"api":"`+string(d.api())+`"`) {
+			t.Errorf("the paid event does not say the order's API %s: %v", d.api(), err)
+		}
 		if _, cancels := d.payment(t, "order-a"); cancels != 0 {
 			t.Errorf("payresult cancelled an honest payment %d times", cancels)
 		}
@@ -383,14 +388,24 @@ func TestAPITampering(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			forEachAPIAndStore(t, func(t *testing.T, s *apiSandbox, d apiDriver) {
-				p := s.processor(d.api())
-				createOrder(t, p, d, "order-a")
+				instances := []*payresult.Processor{s.processor(d.api()), s.processor(d.api())}
+				createOrder(t, instances[0], d, "order-a")
 				n := d.forge(t, "order-a", tt.amount, tt.currency)
-				for i := range 3 { // the webhook, PortOne's retry, a replay
-					res := confirmWant(t, p, n, payresult.StatusForged)
-					if !res.Order.ForgeryCancelled || res.CancelErr != nil {
-						t.Fatalf("Confirm %d: ForgeryCancelled %t, CancelErr %v; want the forgery cancelled", i, res.Order.ForgeryCancelled, res.CancelErr)
-					}
+				// The webhook and its retries, on two instances at once.
+				var wg sync.WaitGroup
+				for i := range 6 {
+					wg.Go(func() {
+						res, err := instances[i%2].Confirm(context.Background(), n)
+						if err != nil || res.Order.Status != payresult.StatusForged {
+							t.Errorf("Confirm %d: %+v, %v; want forged", i, res, err)
+						}
+					})
+				}
+				wg.Wait()
+				// A replay later.
+				res := confirmWant(t, instances[1], n, payresult.StatusForged)
+				if !res.Order.ForgeryCancelled || res.CancelErr != nil {
+					t.Fatalf("replay: ForgeryCancelled %t, CancelErr %v; want the forgery cancelled", res.Order.ForgeryCancelled, res.CancelErr)
 				}
 				pay, cancels := d.payment(t, "order-a")
 				if cancels != 1 || pay.Status != portone.StatusCancelled || pay.CancelAmount != pay.Amount {
