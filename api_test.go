@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -612,4 +613,81 @@ func TestAPIOneInstanceServesBoth(t *testing.T) {
 	}
 	wantEvents(t, s.store, "v1-pending")
 	wantEvents(t, s.store, "v2-other")
+}
+
+// lostCancelAnswer is a gateway whose first cancel reaches PortOne but
+// whose answer is lost on the way back, as when the connection drops.
+type lostCancelAnswer struct {
+	payresult.Gateway
+	lost atomic.Bool
+}
+
+func (g *lostCancelAnswer) Cancel(ctx context.Context, req *portone.CancelRequest) (*portone.Payment, error) {
+	pay, err := g.Gateway.Cancel(ctx, req)
+	if err == nil && g.lost.CompareAndSwap(false, true) {
+		return nil, context.DeadlineExceeded
+	}
+	return pay, err
+}
+
+// TestAPIRefundAnswerLost: PortOne carries out a refund's cancel but its
+// answer is lost. The refund is a transient failure; the app's retry with
+// the same Idempotency-Key sends the same cancel (the same checksum or
+// currentCancellableAmount), which PortOne refuses, and payresult reads
+// the payment back and answers that the refund is done: one cancel.
+func TestAPIRefundAnswerLost(t *testing.T) {
+	t.Parallel()
+	forEachAPIAndStore(t, func(t *testing.T, s *apiSandbox, d apiDriver) {
+		p := s.processor(d.api())
+		ctx := context.Background()
+		if d.api() == payresult.APIV2 {
+			p.PortOneV2 = &lostCancelAnswer{Gateway: s.v2}
+		} else {
+			p.PortOne = &lostCancelAnswer{Gateway: s.v1}
+		}
+		createOrder(t, p, d, "order-a")
+		_, webhook := d.pay(t, "order-a", emulator.OutcomePaid)
+		confirmWant(t, p, webhook, payresult.StatusPaid)
+		req := payresult.RefundRequest{MerchantUID: "order-a", Amount: portone.Won(3000), IdempotencyKey: "refund-1"}
+		_, err := p.Refund(ctx, req)
+		wantKind(t, err, payresult.KindTransient)
+		o, err := p.Refund(ctx, req)
+		if err != nil || o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount != portone.Won(3000) {
+			t.Fatalf("retried Refund = %+v, %v; want partially_refunded 3000", o, err)
+		}
+		pay, cancels := d.payment(t, "order-a")
+		if cancels != 1 || pay.CancelAmount != portone.Won(3000) {
+			t.Errorf("at PortOne: %d API cancels, cancelled %s; want 1, 3000", cancels, pay.CancelAmount)
+		}
+	})
+}
+
+// TestAPIPaymentOfAnotherOrder: a notice naming order B and the payment
+// of order A (as a buyer who paid the cheaper order A would send it) is
+// refused through either API, and neither order changes. Under V2 the
+// paymentId is the order, so V2's own redirect and webhook can only name
+// A; the Go API can still be handed such a notice.
+func TestAPIPaymentOfAnotherOrder(t *testing.T) {
+	t.Parallel()
+	forEachAPIAndStore(t, func(t *testing.T, s *apiSandbox, d apiDriver) {
+		p := s.processor(d.api())
+		createOrder(t, p, d, "order-a")
+		createOrder(t, p, d, "order-b")
+		_, webhook := d.pay(t, "order-a", emulator.OutcomePaid)
+		n := payresult.Notice{Source: payresult.SourceRedirect, API: webhook.API, ImpUID: webhook.ImpUID, MerchantUID: "order-b"}
+		if n.ImpUID == "" {
+			n.ImpUID = "order-a" // V2: the paymentId names the payment
+		}
+		res, err := p.Confirm(context.Background(), n)
+		wantKind(t, err, payresult.KindMismatch)
+		if res == nil || res.Outcome != payresult.OutcomeRefused {
+			t.Errorf("Confirm = %+v; want refused", res)
+		}
+		for _, m := range []string{"order-a", "order-b"} {
+			if o, err := s.store.Order(context.Background(), m); err != nil || o.Status != payresult.StatusPending {
+				t.Errorf("%s: %+v, %v; want pending", m, o, err)
+			}
+			wantEvents(t, s.store, m)
+		}
+	})
 }

@@ -48,7 +48,7 @@ func runReconcile(ctx context.Context, env Env) error {
 		return usageError(env, "reconcile", errors.New("--from sweeps a window; it excludes --now and --order"))
 	}
 	rec := &reconcile.Reconciler{
-		Store: tc.store, Processor: tc.proc, PortOne: tc.gateway, Logger: tc.log,
+		Store: tc.store, Processor: tc.proc, PortOne: tc.finder(), Logger: tc.log,
 	}
 	var (
 		sum     reconcile.Summary
@@ -56,6 +56,8 @@ func runReconcile(ctx context.Context, env Env) error {
 		why     string
 	)
 	switch {
+	case !from.t.IsZero() && !tc.cfg.HasV1():
+		return usageError(env, "reconcile", errors.New("--from sweeps PortOne V1's lists; with V2 alone, use --now"))
 	case !from.t.IsZero():
 		sum, passErr = reconcileWindow(ctx, rec, env, from.t, to.t)
 	case order != "":
@@ -97,8 +99,8 @@ func reconcileAll(ctx context.Context, tc *toolConfig, rec *reconcile.Reconciler
 	} else {
 		sum, err = rec.Pass(ctx)
 	}
-	if err == nil {
-		// Refunds whose cancelled webhooks were lost.
+	if err == nil && tc.cfg.HasV1() {
+		// Refunds whose cancelled webhooks were lost (V1's lists only).
 		t, passed := time.Now(), sum
 		rec.OnProgress = func(s reconcile.Summary) { bar.update(passed.Add(s)) }
 		var sweep reconcile.Summary

@@ -13,12 +13,14 @@ import (
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/portonev2"
 	"github.com/payresult/payresult/reconcile"
 )
 
 // toolSettings are serve's settings the operator commands (reconcile,
 // verify) use; they accept the others too.
-var toolSettings = []string{"addr", "db", "portone-api-key", "portone-api-secret", "portone-api-url", "accept-test-payments", "log-format"}
+var toolSettings = []string{"addr", "db", "portone-api-key", "portone-api-secret", "portone-api-url",
+	"portone-v2-api-secret", "portone-v2-store-id", "portone-v2-webhook-secret", "portone-v2-api-url", "accept-test-payments", "log-format"}
 
 // toolConfig is what the operator commands (reconcile, verify) work with:
 // serve's configuration, its store, and a processor like serve's.
@@ -27,10 +29,21 @@ type toolConfig struct {
 	log     *slog.Logger
 	store   payresult.Store
 	gateway *portone.Client
-	proc    *payresult.Processor
+	// gatewayV2 answers for V2 orders; nil when V2 is not served.
+	gatewayV2 *payresult.V2Gateway
+	proc      *payresult.Processor
 }
 
 func (t *toolConfig) close() { t.store.Close() }
+
+// finder is the gateway of the reconciler's own look-ups: V1's, or V2's
+// when V1 is not served (as serve does).
+func (t *toolConfig) finder() reconcile.PaymentFinder {
+	if !t.cfg.HasV1() && t.gatewayV2 != nil {
+		return t.gatewayV2
+	}
+	return t.gateway
+}
 
 // loadToolConfig reads serve's configuration (the same variables and
 // flags, validated by parseServeConfig) plus the command's own flags, and
@@ -76,11 +89,26 @@ func openTool(ctx context.Context, cfg *serveConfig, stderr io.Writer) (*toolCon
 		log.Warn("SANDBOX MODE: no PortOne credentials are set; using the emulator of the running payresult serve",
 			"portone", gateway.BaseURL)
 	}
+	var gatewayV2 *payresult.V2Gateway
+	switch {
+	case cfg.Sandbox:
+		gatewayV2 = &payresult.V2Gateway{Client: &portonev2.Client{BaseURL: sandboxURL(cfg.Addr),
+			Secret: emulator.DefaultV2APISecret, StoreID: emulator.DefaultV2StoreID}}
+	case cfg.HasV2():
+		gatewayV2 = &payresult.V2Gateway{Client: &portonev2.Client{BaseURL: cfg.PortOneV2URL,
+			Secret: cfg.PortOneV2Secret, StoreID: cfg.PortOneV2StoreID}}
+	}
 	proc := &payresult.Processor{
-		Store: store, PortOne: gateway, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments,
+		Store: store, AcceptTestPayments: cfg.Sandbox || cfg.AcceptTestPayments, DefaultAPI: cfg.DefaultAPI(),
 		Logger: log.With("component", "processor"), FirstCheckDelay: reconcile.DefaultSchedule[0],
 	}
-	return &toolConfig{cfg: cfg, log: log, store: store, gateway: gateway, proc: proc}, nil
+	if cfg.HasV1() {
+		proc.PortOne = gateway
+	}
+	if gatewayV2 != nil {
+		proc.PortOneV2 = gatewayV2
+	}
+	return &toolConfig{cfg: cfg, log: log, store: store, gateway: gateway, gatewayV2: gatewayV2, proc: proc}, nil
 }
 
 // sandboxURL is where a payresult serve listening on addr serves its

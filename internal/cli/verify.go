@@ -58,7 +58,12 @@ func runVerify(ctx context.Context, env Env) error {
 // the reconciler does: it settles the order whatever else happened.
 func verifyNotice(ctx context.Context, tc *toolConfig, id string) (payresult.Notice, error) {
 	n := payresult.Notice{Source: payresult.SourceReconciler}
-	if _, err := tc.store.Order(ctx, id); err == nil {
+	if o, err := tc.store.Order(ctx, id); err == nil && o.PortOneAPI() == payresult.APIV2 {
+		// A V2 paymentId is the order's merchant_uid, and names its one
+		// payment.
+		n.MerchantUID, n.API = id, payresult.APIV2
+		return n, nil
+	} else if err == nil {
 		n.MerchantUID = id
 	} else if o, err := tc.store.OrderByImpUID(ctx, id); err == nil {
 		n.ImpUID, n.MerchantUID = id, o.MerchantUID
