@@ -691,3 +691,47 @@ func TestAPIPaymentOfAnotherOrder(t *testing.T) {
 		}
 	})
 }
+
+// TestAPIVirtualAccountRefund refunds a deposited virtual account into the
+// buyer's bank account. V1 refunds it at once; V2 asks for it
+// (REQUESTED) and completes it a day or two later, and the order is
+// refunded when PortOne reports it. A refund asked again meanwhile is
+// refused: PortOne's cancellable amount no longer matches, so nothing is
+// refunded twice.
+func TestAPIVirtualAccountRefund(t *testing.T) {
+	t.Parallel()
+	forEachAPIAndStore(t, func(t *testing.T, s *apiSandbox, d apiDriver) {
+		p := s.processor(d.api())
+		ctx := context.Background()
+		createOrder(t, p, d, "vbank-r")
+		confirmWant(t, p, d.payVbank(t, "vbank-r", s.clock.Now().Add(48*time.Hour)), payresult.StatusVbankIssued)
+		confirmWant(t, p, d.deposit(t, "vbank-r"), payresult.StatusPaid)
+		acct := &payresult.RefundAccount{Holder: "홍길동", Bank: "88", Number: "110-123-456789"}
+		if d.api() == payresult.APIV2 {
+			acct.Bank = "SHINHAN"
+		}
+		o, err := p.Refund(ctx, payresult.RefundRequest{MerchantUID: "vbank-r", Account: acct, IdempotencyKey: "refund-1"})
+		if err != nil {
+			t.Fatalf("Refund: %v", err)
+		}
+		if d.api() == payresult.APIV1 {
+			if o.Status != payresult.StatusRefunded {
+				t.Errorf("V1 refund: %s, want refunded", o.Status)
+			}
+			return
+		}
+		if o.Status != payresult.StatusPaid {
+			t.Errorf("V2 refund asked: %s, want paid until PortOne completes it", o.Status)
+		}
+		_, err = p.Refund(ctx, payresult.RefundRequest{MerchantUID: "vbank-r", Account: acct, IdempotencyKey: "refund-2"})
+		wantKind(t, err, payresult.KindConflict)
+		if _, err := s.em.SettleV2Refunds("vbank-r"); err != nil {
+			t.Fatal(err)
+		}
+		confirmWant(t, p, v2Webhook("vbank-r"), payresult.StatusRefunded)
+		pay, cancels := d.payment(t, "vbank-r")
+		if cancels != 1 || pay.CancelAmount != portone.Won(10000) {
+			t.Errorf("at PortOne: %d API cancels, cancelled %s; want 1, 10000", cancels, pay.CancelAmount)
+		}
+	})
+}
