@@ -7,7 +7,8 @@ import (
 )
 
 // Gateway is what the processor needs from PortOne. *portone.Client
-// implements it; tests may use the emulator through a real client.
+// implements it for V1, and *V2Gateway for V2 (which shows V2's payments
+// in V1's shape); tests may use the emulator through a real client.
 type Gateway interface {
 	// Payment looks one payment up by imp_uid, test-channel payments
 	// included (the processor checks the sandbox flag itself).
