@@ -735,3 +735,25 @@ func TestAPIVirtualAccountRefund(t *testing.T) {
 		}
 	})
 }
+
+// TestV2TestChannelRefused: in live mode a V2 payment made through a TEST
+// channel (a buyer who swapped the channel key in the page) never settles
+// an order; with AcceptTestPayments, as in the sandbox, it does.
+func TestV2TestChannelRefused(t *testing.T) {
+	t.Parallel()
+	s := newAPISandbox(t, testdb.OpenSQLite(t))
+	p := s.processor(payresult.APIV2)
+	d := s.driver(payresult.APIV2).(*v2Driver)
+	createOrder(t, p, d, "order-a")
+	req := d.request("order-a", 10000, "KRW", "CARD")
+	req.ChannelKey = emulator.DefaultV2ChannelKey // the sandbox's TEST channel
+	n := d.run(t, req, emulator.OutcomePaid)
+	res, err := p.Confirm(context.Background(), n)
+	wantKind(t, err, payresult.KindMismatch)
+	if res == nil || res.Outcome != payresult.OutcomeRefused || res.Order.Status != payresult.StatusPending {
+		t.Fatalf("live Confirm of a TEST-channel payment = %+v; want refused, pending", res)
+	}
+	wantEvents(t, s.store, "order-a")
+	p.AcceptTestPayments = true
+	confirmWant(t, p, n, payresult.StatusPaid)
+}
