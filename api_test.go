@@ -708,7 +708,7 @@ func TestAPIVirtualAccountRefund(t *testing.T) {
 		confirmWant(t, p, d.deposit(t, "vbank-r"), payresult.StatusPaid)
 		acct := &payresult.RefundAccount{Holder: "홍길동", Bank: "88", Number: "110-123-456789"}
 		if d.api() == payresult.APIV2 {
-			acct.Bank = "SHINHAN"
+			acct.Bank = "STANDARD_CHARTERED"
 		}
 		o, err := p.Refund(ctx, payresult.RefundRequest{MerchantUID: "vbank-r", Account: acct, IdempotencyKey: "refund-1"})
 		if err != nil {

@@ -53,10 +53,11 @@ type RefundAccount struct {
 // Bounds of a refund account's fields. PortOne's older documentation
 // limits holder and number to 16 characters and the bank code to 4; the
 // bounds here are looser, so that only what cannot be an account is
-// refused before PortOne sees it.
+// refused before PortOne sees it. A V2 bank code is a name such as
+// STANDARD_CHARTERED or MIRAE_ASSET_SECURITIES (24 characters at most).
 const (
 	maxRefundHolderLen = 32
-	maxRefundBankLen   = 8
+	maxRefundBankLen   = 32
 	maxRefundNumberLen = 32
 	maxRefundTelLen    = 20
 )
@@ -68,8 +69,8 @@ func (a *RefundAccount) check() error {
 		return Errorf(KindInvalid, "a refund account needs refund_holder, refund_bank and refund_account")
 	case strings.TrimSpace(a.Holder) != a.Holder:
 		return Errorf(KindInvalid, "refund_holder must not start or end with spaces")
-	case len(a.Bank) > maxRefundBankLen || strings.IndexFunc(a.Bank, notAlnum) >= 0:
-		return Errorf(KindInvalid, "refund_bank must be the PG's bank code: at most %d ASCII letters and digits", maxRefundBankLen)
+	case len(a.Bank) > maxRefundBankLen || strings.IndexFunc(a.Bank, notBankCode) >= 0:
+		return Errorf(KindInvalid, "refund_bank must be the PG's bank code (PortOne V2's for a V2 order): at most %d ASCII letters, digits and underscores", maxRefundBankLen)
 	case len(a.Number) > maxRefundNumberLen || !phoneLike(a.Number, false):
 		return Errorf(KindInvalid, "refund_account must be an account number: at most %d digits and hyphens", maxRefundNumberLen)
 	case len(a.Tel) > maxRefundTelLen || (a.Tel != "" && !phoneLike(a.Tel, true)):
@@ -77,6 +78,10 @@ func (a *RefundAccount) check() error {
 	}
 	return checkNoticeID("refund_holder", a.Holder, maxRefundHolderLen)
 }
+
+// notBankCode reports whether r cannot be in a bank code: V1's are
+// letters and digits, V2's upper-case words joined by underscores.
+func notBankCode(r rune) bool { return r != '_' && notAlnum(r) }
 
 func notAlnum(r rune) bool {
 	return !('0' <= r && r <= '9' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z')

@@ -130,7 +130,7 @@ func TestRefundRefused(t *testing.T) {
 		{"holder padded", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Holder = " 홍길동" }), payresult.KindInvalid, "refund_holder"},
 		{"holder too long", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Holder = string(make([]rune, 33)) }), payresult.KindInvalid, "refund_holder"},
 		{"bank name instead of code", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Bank = "신한" }), payresult.KindInvalid, "refund_bank"},
-		{"bank code too long", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Bank = "BK8888888" }), payresult.KindInvalid, "refund_bank"},
+		{"bank code too long", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Bank = "BANK_OF_A_VERY_LONG_NAME_12345678" }), payresult.KindInvalid, "refund_bank"},
 		{"number with letters", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Number = "110-12a" }), payresult.KindInvalid, "refund_account"},
 		{"number of hyphens", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Number = "---" }), payresult.KindInvalid, "refund_account"},
 		{"number ending in a hyphen", "order-1", portone.Won(1), "", with(func(a *payresult.RefundAccount) { a.Number = "110-" }), payresult.KindInvalid, "refund_account"},
