@@ -12,9 +12,10 @@ import (
 
 // DemoV2 is the demo shop's PortOne V2 checkout, in sandbox mode: the
 // sandbox's V2 store and channel, and a client of its V2 REST API, which
-// the shop's server side uses as any merchant's would. payresult's own
-// Confirm does not take V2 payments yet, so the shop reads the payment
-// itself after the buyer comes back.
+// the shop's server side uses as any merchant's would. The demo's V2
+// checkout predates V2 orders (POST /api/orders with api v2, confirmed at
+// /portone/v2/redirect and /portone/v2/webhook): it still reads the
+// payment itself after the buyer comes back, and registers no order.
 type DemoV2 struct {
 	Client     *portonev2.Client
 	StoreID    string
