@@ -757,3 +757,41 @@ func TestV2TestChannelRefused(t *testing.T) {
 	p.AcceptTestPayments = true
 	confirmWant(t, p, n, payresult.StatusPaid)
 }
+
+// TestAPISweep: payments whose webhooks were all lost (paid, an issued
+// virtual account, a failure, a console refund) reach their orders
+// through the reconciler's sweep of the API's lists, V1's or V2's, on
+// both stores.
+func TestAPISweep(t *testing.T) {
+	t.Parallel()
+	forEachAPIAndStore(t, func(t *testing.T, s *apiSandbox, d apiDriver) {
+		p := s.processor(d.api())
+		ctx := context.Background()
+		for _, m := range []string{"paid", "vbank", "failed", "refunded"} {
+			createOrder(t, p, d, m)
+		}
+		d.pay(t, "paid", emulator.OutcomePaid)
+		d.payVbank(t, "vbank", s.clock.Now().Add(48*time.Hour))
+		d.pay(t, "failed", emulator.OutcomeFailed)
+		_, webhook := d.pay(t, "refunded", emulator.OutcomePaid)
+		confirmWant(t, p, webhook, payresult.StatusPaid)
+		d.consoleCancel(t, "refunded", 10000) // its webhook is lost
+		var lister reconciler.Lister = reconciler.V1Lister{Client: s.v1}
+		if d.api() == payresult.APIV2 {
+			lister = reconciler.V2Lister{Client: s.v2}
+		}
+		r := &reconciler.Reconciler{Store: s.store, Processor: p, Lister: lister, Now: s.clock.Now, RateLimit: -1}
+		sum, err := r.SweepRange(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		if err != nil || sum.Errors != 0 {
+			t.Fatalf("SweepRange = %+v, %v", sum, err)
+		}
+		want := map[string]payresult.Status{"paid": payresult.StatusPaid, "vbank": payresult.StatusVbankIssued,
+			"failed": payresult.StatusFailed, "refunded": payresult.StatusRefunded}
+		for m, st := range want {
+			if o, err := s.store.Order(ctx, m); err != nil || o.Status != st {
+				t.Errorf("%s after the sweep: %+v, %v; want %s", m, o, err, st)
+			}
+		}
+		wantEvents(t, s.store, "refunded", payresult.EventPaid, payresult.EventRefunded)
+	})
+}

@@ -164,8 +164,14 @@ func (p *Processor) Confirm(ctx context.Context, n Notice) (res *Result, err err
 // the record's balance as checksum: when the record is stale PortOne
 // refuses that cancel, and the cancel looks the payment up afresh before
 // it tries again (cancelForged), so money is never cancelled twice.
-func (p *Processor) ConfirmListed(ctx context.Context, src NoticeSource, pay *portone.Payment) (res *Result, err error) {
-	n := Notice{Source: src}
+//
+// api is the API whose list pay came from: a payment listed by V2 (a
+// V2Gateway's PaymentsByStatus) decides only V2 orders.
+func (p *Processor) ConfirmListed(ctx context.Context, src NoticeSource, api API, pay *portone.Payment) (res *Result, err error) {
+	if api == "" {
+		api = APIV1
+	}
+	n := Notice{Source: src, API: api}
 	if pay != nil {
 		n.ImpUID, n.MerchantUID = pay.ImpUID, pay.MerchantUID
 	}
@@ -189,12 +195,7 @@ func (p *Processor) confirmPayment(ctx context.Context, n Notice, pay *portone.P
 		p.writeNotes(ctx, notes)
 		return p.refuseForeign(ctx, n, pay)
 	}
-	// A listed payment (ConfirmListed) comes from V1's list.
-	api := n.API
-	if api == "" {
-		api = APIV1
-	}
-	res, err := p.settle(ctx, n.Source, api, pay, notes, nil)
+	res, err := p.settle(ctx, n.Source, n.API, pay, notes, nil)
 	if err != nil {
 		return res, err
 	}

@@ -122,21 +122,24 @@ func (g *V2Gateway) Cancel(ctx context.Context, req *portone.CancelRequest) (*po
 
 // PaymentsByStatus lists V2 payments in the state V1 calls status, whose
 // state changed between q.From and q.To, a page of q.Limit at a time
-// (q.Page from 1), as the reconciler's cancel sweep reads V1's
-// GET /payments/status: "cancelled" lists V2's CANCELLED and
-// PARTIAL_CANCELLED payments (V1 reports a partial cancel as paid, V2 as
-// a state of its own), "paid" its PAID ones.
+// (q.Page from 1), as the reconciler's sweeps read V1's
+// GET /payments/status: "paid" lists V2's PAID and PARTIAL_CANCELLED
+// payments (V1 reports a partial cancel as paid), "cancelled" its
+// CANCELLED ones, "ready" its issued virtual accounts, "failed" its
+// FAILED ones.
 func (g *V2Gateway) PaymentsByStatus(ctx context.Context, status string, q portone.ListQuery) (*portone.PaymentPage, error) {
 	var states []portonev2.Status
 	switch portone.Status(status) {
 	case portone.StatusCancelled:
-		states = []portonev2.Status{portonev2.StatusCancelled, portonev2.StatusPartialCancelled}
+		states = []portonev2.Status{portonev2.StatusCancelled}
 	case portone.StatusPaid:
-		states = []portonev2.Status{portonev2.StatusPaid}
+		states = []portonev2.Status{portonev2.StatusPaid, portonev2.StatusPartialCancelled}
+	case portone.StatusReady:
+		states = []portonev2.Status{portonev2.StatusVirtualAccountIssued}
 	case portone.StatusFailed:
 		states = []portonev2.Status{portonev2.StatusFailed}
 	default:
-		return nil, &portone.InputError{Field: "status", Reason: "must be paid, failed or cancelled for PortOne V2"}
+		return nil, &portone.InputError{Field: "status", Reason: "must be paid, ready, failed or cancelled for PortOne V2"}
 	}
 	page, limit := max(q.Page, 1), q.Limit
 	if limit <= 0 {

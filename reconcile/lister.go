@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/portone"
 )
 
@@ -67,6 +68,25 @@ func (V1Lister) Statuses() []SweptStatus {
 		{string(portone.StatusFailed), DefaultSweepWidth},
 		{string(portone.StatusCancelled), DefaultCancelWidth},
 	}
+}
+
+// V2Lister sweeps PortOne V2 (GET /payments, filtered by status and by
+// the time of the status change) through a V2Gateway, which shows V2's
+// payments in V1's shape: paid ones (PAID and PARTIAL_CANCELLED), issued
+// virtual accounts, failed ones and cancelled ones, a hundred to a page.
+type V2Lister struct {
+	Client StatusLister // a *payresult.V2Gateway
+}
+
+// API is "v2".
+func (V2Lister) API() string { return string(payresult.APIV2) }
+
+// Statuses are those of V1Lister.
+func (V2Lister) Statuses() []SweptStatus { return V1Lister{}.Statuses() }
+
+// List asks for one page.
+func (l V2Lister) List(ctx context.Context, status string, from, to time.Time, page int) ([]portone.Payment, int, error) {
+	return V1Lister(l).List(ctx, status, from, to, page)
 }
 
 // List asks GET /payments/status/{status} for one page. PortOne's from

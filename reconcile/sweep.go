@@ -238,7 +238,7 @@ func (p *pass) listed(ctx context.Context, status string, pay *portone.Payment) 
 		return nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, p.r.checkTimeout())
-	res, err := p.r.Processor.ConfirmListed(cctx, payresult.SourceReconciler, pay)
+	res, err := p.r.Processor.ConfirmListed(cctx, payresult.SourceReconciler, payresult.API(p.r.lister().API()), pay)
 	cancel()
 	if payresult.IsTransient(err) {
 		p.mu.Lock()

@@ -50,14 +50,15 @@ func runReconcile(ctx context.Context, env Env) error {
 	rec := &reconcile.Reconciler{
 		Store: tc.store, Processor: tc.proc, PortOne: tc.finder(), Logger: tc.log,
 	}
+	if !tc.cfg.HasV1() && tc.gatewayV2 != nil {
+		rec.Lister = reconcile.V2Lister{Client: tc.gatewayV2}
+	}
 	var (
 		sum     reconcile.Summary
 		passErr error
 		why     string
 	)
 	switch {
-	case !from.t.IsZero() && !tc.cfg.HasV1():
-		return usageError(env, "reconcile", errors.New("--from sweeps PortOne V1's lists; with V2 alone, use --now"))
 	case !from.t.IsZero():
 		sum, passErr = reconcileWindow(ctx, rec, env, from.t, to.t)
 	case order != "":
@@ -99,8 +100,8 @@ func reconcileAll(ctx context.Context, tc *toolConfig, rec *reconcile.Reconciler
 	} else {
 		sum, err = rec.Pass(ctx)
 	}
-	if err == nil && tc.cfg.HasV1() {
-		// Refunds whose cancelled webhooks were lost (V1's lists only).
+	if err == nil {
+		// Refunds whose cancelled webhooks were lost.
 		t, passed := time.Now(), sum
 		rec.OnProgress = func(s reconcile.Summary) { bar.update(passed.Add(s)) }
 		var sweep reconcile.Summary

@@ -163,9 +163,10 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 		Logger: log.With("component", "reconciler"),
 	}
 	if !cfg.HasV1() {
-		// V2 alone: the reconciler checks V2 orders one by one through
-		// the V2 gateway; its sweeps list V1's payments, so they are off.
-		s.reconciler.PortOne, s.reconciler.SweepInterval = s.gatewayV2, -1
+		// V2 alone: the reconciler's look-ups and sweeps are V2's. With
+		// both APIs its sweeps list V1's payments; V2 orders are then
+		// checked one by one.
+		s.reconciler.PortOne, s.reconciler.Lister = s.gatewayV2, reconcile.V2Lister{Client: s.gatewayV2}
 	}
 	s.instrument(&webCfg)
 	s.http = s.httpServer(web.New(webCfg))
