@@ -2,6 +2,8 @@ package admin
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -67,6 +69,14 @@ func (h *Handler) recheck(w http.ResponseWriter, r *http.Request) {
 // as the page showed it: an order that changed since (another refund, a
 // double submission) is refused, so that the operator decides again on
 // what it is now.
+//
+// That check alone is not atomic with the refund: a second submission of
+// the same form can read the order before the first one's refund is
+// stored and refund again after it. So the refund also carries an
+// idempotency key made of the order, the form's version, the amount and
+// the rest of the form (refundKey): of two submissions of one form, the
+// second gets the first's answer, or is refused while the first runs,
+// and PortOne is asked once.
 func (h *Handler) refund(w http.ResponseWriter, r *http.Request) {
 	o, ok := h.actionOrder(w, r)
 	if !ok {
@@ -83,6 +93,7 @@ func (h *Handler) refund(w http.ResponseWriter, r *http.Request) {
 		h.refused(w, r, o.MerchantUID, err, "환불하지 않았습니다 · Nothing was refunded")
 		return
 	}
+	req.IdempotencyKey = refundKey(req, o.Version)
 	asked := "all that remains"
 	if !req.Amount.IsZero() {
 		asked = req.Amount.Display(o.Currency)
@@ -93,8 +104,11 @@ func (h *Handler) refund(w http.ResponseWriter, r *http.Request) {
 		h.refused(w, r, o.MerchantUID, err, "환불하지 않았습니다 · Nothing was refunded")
 		return
 	}
-	h.note(r, o.MerchantUID, o.ImpUID, "refund", "refunded %s (%s); the order is now %s, %s refunded in all",
-		asked, reasonText(req.Reason), got.Status, got.RefundedAmount.Display(got.Currency))
+	// A second submission of the form gets the first one's answer and
+	// writes this line again, the same to its form's version: it asked
+	// for that refund, which was made once.
+	h.note(r, o.MerchantUID, o.ImpUID, "refund", "refunded %s (%s); the order is now %s, %s refunded in all (form of version %d)",
+		asked, reasonText(req.Reason), got.Status, got.RefundedAmount.Display(got.Currency), o.Version)
 	done(w, r, o.MerchantUID, "refund")
 }
 
@@ -118,6 +132,30 @@ func refundRequest(r *http.Request, merchantUID string) (payresult.RefundRequest
 		req.Account = acct
 	}
 	return req, nil
+}
+
+// refundKey is the idempotency key of a refund asked for from the
+// console: the order's version the form was made from, the amount (zero
+// for all that remains), and a digest of the order, the reason and the
+// buyer's account. The same form sent twice is one key, so one refund. A
+// form sent again with anything changed (an account added after PortOne
+// asked for one) is another request, with a key of its own; the version
+// check refuses it once the order has changed.
+func refundKey(req payresult.RefundRequest, version int64) string {
+	a := "all"
+	if !req.Amount.IsZero() {
+		a = req.Amount.String()
+	}
+	h := sha256.New()
+	for _, s := range []string{req.MerchantUID, req.Reason} {
+		fmt.Fprintf(h, "%d:%s,", len(s), s)
+	}
+	if acct := req.Account; acct != nil {
+		for _, s := range []string{acct.Holder, acct.Bank, acct.Number, acct.Tel} {
+			fmt.Fprintf(h, "%d:%s,", len(s), s)
+		}
+	}
+	return fmt.Sprintf("admin-refund:v%d:%s:%s", version, a, hex.EncodeToString(h.Sum(nil)[:16]))
 }
 
 func reasonText(reason string) string {
@@ -179,8 +217,7 @@ func (h *Handler) actionOrder(w http.ResponseWriter, r *http.Request) (*payresul
 // happen: payresult's own message for a refusal (a bad amount, an order
 // that cannot be refunded, PortOne's refusal), a generic one otherwise.
 func (h *Handler) refused(w http.ResponseWriter, r *http.Request, merchantUID string, err error, what string) {
-	status, why := http.StatusInternalServerError, "payresult의 로그를 보세요 · see payresult's log"
-	var pe *payresult.Error
+	status, why := http.StatusInternalServerError, ""
 	switch payresult.KindOf(err) {
 	case payresult.KindInvalid:
 		status = http.StatusBadRequest
@@ -188,11 +225,19 @@ func (h *Handler) refused(w http.ResponseWriter, r *http.Request, merchantUID st
 		status = http.StatusConflict
 	case payresult.KindNotFound:
 		status = http.StatusNotFound
+	case payresult.KindIdempotencyKeyInUse:
+		status, why = http.StatusConflict, "같은 양식의 환불이 아직 진행 중입니다. 잠시 뒤 새로 고쳐 결과를 보세요 · The same form's refund is still running; reload in a moment to see how it ended"
+	case payresult.KindIdempotencyMismatch:
+		status, why = http.StatusConflict, "이 페이지의 양식은 이미 다른 내용으로 보내졌습니다. 새로 고친 뒤 다시 정하세요 · This page's form was sent already with other details; reload it and decide again"
 	case payresult.KindTransient, payresult.KindUnauthorized:
 		status, why = http.StatusServiceUnavailable, "PortOne 또는 데이터베이스가 응답하지 않습니다. 잠시 후 다시 하세요 · PortOne or the database does not answer; try again shortly"
 	}
-	if status != http.StatusInternalServerError && status != http.StatusServiceUnavailable && errors.As(err, &pe) {
+	var pe *payresult.Error
+	if why == "" && status != http.StatusInternalServerError && errors.As(err, &pe) {
 		why = pe.Message
+	}
+	if why == "" {
+		why = "payresult의 로그를 보세요 · see payresult's log"
 	}
 	if status >= 500 {
 		h.log.ErrorContext(r.Context(), "admin: action failed", "path", r.URL.Path, "err", err)

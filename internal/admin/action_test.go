@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -188,7 +189,7 @@ func TestRefundAction(t *testing.T) {
 	if o, _ = c.store.Order(context.Background(), "order-1"); o.RefundedAmount != portone.Won(5000) {
 		t.Errorf("the form sent twice refunded %s, want 5000", o.RefundedAmount)
 	}
-	want := []string{"refund: admin from 127.0.0.1: refunded 5,000원 (reason: one cup broken); the order is now partially_refunded, 5,000원 refunded in all"}
+	want := []string{"refund: admin from 127.0.0.1: refunded 5,000원 (reason: one cup broken); the order is now partially_refunded, 5,000원 refunded in all (form of version " + f.Get("version") + ")"}
 	if got := c.adminNotes(t, "order-1"); strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("operator notes = %q, want %q", got, want)
 	}
@@ -313,5 +314,94 @@ func TestAwaitingAccountFilter(t *testing.T) {
 	_, body = f.get(t, "/admin/?awaiting=account", admin.User, password)
 	if !strings.Contains(body, `data-merchant-uid="forged-vbank"`) || strings.Contains(body, `data-merchant-uid="forged-card"`) {
 		t.Errorf("the filter does not list exactly the forged deposit")
+	}
+}
+
+// holdingStore holds one read of an order, once armed: the read is made,
+// then held until release is closed, as a request that lost the race to
+// the database would be.
+type holdingStore struct {
+	payresult.Store
+	armed   atomic.Bool
+	read    chan struct{}
+	release chan struct{}
+}
+
+func (s *holdingStore) Order(ctx context.Context, merchantUID string) (*payresult.Order, error) {
+	o, err := s.Store.Order(ctx, merchantUID)
+	if s.armed.CompareAndSwap(true, false) {
+		close(s.read)
+		<-s.release
+	}
+	return o, err
+}
+
+// TestRefundFormSentTwiceAtOnce: the same refund form sent twice at once
+// (a double click) refunds once. The second submission reads the order,
+// and passes the form's version check, before the first one's refund is
+// stored, and goes on after it: the version check alone would let it
+// refund again.
+func TestRefundFormSentTwiceAtOnce(t *testing.T) {
+	c := &console{store: testdb.OpenSQLite(t), emu: emulator.New(emulator.Config{})}
+	t.Cleanup(func() { c.emu.Close() })
+	pg := httptest.NewServer(c.emu)
+	t.Cleanup(pg.Close)
+	c.proc = &payresult.Processor{Store: c.store, PortOne: &portone.Client{BaseURL: pg.URL, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}}
+	held := &holdingStore{Store: c.store, read: make(chan struct{}), release: make(chan struct{})}
+	h, err := admin.New(admin.Config{Store: held, Processor: c.proc, Password: password, FeedOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.srv = httptest.NewServer(h)
+	t.Cleanup(c.srv.Close)
+
+	impUID := c.order(t, "order-1", 12000, portone.PayMethodCard)
+	c.confirm(t, impUID)
+	_, page := c.page(t, "/admin/orders/order-1")
+	f := form(page, "refund")
+	f.Set("amount", "5000")
+
+	held.armed.Store(true)
+	second := make(chan int, 1)
+	go func() {
+		code, _ := c.post(t, "/admin/orders/order-1/refund", f, nil)
+		second <- code
+	}()
+	<-held.read // the second submission has read the order as the form shows it
+	if code, body := c.post(t, "/admin/orders/order-1/refund", f, nil); code != http.StatusSeeOther {
+		t.Fatalf("the first submission = %d, want 303:\n%s", code, body)
+	}
+	close(held.release)
+	if code := <-second; code != http.StatusSeeOther && code != http.StatusConflict {
+		t.Errorf("the second submission = %d, want the first's answer (303) or a refusal (409)", code)
+	}
+	o, _ := c.store.Order(context.Background(), "order-1")
+	if o.RefundedAmount != portone.Won(5000) || o.Status != payresult.StatusPartiallyRefunded {
+		t.Errorf("the form sent twice at once left the order %s with %s refunded, want 5000 refunded once", o.Status, o.RefundedAmount)
+	}
+	pay, err := c.proc.PortOne.Payment(context.Background(), impUID, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pay.CancelAmount != portone.Won(5000) {
+		t.Errorf("PortOne cancelled %s of the payment, want 5000 once", pay.CancelAmount)
+	}
+	notes, err := c.store.Notes(context.Background(), "order-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	requested := 0
+	for _, n := range notes {
+		if n.Source == payresult.SourceApp && strings.HasPrefix(n.Detail, "refund of 5000 requested") {
+			requested++
+		}
+	}
+	if requested != 1 {
+		t.Errorf("the timeline has %d refund requests, want 1:\n%+v", requested, notes)
+	}
+	for _, line := range c.adminNotes(t, "order-1") {
+		if !strings.HasSuffix(line, "5,000원 refunded in all (form of version "+f.Get("version")+")") {
+			t.Errorf("an operator line does not say 5,000원 was refunded in all with the form it came from: %s", line)
+		}
 	}
 }
