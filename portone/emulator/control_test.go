@@ -151,3 +151,38 @@ func TestSeedDeterminism(t *testing.T) {
 		t.Errorf("after Reset, different ids (-first +again):\n%s", diff)
 	}
 }
+
+// TestControlIndex: GET /__emulator/ lists the control API, each endpoint
+// with what it does, and every endpoint it lists is served (the list is
+// the routing table, so a listed endpoint cannot go missing).
+func TestControlIndex(t *testing.T) {
+	e, _ := newTestEmulator(t, Config{})
+	status, body := serve(t, e, apiCall{method: "GET", path: "/__emulator/"})
+	if status != http.StatusOK {
+		t.Fatalf("GET /__emulator/ = %d: %s", status, body)
+	}
+	var index struct {
+		Endpoints []ControlEndpoint `json:"endpoints"`
+	}
+	if err := json.Unmarshal([]byte(body), &index); err != nil {
+		t.Fatalf("GET /__emulator/: %v in %s", err, body)
+	}
+	if diff := cmp.Diff(ControlAPI(), index.Endpoints); diff != "" {
+		t.Errorf("GET /__emulator/ lists other endpoints than ControlAPI (-want +got):\n%s", diff)
+	}
+	if len(index.Endpoints) < 15 {
+		t.Errorf("GET /__emulator/ lists %d endpoints; the control API has more", len(index.Endpoints))
+	}
+	// What a path nothing serves answers: PortOne's own 404.
+	_, unrouted := serve(t, e, apiCall{method: "POST", path: "/__emulator/no-such-endpoint", body: "{}"})
+	ids := strings.NewReplacer("{imp_uid}", "imp_000000000000", "{paymentId}", "no-such-payment")
+	for _, ep := range index.Endpoints {
+		if ep.Doc == "" {
+			t.Errorf("%s %s does not say what it does", ep.Method, ep.Path)
+		}
+		status, body := serve(t, e, apiCall{method: ep.Method, path: ids.Replace(ep.Path), body: "{}"})
+		if status == http.StatusMethodNotAllowed || body == unrouted {
+			t.Errorf("%s %s is listed but not served: %d %s", ep.Method, ep.Path, status, body)
+		}
+	}
+}
