@@ -3,7 +3,9 @@ package e2e_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -249,6 +251,7 @@ func TestBuyerPagesOnEveryScreen(t *testing.T) {
 				if got := checkPage(t, ctx, vp, "confirming"); !strings.Contains(got, "최대 2분") || !strings.Contains(got, "up to 2 minutes") {
 					t.Errorf("the confirming page does not say how long it keeps checking:\n%s", got)
 				}
+				checkConfirmingKeepsItsWord(t, ctx, s, vp)
 			})
 			t.Run("no such page", func(t *testing.T) {
 				ctx := viewTab(t, s, vp)
@@ -296,5 +299,48 @@ func checkAccountBox(t *testing.T, ctx context.Context, vp viewport) {
 	copied := eval[string](t, ctx, `navigator.clipboard.readText()`)
 	if copied != number {
 		t.Errorf("the clipboard holds %q, want the account number %q", copied, number)
+	}
+}
+
+// checkConfirmingKeepsItsWord: the "still confirming" page does what it
+// says: it reloads itself, carrying when it first showed, and once the two
+// minutes it promised are over it stops and says so.
+func checkConfirmingKeepsItsWord(t *testing.T, ctx context.Context, s *server, vp viewport) {
+	t.Helper()
+	refresh := eval[string](t, ctx, `(document.querySelector('meta[http-equiv="refresh"]') || {}).content || ""`)
+	wait, target, ok := strings.Cut(refresh, ";url=")
+	if !ok || wait != "3" {
+		t.Fatalf("the confirming page's refresh is %q, want a reload in 3 s", refresh)
+	}
+	u, err := url.Parse(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := strconv.ParseInt(u.Query().Get("since"), 10, 64)
+	if err != nil {
+		t.Fatalf("the reload %s does not carry when the page first showed: %v", target, err)
+	}
+	eval[bool](t, ctx, `window.__notReloaded = true`)
+	reloaded := `!window.__notReloaded && location.search.indexOf("since=` + strconv.FormatInt(first, 10) + `") >= 0 && !!document.querySelector("main > h1")`
+	if !poll(20*time.Second, func() bool {
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](reloaded))
+		return err == nil && ok // an error while the page reloads: look again
+	}) {
+		t.Fatalf("the confirming page did not check again by itself within 20 s, keeping since=%d", first)
+	}
+	// Two minutes and a second after it first showed: the page stops.
+	q := u.Query()
+	q.Set("since", strconv.FormatInt(first-121, 10))
+	u.RawQuery = q.Encode()
+	run(t, ctx, "coming back after the two minutes", chromedp.Navigate(s.url+u.RequestURI()), chromedp.WaitVisible(chromedp.CSS("main > h1")))
+	got := checkPage(t, ctx, vp, "confirming-stopped")
+	if !strings.Contains(got, "2분 동안 결제를 확인하지 못했습니다") || !strings.Contains(got, "within 2 minutes") {
+		t.Errorf("after two minutes the page does not say it stopped checking:\n%s", got)
+	}
+	if h := text(t, ctx, "main > h1"); strings.Contains(h, "확인하고 있습니다") || strings.Contains(got, "확인 중") {
+		t.Errorf("after two minutes the page's heading (%q) or label still says it is checking:\n%s", h, got)
+	}
+	if n := eval[int](t, ctx, `document.querySelectorAll('meta[http-equiv="refresh"]').length`); n != 0 {
+		t.Errorf("after two minutes the page still reloads itself")
 	}
 }

@@ -83,6 +83,10 @@ var pageStates = map[payresult.ResultPage][2]string{
 	payresult.PageConfirming:        {"확인 중 · Checking", "wait"},
 }
 
+// confirmingStopped are the heading and the label of a confirming page
+// whose time is up.
+var confirmingStopped = [2]string{"결제를 아직 확인하지 못했습니다 · We could not confirm your payment yet", "확인 지연 · Not confirmed yet"}
+
 // renderRedirect is the RedirectHandler's Render: payresult's own page.
 func (s *Server) renderRedirect(w http.ResponseWriter, r *http.Request, v *payresult.RedirectView) {
 	s.renderResult(w, r, v, time.Time{})
@@ -106,7 +110,10 @@ func (s *Server) renderResult(w http.ResponseWriter, r *http.Request, v *payresu
 			d.RefreshURL = s.resultLink(v.MerchantUID, v.ImpUID, since)
 			d.RefreshSeconds = refreshSeconds
 		} else {
+			// The page no longer checks by itself: its heading and label
+			// must not say it does.
 			d.GaveUp = true
+			d.Title, d.State = confirmingStopped[0], confirmingStopped[1]
 		}
 	}
 	s.renderPage(w, r, v.HTTPStatus, "result.html", &d)

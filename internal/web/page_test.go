@@ -180,11 +180,15 @@ func TestConfirmingPageKeepsItsWord(t *testing.T) {
 			if !strings.Contains(text, "2분") || !strings.Contains(text, "2 minutes") {
 				t.Errorf("the page does not say how long it checks (2 minutes):\n%s", text)
 			}
+			checking := strings.Contains(text, "확인하고 있습니다") || strings.Contains(text, "확인 중") || strings.Contains(text, "Checking")
 			if !tt.refreshes {
-				if !strings.Contains(text, "확인하지 못했습니다") {
-					t.Errorf("the page that stopped does not say so:\n%s", text)
+				if !strings.Contains(text, "확인하지 못했습니다") || checking {
+					t.Errorf("the page that stopped does not say so, or its heading or label still says it is checking:\n%s", text)
 				}
 				return
+			}
+			if !checking {
+				t.Errorf("the page that checks again does not say it is checking:\n%s", text)
 			}
 			u, err := url.Parse(strings.ReplaceAll(m[1], "&amp;", "&"))
 			if err != nil {
