@@ -405,3 +405,51 @@ func TestRefundFormSentTwiceAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// holdingGateway holds the first cancel at PortOne until release is
+// closed, telling entered when it arrives.
+type holdingGateway struct {
+	payresult.Gateway
+	held             atomic.Bool
+	entered, release chan struct{}
+}
+
+func (g *holdingGateway) Cancel(ctx context.Context, req *portone.CancelRequest) (*portone.Payment, error) {
+	if g.held.CompareAndSwap(false, true) { // the first cancel only; later ones go through
+		close(g.entered)
+		<-g.release
+	}
+	return g.Gateway.Cancel(ctx, req)
+}
+
+// TestRefundFormSentWhileTheFirstRuns: the same refund form sent again
+// while its first submission waits on PortOne is refused with what to do,
+// and PortOne is asked once.
+func TestRefundFormSentWhileTheFirstRuns(t *testing.T) {
+	c := newConsole(t, true)
+	impUID := c.order(t, "order-1", 12000, portone.PayMethodCard)
+	c.confirm(t, impUID)
+	held := &holdingGateway{Gateway: c.proc.PortOne, entered: make(chan struct{}), release: make(chan struct{})}
+	c.proc.PortOne = held
+	_, page := c.page(t, "/admin/orders/order-1")
+	f := form(page, "refund")
+	f.Set("amount", "5000")
+
+	first := make(chan int, 1)
+	go func() {
+		code, _ := c.post(t, "/admin/orders/order-1/refund", f, nil)
+		first <- code
+	}()
+	<-held.entered
+	code, body := c.post(t, "/admin/orders/order-1/refund", f, nil)
+	close(held.release)
+	if code != http.StatusConflict || !strings.Contains(body, "refund is still running") {
+		t.Errorf("the form sent again while the first runs = %d, want 409 saying the first still runs:\n%s", code, body)
+	}
+	if code := <-first; code != http.StatusSeeOther {
+		t.Errorf("the first submission = %d, want 303", code)
+	}
+	if o, _ := c.store.Order(context.Background(), "order-1"); o.RefundedAmount != portone.Won(5000) {
+		t.Errorf("the order has %s refunded, want 5000", o.RefundedAmount)
+	}
+}
