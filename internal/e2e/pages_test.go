@@ -344,3 +344,29 @@ func checkConfirmingKeepsItsWord(t *testing.T, ctx context.Context, s *server, v
 		t.Errorf("after two minutes the page still reloads itself")
 	}
 }
+
+// TestSandboxHomeOnEveryScreen: the sandbox's address, which serve's
+// banner prints, opens a page on a phone and on a laptop, and its link to
+// the control API leads to the list as JSON.
+func TestSandboxHomeOnEveryScreen(t *testing.T) {
+	s := startServe(t, nil)
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			ctx := viewTab(t, s, vp)
+			run(t, ctx, "opening the sandbox's address", chromedp.Navigate(s.url+"/sandbox/"), chromedp.WaitVisible(chromedp.ID("control-api")))
+			sizes := eval[[]int](t, ctx, `[document.documentElement.scrollWidth, window.innerWidth]`)
+			if sizes[0] > sizes[1] {
+				t.Errorf("the sandbox's page on a %s is %d px wide in a %d px window: it scrolls sideways", vp.name, sizes[0], sizes[1])
+			}
+			if n := eval[int](t, ctx, `document.querySelectorAll("#control-api li").length`); n != len(emulator.ControlAPI()) {
+				t.Errorf("the sandbox's page lists %d control endpoints, want %d", n, len(emulator.ControlAPI()))
+			}
+			shot(t, ctx, "sandbox-"+vp.name+"-home")
+			run(t, ctx, "following the link to the control API", chromedp.Click(chromedp.CSS(`a[href="__emulator/"]`)))
+			waitPath(t, ctx, "/sandbox/__emulator/")
+			if got := pageText(t, ctx); !strings.Contains(got, `"endpoints"`) {
+				t.Errorf("the control API's link shows %q, want its list", got)
+			}
+		})
+	}
+}

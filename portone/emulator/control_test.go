@@ -186,3 +186,33 @@ func TestControlIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestSandboxHome: a browser opening the sandbox's address gets a page
+// with its credentials, its scripts and every control endpoint, linked
+// relatively so that the links hold under serve's /sandbox/; an API
+// client asking for the root still gets PortOne's 404.
+func TestSandboxHome(t *testing.T) {
+	e, _ := newTestEmulator(t, Config{})
+	status, page := serve(t, e, apiCall{method: "GET", path: "/", header: map[string]string{"Accept": "text/html,application/xhtml+xml"}})
+	if status != http.StatusOK || !strings.Contains(page, `data-page="sandbox-home"`) {
+		t.Fatalf("GET / from a browser = %d:\n%s", status, page)
+	}
+	for _, want := range []string{DefaultAPIKey, DefaultMerchantCode, DefaultV2StoreID, DefaultV2ChannelKey,
+		`href="v1/iamport.js"`, `href="v2/browser-sdk.js"`, `href="__emulator/"`, `name="viewport"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the sandbox's page lacks %s", want)
+		}
+	}
+	for _, ep := range ControlAPI() {
+		if !strings.Contains(page, "<b>"+ep.Method+"</b><code>"+ep.Path+"</code>") {
+			t.Errorf("the sandbox's page does not list %s %s", ep.Method, ep.Path)
+		}
+	}
+	_, unrouted := serve(t, e, apiCall{method: "GET", path: "/no-such-path"})
+	for _, accept := range []string{"", "*/*", "application/json"} {
+		status, body := serve(t, e, apiCall{method: "GET", path: "/", header: map[string]string{"Accept": accept}})
+		if status != http.StatusNotFound || body != unrouted {
+			t.Errorf("GET / with Accept %q = %d %s, want PortOne's 404 %s", accept, status, body, unrouted)
+		}
+	}
+}

@@ -13,12 +13,13 @@ import (
 	"github.com/payresult/payresult/portone"
 )
 
-//go:embed assets/window.html assets/finish.html assets/iamport.js assets/browser-sdk.js
+//go:embed assets/window.html assets/finish.html assets/home.html assets/iamport.js assets/browser-sdk.js
 var assets embed.FS
 
 var (
 	windowPage = template.Must(template.ParseFS(assets, "assets/window.html"))
 	finishPage = template.Must(template.ParseFS(assets, "assets/finish.html"))
+	homePage   = template.Must(template.ParseFS(assets, "assets/home.html"))
 	iamportJS  = mustAsset("assets/iamport.js")
 	// browserSDKJS stands in for PortOne V2's browser SDK.
 	browserSDKJS = mustAsset("assets/browser-sdk.js")
