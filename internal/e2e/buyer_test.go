@@ -224,6 +224,14 @@ func TestBuyerAbandons(t *testing.T) {
 		}
 	})
 	t.Run("pays and never comes back", func(t *testing.T) {
+		// The buyer approves some time after the order is made, longer on
+		// a busy machine: the reconciler keeps checking for a minute (300
+		// checks 200 ms apart) rather than the 0.4 s above, whose checks
+		// could all pass before the approval.
+		s := startServe(t, map[string]string{
+			"PAYRESULT_RECONCILE_SCHEDULE": strings.Repeat("200ms,", 299) + "200ms",
+			"PAYRESULT_RECONCILE_INTERVAL": "100ms",
+		})
 		s.call(t, "PUT", "/sandbox/__emulator/faults", nil, map[string]any{"webhook_drop": true}, http.StatusOK, nil)
 		t.Cleanup(func() { s.call(t, "PUT", "/sandbox/__emulator/faults", nil, map[string]any{}, http.StatusOK, nil) })
 		ctx := tab(t)
