@@ -1,6 +1,6 @@
 // Package chaos is payresult's chaos soak. It runs the PortOne emulator
 // and `payresult serve` as child processes in live mode against it, plays
-// payments of every outcome (and the attacks: tampered amounts, replayed
+// payments of every outcome, through PortOne V1 and V2 side by side, (and the attacks: tampered amounts, replayed
 // imp_uids) through the emulator's control API and payresult's redirect
 // endpoint while PortOne misbehaves and the service is killed with
 // SIGKILL, waits for the reconciler to converge, and then checks
@@ -186,6 +186,9 @@ func setUp(ctx context.Context, cfg Config) (*soak, error) {
 		"PAYRESULT_DB="+dbURL,
 		"PORTONE_API_KEY="+emulator.DefaultAPIKey, "PORTONE_API_SECRET="+emulator.DefaultAPISecret,
 		"PORTONE_API_URL="+emURL, "PAYRESULT_API_KEY="+apiKey,
+		// PortOne V2 beside V1: one payresult serves orders of both.
+		"PORTONE_V2_API_SECRET="+emulator.DefaultV2APISecret, "PORTONE_V2_STORE_ID="+emulator.DefaultV2StoreID,
+		"PORTONE_V2_WEBHOOK_SECRET="+emulator.DefaultV2WebhookSecret, "PORTONE_V2_API_URL="+emURL,
 		"PAYRESULT_RECONCILE_SCHEDULE="+cfg.ReconcileSchedule,
 		"PAYRESULT_RECONCILE_INTERVAL="+cfg.ReconcileInterval.String(),
 		// A killed instance's claims hold its orders for a lease; a short

@@ -116,6 +116,17 @@ func checkExercised(t *testing.T, rep *Report, cfg Config) {
 			t.Errorf("no %s payments were played", k)
 		}
 	}
+	for _, k := range []Kind{KindPaid, KindTampered, KindReplayed, KindVbankDeposit, KindFailed} {
+		if rep.ByAPI["v2 "+string(k)] == 0 {
+			t.Errorf("no %s payments were played through PortOne V2", k)
+		}
+		if rep.ByAPI["v1 "+string(k)] == 0 {
+			t.Errorf("no %s payments were played through PortOne V1", k)
+		}
+	}
+	if rep.Faults["V2 webhooks sent (first attempts)"] == 0 {
+		t.Errorf("PortOne V2 sent no webhooks")
+	}
 	for _, f := range []string{"webhook deliveries dropped", "webhook deliveries duplicated", "redirects lost (browser closed)",
 		"payments under " + outageName} {
 		if rep.Faults[f] == 0 {
@@ -151,7 +162,7 @@ func TestPlanIsSeeded(t *testing.T) {
 func describe(p *plan) string {
 	var b strings.Builder
 	for _, f := range p.flows {
-		b.WriteString(f.merchantUID + string(f.kind) + f.pg)
+		b.WriteString(f.merchantUID + string(f.kind) + string(f.api) + f.pg)
 	}
 	for _, ph := range p.phases {
 		b.WriteString(ph.name)

@@ -10,6 +10,7 @@ import (
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // expectation is the state PortOne's ledger says a flow's order must end
@@ -102,7 +103,8 @@ func (d *driver) fetchOrders(ctx context.Context, flows []*flow) (map[int]*order
 	return out, firstErr
 }
 
-// ledger is the emulator's payments by merchant_uid, oldest first.
+// ledger is the emulator's payments by merchant_uid, oldest first: V1's,
+// and V2's as V1 would report them (see v1View).
 type ledger map[string][]*portone.Payment
 
 // ledger reads the emulator's payments through its control API.
@@ -113,9 +115,19 @@ func (d *driver) ledger(ctx context.Context) (ledger, error) {
 	if err := d.call(ctx, http.MethodGet, d.emURL+"/__emulator/payments", nil, http.StatusOK, &body); err != nil {
 		return nil, fmt.Errorf("reading the emulator's ledger: %w", err)
 	}
-	out := make(ledger, len(body.Payments))
+	var v2 struct {
+		Payments []portonev2.Payment `json:"payments"`
+	}
+	if err := d.call(ctx, http.MethodGet, d.emURL+"/__emulator/v2/payments", nil, http.StatusOK, &v2); err != nil {
+		return nil, fmt.Errorf("reading the emulator's V2 ledger: %w", err)
+	}
+	out := make(ledger, len(body.Payments)+len(v2.Payments))
 	for i := range body.Payments {
 		p := &body.Payments[i]
+		out[p.MerchantUID] = append(out[p.MerchantUID], p)
+	}
+	for i := range v2.Payments {
+		p := v1View(&v2.Payments[i])
 		out[p.MerchantUID] = append(out[p.MerchantUID], p)
 	}
 	return out, nil

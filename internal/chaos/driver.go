@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
 )
@@ -195,9 +196,20 @@ func (d *driver) play(ctx context.Context, f *flow) {
 		// PortOne's pre-registration is its own first defence, and some
 		// PGs skip it; the soak turns it off for this order so that the
 		// tampered amount is approved and payresult's Confirm must catch it.
-		d.em.Prepare(portone.Prepared{MerchantUID: f.merchantUID, Amount: amountOf(f.paidAmount()), Currency: "KRW"})
+		if f.api == payresult.APIV2 {
+			if err := d.em.PrepareV2(f.merchantUID, f.paidAmount(), "KRW"); err != nil {
+				f.err = err
+				return
+			}
+		} else {
+			d.em.Prepare(portone.Prepared{MerchantUID: f.merchantUID, Amount: amountOf(f.paidAmount()), Currency: "KRW"})
+		}
 	}
-	ans, err := d.pay(ctx, f)
+	pay := d.pay
+	if f.api == payresult.APIV2 {
+		pay = d.payV2
+	}
+	ans, err := pay(ctx, f)
 	if err != nil {
 		f.err = err
 		return
@@ -212,8 +224,8 @@ func (d *driver) play(ctx context.Context, f *flow) {
 		f.redirected = d.followRedirect(ctx, ans.RedirectURL, ans.RedirectMethod)
 	}
 	if f.kind == KindVbankDeposit && pause(ctx, f.depositAfter) {
-		var p portone.Payment
-		if err := d.call(ctx, http.MethodPost, d.emURL+"/__emulator/payments/"+f.impUID+"/deposit", nil, http.StatusOK, &p); err != nil {
+		var p json.RawMessage
+		if err := d.call(ctx, http.MethodPost, d.emURL+d.controlPrefix(f)+"/payments/"+f.impUID+"/deposit", nil, http.StatusOK, &p); err != nil {
 			f.err = fmt.Errorf("depositing into %s: %w", f.impUID, err)
 			return
 		}
@@ -225,7 +237,7 @@ func (d *driver) play(ctx context.Context, f *flow) {
 // PortOne outages as an app would: a repeated registration with the same
 // terms answers with the order.
 func (d *driver) createOrder(ctx context.Context, f *flow) error {
-	body := map[string]any{"merchant_uid": f.merchantUID, "name": "chaos order " + f.merchantUID, "amount": f.amount}
+	body := map[string]any{"merchant_uid": f.merchantUID, "name": "chaos order " + f.merchantUID, "amount": f.amount, "api": f.api}
 	ctx, cancel := context.WithTimeout(ctx, createDeadline)
 	defer cancel()
 	wait := retryFirstWait
@@ -252,6 +264,9 @@ func (d *driver) createOrder(ctx context.Context, f *flow) error {
 
 // replay presents an honest order's paid imp_uid for this flow's order,
 // by redirect and by a forged webhook, before the flow pays for real.
+// The honest payment may be of either API, and so may the flow's order:
+// a payment of one API presented for an order of the other must not
+// settle it either.
 func (d *driver) replay(ctx context.Context, f *flow) {
 	d.mu.Lock()
 	if len(d.paid) > 0 {

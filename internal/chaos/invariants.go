@@ -26,7 +26,7 @@ func (s *soak) check(ctx context.Context) (*Report, error) {
 	}
 	rep := &Report{
 		Seed: s.cfg.Seed, Database: s.dbKind, Instances: s.cfg.Instances,
-		Payments: len(d.plan.flows), ByKind: map[Kind]int{}, Faults: map[string]int{},
+		Payments: len(d.plan.flows), ByKind: map[Kind]int{}, ByAPI: map[string]int{}, Faults: map[string]int{},
 		Kills: int(d.kills.Load()),
 	}
 	if len(s.fleet.instances) > 1 {
@@ -59,6 +59,8 @@ func (s *soak) check(ctx context.Context) (*Report, error) {
 // count adds a flow to the tallies of kinds and faults.
 func (r *Report) count(f *flow) {
 	r.ByKind[f.kind]++
+	r.ByAPI[string(f.api)]++
+	r.ByAPI[string(f.api)+" "+string(f.kind)]++
 	if f.phase != "" && f.phase != "none" {
 		for _, name := range strings.Split(f.phase, "+") {
 			r.Faults["payments under "+name]++

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
 )
@@ -42,6 +43,11 @@ var kindWeights = []struct {
 // both user-cancel behaviours occur.
 var pgs = []string{"html5_inicis", "kcp", "kakaopay", "tosspayments", "daou", "nice_v2"}
 
+// v2Share is the part of the flows whose orders are registered for
+// PortOne V2: one payresult serves both APIs at once, as a merchant
+// migrating from V1 to V2 runs it.
+const v2Share = 0.4
+
 // flow is one payment the soak drives: an order at payresult and what the
 // buyer (or the attacker) does at PortOne. The plan fills the first block;
 // the driver fills the second.
@@ -50,6 +56,7 @@ type flow struct {
 	merchantUID  string
 	amount       int64 // the order's amount
 	kind         Kind
+	api          payresult.API // the PortOne API the order is registered for
 	pg           string
 	loseRedirect bool // the browser never comes back
 	webhookTo    int  // instance PortOne notifies
@@ -146,6 +153,10 @@ func newFlow(rng *rand.Rand, cfg Config, n int) *flow {
 		redirectTo:  rng.IntN(cfg.Instances),
 	}
 	f.loseRedirect = rng.Float64() < 0.2
+	f.api = payresult.APIV1
+	if rng.Float64() < v2Share {
+		f.api = payresult.APIV2
+	}
 	if f.kind == KindVbankDeposit {
 		f.depositAfter = time.Duration(rng.IntN(1500)) * time.Millisecond
 	}

@@ -23,10 +23,13 @@ type Report struct {
 	Database  string // "sqlite" or "postgres"
 	Instances int
 
-	Payments int            // flows driven
-	ByKind   map[Kind]int   // flows by kind
-	Faults   map[string]int // flows started under each fault, and webhook faults as they happened
-	Kills    int            // SIGKILLs sent (each followed by a restart)
+	Payments int          // flows driven
+	ByKind   map[Kind]int // flows by kind
+	// ByAPI counts flows by the PortOne API of their order and kind
+	// ("v2 tampered"), and by API alone ("v2").
+	ByAPI  map[string]int
+	Faults map[string]int // flows started under each fault, and webhook faults as they happened
+	Kills  int            // SIGKILLs sent (each followed by a restart)
 	// KillsByInstance splits Kills by serve instance when there are several.
 	KillsByInstance []int
 	Crashes         int // exits nobody asked for
@@ -174,6 +177,9 @@ func paymentState(p *portone.Payment) string {
 // countWebhooks adds what happened to PortOne's webhooks to the faults.
 func (r *Report) countWebhooks(hooks []emulator.WebhookDelivery) {
 	for _, h := range hooks {
+		if h.API == "v2" && h.Attempt == 1 && h.Copy <= 1 {
+			r.Faults["V2 webhooks sent (first attempts)"]++
+		}
 		switch {
 		case h.Dropped:
 			r.Faults["webhook deliveries dropped"]++
@@ -219,6 +225,9 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	}
 	fmt.Fprintf(&b, "payresult chaos: %s (seed %d, %s, %d instance(s), %s)\n", verdict, r.Seed, r.Database, r.Instances, r.Elapsed.Round(time.Second))
 	fmt.Fprintf(&b, "  payments      %d  (%s)\n", r.Payments, joinCounts(kindCounts(r.ByKind)))
+	if len(r.ByAPI) > 0 {
+		fmt.Fprintf(&b, "  by API        v1 %d, v2 %d (v2: %s)\n", r.ByAPI["v1"], r.ByAPI["v2"], joinCounts(apiKindCounts(r.ByAPI, "v2")))
+	}
 	fmt.Fprintf(&b, "  kills         %d SIGKILLs, %d unexpected exits", r.Kills, r.Crashes)
 	for i, n := range r.KillsByInstance {
 		fmt.Fprintf(&b, "; instance #%d killed %d times", i, n)
@@ -267,6 +276,17 @@ func kindCounts(m map[Kind]int) []countKV {
 	for _, w := range kindWeights {
 		if m[w.kind] > 0 {
 			out = append(out, countKV{string(w.kind), m[w.kind]})
+		}
+	}
+	return out
+}
+
+// apiKindCounts lists the counts of api's flows by kind.
+func apiKindCounts(m map[string]int, api string) []countKV {
+	var out []countKV
+	for _, w := range kindWeights {
+		if n := m[api+" "+string(w.kind)]; n > 0 {
+			out = append(out, countKV{string(w.kind), n})
 		}
 	}
 	return out

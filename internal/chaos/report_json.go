@@ -16,6 +16,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		Instances             int            `json:"instances"`
 		Payments              int            `json:"payments"`
 		ByKind                map[Kind]int   `json:"by_kind"`
+		ByAPI                 map[string]int `json:"by_api"`
 		Faults                map[string]int `json:"faults"`
 		Kills                 int            `json:"kills"`
 		KillsByInstance       []int          `json:"kills_by_instance,omitempty"`
@@ -38,7 +39,7 @@ func (r *Report) MarshalJSON() ([]byte, error) {
 		ViolationsTotal       int            `json:"violations_total"`
 		Violations            []string       `json:"violations"`
 	}{
-		r.OK(), r.Seed, r.Database, r.Instances, r.Payments, r.ByKind, r.Faults, r.Kills, r.KillsByInstance, r.Crashes,
+		r.OK(), r.Seed, r.Database, r.Instances, r.Payments, r.ByKind, r.ByAPI, r.Faults, r.Kills, r.KillsByInstance, r.Crashes,
 		r.Lost, r.Duplicated, r.ForgeriesAccepted, r.ForgeriesNotCancelled, r.HonestCancelled, r.ReplaysAccepted,
 		r.Phantom, r.Unsettled, r.NotPlayed, secs(r.ConvergeP50), secs(r.ConvergeP99), secs(r.ConvergeMax),
 		secs(r.Settle), secs(r.Elapsed), r.Slowest, r.violations, append([]string{}, r.Violations...),
