@@ -88,7 +88,11 @@ type Config struct {
 type ServiceSpec struct {
 	DB                                    string // SQLite path or postgres:// URL
 	PortOneURL, PortOneKey, PortOneSecret string
-	APIKey                                string // the app API key to accept
+	// PortOneV2Secret, PortOneV2StoreID and PortOneV2WebhookSecret are
+	// PortOne V2's settings, its API at PortOneURL too: the service takes
+	// V2 orders beside V1's.
+	PortOneV2Secret, PortOneV2StoreID, PortOneV2WebhookSecret string
+	APIKey                                                    string // the app API key to accept
 }
 
 // StartFunc starts payresult's service for spec, listening on loopback,
@@ -198,14 +202,17 @@ func (e *env) level(ctx context.Context, c int) (Level, error) {
 	lv.Register = e.measure(ctx, c, e.cfg.Orders, func(ctx context.Context, i int) error {
 		return e.register(ctx, fmt.Sprintf("bench-%s-g%d-%d", e.run, c, i))
 	})
-	for _, p := range []path{pathWebhook, pathRedirect} {
+	for _, p := range e.paths() {
 		st, err := e.confirmPath(ctx, p, c)
 		if err != nil {
 			return lv, err
 		}
-		if p == pathWebhook {
+		switch p {
+		case pathWebhook:
 			lv.Webhook = st
-		} else {
+		case pathWebhookV2:
+			lv.WebhookV2 = st
+		default:
 			lv.Redirect = st
 		}
 	}
@@ -220,7 +227,7 @@ func (e *env) confirmPath(ctx context.Context, p path, c int) (Stats, error) {
 	if err := e.setLatency(ctx, 0); err != nil {
 		return Stats{}, err
 	}
-	b, err := e.prepare(ctx, fmt.Sprintf("%c%d", p[0], c), e.cfg.Orders)
+	b, err := e.preparePath(ctx, p, fmt.Sprintf("%c%d", p[0], c), e.cfg.Orders)
 	if err != nil {
 		return Stats{}, err
 	}
@@ -254,7 +261,22 @@ type path string
 const (
 	pathWebhook  path = "webhook"
 	pathRedirect path = "redirect"
+	// pathWebhookV2 is PortOne V2's webhook (POST /portone/v2/webhook),
+	// signed as PortOne signs it, for orders registered for V2.
+	pathWebhookV2 path = "v2webhook"
 )
+
+// paths lists the paths the run measures, in order: V1's webhook, V2's
+// webhook right after it (so that the two are compared under the same
+// conditions), and the redirect. V2's is left out when the service runs
+// elsewhere (Config.ServiceURL): the bench does not know its V2 webhook
+// secret.
+func (e *env) paths() []path {
+	if e.v2 {
+		return []path{pathWebhook, pathWebhookV2, pathRedirect}
+	}
+	return []path{pathWebhook, pathRedirect}
+}
 
 // isPostgres reports whether db names a PostgreSQL database.
 func isPostgres(db string) bool {

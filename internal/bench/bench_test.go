@@ -18,6 +18,7 @@ import (
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/internal/web"
 	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/portonev2"
 	"github.com/payresult/payresult/postgres"
 	"github.com/payresult/payresult/sqlite"
 )
@@ -37,8 +38,13 @@ func startService(ctx context.Context, spec bench.ServiceSpec) (string, func() e
 	}
 	gw := &portone.Client{BaseURL: spec.PortOneURL, Key: spec.PortOneKey, Secret: spec.PortOneSecret}
 	proc := &payresult.Processor{Store: store, PortOne: gw}
+	if spec.PortOneV2Secret != "" {
+		proc.PortOneV2 = &payresult.V2Gateway{Client: &portonev2.Client{BaseURL: spec.PortOneURL,
+			Secret: spec.PortOneV2Secret, StoreID: spec.PortOneV2StoreID}}
+	}
 	log := slog.New(slog.DiscardHandler)
-	h := web.New(web.Config{Processor: proc, Store: store, APIKey: spec.APIKey, Logger: log})
+	h := web.New(web.Config{Processor: proc, Store: store, APIKey: spec.APIKey, Logger: log,
+		V2WebhookSecret: spec.PortOneV2WebhookSecret})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		store.Close()
@@ -91,10 +97,10 @@ func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config
 	}
 	// Levels 1 and 8 without latency measure the c=1 goals: the parts
 	// ratio on both stores (the local phase ran), the floor ratio on
-	// SQLite only.
-	wantGoals := 1
+	// SQLite only; and V2's webhook against V1's.
+	wantGoals := 2
 	if store == "sqlite" {
-		wantGoals = 2
+		wantGoals = 3
 	}
 	if len(rep.Goals) != wantGoals {
 		t.Errorf("goals = %+v, want %d", rep.Goals, wantGoals)
@@ -103,7 +109,8 @@ func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config
 		if lv.Concurrency != cfg.Concurrency[i] {
 			t.Errorf("level %d concurrency = %d, want %d", i, lv.Concurrency, cfg.Concurrency[i])
 		}
-		phases := map[string]bench.Stats{"lookup": lv.Lookup, "commit": lv.Commit, "hop": lv.Hop, "register": lv.Register, "webhook": lv.Webhook, "redirect": lv.Redirect}
+		phases := map[string]bench.Stats{"lookup": lv.Lookup, "commit": lv.Commit, "hop": lv.Hop, "register": lv.Register, "webhook": lv.Webhook, "redirect": lv.Redirect,
+			"v2webhook": lv.WebhookV2}
 		if cfg.OpenStore != nil {
 			// Each local confirm fails unless it makes its order paid.
 			phases["local"] = lv.Local
@@ -121,8 +128,12 @@ func checkReport(t *testing.T, rep *bench.Report, store string, cfg bench.Config
 			t.Errorf("c=%d CPU per confirm = %v µs (webhook), %v µs (redirect); want both measured", lv.Concurrency,
 				lv.Webhook.CPUMicrosPerOp, lv.Redirect.CPUMicrosPerOp)
 		}
-		if lv.Webhook.Paid != cfg.Orders || lv.Redirect.Paid != cfg.Orders {
-			t.Errorf("c=%d paid after webhook %d, after redirect %d; want %d each", lv.Concurrency, lv.Webhook.Paid, lv.Redirect.Paid, cfg.Orders)
+		if lv.Webhook.Paid != cfg.Orders || lv.Redirect.Paid != cfg.Orders || lv.WebhookV2.Paid != cfg.Orders {
+			t.Errorf("c=%d paid after webhook %d, after V2's webhook %d, after redirect %d; want %d each", lv.Concurrency,
+				lv.Webhook.Paid, lv.WebhookV2.Paid, lv.Redirect.Paid, cfg.Orders)
+		}
+		if want := lv.WebhookV2.PerSec / lv.Webhook.PerSec; lv.V2OverV1 != want || want <= 0 {
+			t.Errorf("c=%d V2 over V1 = %v, want %v", lv.Concurrency, lv.V2OverV1, want)
 		}
 		if lv.FloorPerSec <= 0 || lv.WebhookShare <= 0 || lv.RedirectShare <= 0 || lv.WebhookOverFloorP50 <= 0 || lv.RedirectOverFloorP50 <= 0 {
 			t.Errorf("c=%d ratios not computed: %+v", lv.Concurrency, lv)
@@ -180,7 +191,7 @@ func checkText(t *testing.T, rep *bench.Report) {
 	if err := rep.WriteText(&b); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"conc", "lookup", "commit", "hop", "local", "register", "webhook", "redirect", "ratios (same run)", "webhook p50/parts", "cpu cap/s", "peak RSS"} {
+	for _, want := range []string{"conc", "lookup", "commit", "hop", "local", "register", "webhook", "v2webhook", "redirect", "ratios (same run)", "webhook p50/parts", "v2/v1 webhook", "cpu cap/s", "peak RSS"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("text report lacks %q:\n%s", want, b.String())
 		}

@@ -21,6 +21,10 @@ func (e *env) startChild(ctx context.Context, bin string, spec ServiceSpec) (str
 	cmd.Env = append(os.Environ(), "PAYRESULT_ADDR=127.0.0.1:0", "PAYRESULT_DB="+spec.DB,
 		"PAYRESULT_API_KEY="+spec.APIKey, "PORTONE_API_URL="+spec.PortOneURL,
 		"PORTONE_API_KEY="+spec.PortOneKey, "PORTONE_API_SECRET="+spec.PortOneSecret)
+	if spec.PortOneV2Secret != "" {
+		cmd.Env = append(cmd.Env, "PORTONE_V2_API_URL="+spec.PortOneURL, "PORTONE_V2_API_SECRET="+spec.PortOneV2Secret,
+			"PORTONE_V2_STORE_ID="+spec.PortOneV2StoreID, "PORTONE_V2_WEBHOOK_SECRET="+spec.PortOneV2WebhookSecret)
+	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return "", nil, err

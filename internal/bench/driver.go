@@ -22,6 +22,10 @@ type order struct {
 	merchantUID string
 	impUID      string
 	redirectURL string // exactly where the emulator sends the browser
+	// v2Body and v2Header are a V2 order's webhook, signed while it was
+	// prepared (so that signing is not timed, as PortOne does it).
+	v2Body   []byte
+	v2Header http.Header
 }
 
 // newDriverClient is the bench's own HTTP client: keep-alive with enough
@@ -97,13 +101,19 @@ func (e *env) pay(ctx context.Context, merchantUID, redirect string) (order, err
 func (e *env) confirm(ctx context.Context, p path, o order) error {
 	var req *http.Request
 	var err error
-	if p == pathWebhook {
+	switch p {
+	case pathWebhook:
 		body := `{"imp_uid":"` + o.impUID + `","merchant_uid":"` + o.merchantUID + `","status":"paid"}`
 		req, err = http.NewRequestWithContext(ctx, http.MethodPost, e.serviceURL+"/portone/webhook", strings.NewReader(body))
 		if err == nil {
 			req.Header.Set("Content-Type", "application/json")
 		}
-	} else {
+	case pathWebhookV2:
+		req, err = http.NewRequestWithContext(ctx, http.MethodPost, e.serviceURL+"/portone/v2/webhook", bytes.NewReader(o.v2Body))
+		if err == nil {
+			req.Header = o.v2Header.Clone()
+		}
+	default:
 		req, err = http.NewRequestWithContext(ctx, http.MethodGet, o.redirectURL, nil)
 	}
 	if err != nil {

@@ -39,6 +39,10 @@ type env struct {
 	childPID      int      // the serve child, when Config.ServeChild is set
 	cleanups      []func() error
 	clock         func() time.Time // nil for time.Now; tests set a fake one
+	// v2 is set when the service takes PortOne V2 orders from the
+	// emulator, signed with v2WebhookSecret: the V2 webhook is measured.
+	v2              bool
+	v2WebhookSecret string
 }
 
 // setUp starts what cfg asks for: a temporary store, the emulator and the
@@ -115,7 +119,10 @@ func (e *env) startInProcess(ctx context.Context, db string) error {
 	spec := ServiceSpec{
 		DB: db, PortOneURL: e.emuURL, PortOneKey: emulator.DefaultAPIKey,
 		PortOneSecret: emulator.DefaultAPISecret, APIKey: benchAPIKey,
+		PortOneV2Secret: emulator.DefaultV2APISecret, PortOneV2StoreID: emulator.DefaultV2StoreID,
+		PortOneV2WebhookSecret: emulator.DefaultV2WebhookSecret,
 	}
+	e.v2, e.v2WebhookSecret = true, spec.PortOneV2WebhookSecret
 	var url string
 	var stop func() error
 	if e.cfg.ServeChild != "" {
@@ -177,8 +184,8 @@ func (e *env) warmUp(ctx context.Context) error {
 			return fmt.Errorf("warm-up commit: %w", err)
 		}
 	}
-	for _, p := range []path{pathWebhook, pathRedirect} {
-		b, err := e.prepare(ctx, "w"+string(p[0]), 8)
+	for _, p := range e.paths() {
+		b, err := e.preparePath(ctx, p, "w"+string(p[0]), 8)
 		if err != nil {
 			return fmt.Errorf("warm-up: %w", err)
 		}

@@ -1,6 +1,9 @@
 package bench
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // The project's performance goals, judged on one run's own figures.
 const (
@@ -11,6 +14,7 @@ const (
 	goalHidden       = 0.80 // with PortOne latency, c=128: throughput / (128 / (latency + commit))
 	goalServiceRSS   = 150  // MiB, the serve child's peak
 	goalStartupMs    = 300  // serve to /readyz, slowest of the runs
+	goalV2OverV1     = 0.90 // every level: V2 webhook throughput / V1 webhook throughput, at least
 )
 
 // Goal is one of the project's performance goals as this run measured
@@ -83,6 +87,16 @@ func (r *Report) goals() []Goal {
 				reach, reach < goalHidden,
 				"webhook %.2f, redirect %.2f", lv.WebhookHidden, lv.RedirectHidden)
 		}
+	}
+	if r.measuredV2() {
+		met := true
+		var figs []string
+		for _, lv := range r.Levels {
+			met = met && lv.V2OverV1 >= goalV2OverV1
+			figs = append(figs, fmt.Sprintf("c=%d %.2f", lv.Concurrency, lv.V2OverV1))
+		}
+		add(fmt.Sprintf("V2 webhook throughput ≥ %.2f × V1's, every level", goalV2OverV1), met, 0, false,
+			"%s", strings.Join(figs, ", "))
 	}
 	if r.ServiceRSSMiB > 0 {
 		add(fmt.Sprintf("serve child's peak RSS < %d MiB", goalServiceRSS), r.ServiceRSSMiB < goalServiceRSS, 0, false,

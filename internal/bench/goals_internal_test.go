@@ -188,3 +188,47 @@ func reportText(t *testing.T, r *Report) string {
 	}
 	return b.String()
 }
+
+// TestV2Goal checks the goal on PortOne V2's webhook: its throughput at
+// every level at least 0.90 of V1's in the same run, judged only when the
+// run measured it.
+func TestV2Goal(t *testing.T) {
+	tests := []struct {
+		name   string
+		v2     []float64 // V2 webhooks per second at c=1 and c=8; V1's are 1000
+		met    bool
+		figure string
+	}{
+		{"within 10%", []float64{950, 900}, true, "c=1 0.95, c=8 0.90"},
+		{"faster", []float64{1200, 1100}, true, "c=1 1.20, c=8 1.10"},
+		{"one level slower", []float64{950, 850}, false, "c=1 0.95, c=8 0.85"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := Report{Store: "postgres", Levels: []Level{
+				{Concurrency: 1, Webhook: Stats{PerSec: 1000}, WebhookV2: Stats{Count: 10, PerSec: tt.v2[0]}},
+				{Concurrency: 8, Webhook: Stats{PerSec: 1000}, WebhookV2: Stats{Count: 10, PerSec: tt.v2[1]}},
+			}}
+			r.compute()
+			var g *Goal
+			for i := range r.Goals {
+				if strings.HasPrefix(r.Goals[i].Goal, "V2 webhook") {
+					g = &r.Goals[i]
+				}
+			}
+			if g == nil || g.Met != tt.met || g.Figure != tt.figure {
+				t.Fatalf("V2 goal = %+v, want met %t, figure %q", g, tt.met, tt.figure)
+			}
+			if text := reportText(t, &r); !strings.Contains(text, "v2webhook") || !strings.Contains(text, "v2/v1 webhook") {
+				t.Errorf("text report lacks V2's webhook:\n%s", text)
+			}
+		})
+	}
+	r := Report{Store: "sqlite", Levels: []Level{{Concurrency: 8, Webhook: Stats{PerSec: 1000}}}}
+	r.compute()
+	for _, g := range r.Goals {
+		if strings.HasPrefix(g.Goal, "V2 webhook") {
+			t.Errorf("a run without V2's webhook judged %+v", g)
+		}
+	}
+}

@@ -56,7 +56,12 @@ type Level struct {
 	// stored), the other half of every payment; untimed by the goals.
 	Register Stats `json:"register"`
 	Webhook  Stats `json:"webhook"`
-	Redirect Stats `json:"redirect"`
+	// WebhookV2 is PortOne V2's webhook path, for orders registered for
+	// V2; empty when the run did not measure it.
+	WebhookV2 Stats `json:"webhook_v2,omitzero"`
+	Redirect  Stats `json:"redirect"`
+	// V2OverV1 is the V2 webhook's throughput over V1's.
+	V2OverV1 float64 `json:"v2_over_v1,omitempty"`
 	// FloorPerSec is the lower of the two floors' throughputs.
 	FloorPerSec float64 `json:"floor_per_sec"`
 	// WebhookShare and RedirectShare are each path's throughput over
@@ -100,6 +105,7 @@ func (r *Report) compute() {
 		lv.FloorPerSec = math.Min(lv.Lookup.PerSec, lv.Commit.PerSec)
 		lv.WebhookShare = ratio(lv.Webhook.PerSec, lv.FloorPerSec)
 		lv.RedirectShare = ratio(lv.Redirect.PerSec, lv.FloorPerSec)
+		lv.V2OverV1 = ratio(lv.WebhookV2.PerSec, lv.Webhook.PerSec)
 		floorP50 := lv.Lookup.P50Ms + lv.Commit.P50Ms
 		lv.WebhookOverFloorP50 = ratio(lv.Webhook.P50Ms, floorP50)
 		lv.RedirectOverFloorP50 = ratio(lv.Redirect.P50Ms, floorP50)
@@ -185,6 +191,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.PortOneLatencyMs > 0 {
 		fmt.Fprintf(b, " %10s %15s %15s", "hidden/s", "webhook/hidden", "redirect/hidden")
 	}
+	v2 := r.measuredV2()
+	if v2 {
+		fmt.Fprintf(b, " %14s", "v2/v1 webhook")
+	}
 	b.WriteString("\n")
 	for _, lv := range r.Levels {
 		fmt.Fprintf(b, "%-5d %10.0f %15.2f %15.2f %16.2f %16.2f %18.2f %10.0f %12.0f", lv.Concurrency, lv.FloorPerSec,
@@ -192,6 +202,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			lv.WebhookOverPartsP50, lv.CPUCapPerSec, lv.PartsCapPerSec)
 		if r.PortOneLatencyMs > 0 {
 			fmt.Fprintf(b, " %10.0f %15.2f %15.2f", lv.HiddenPerSec, lv.WebhookHidden, lv.RedirectHidden)
+		}
+		if v2 {
+			fmt.Fprintf(b, " %14.2f", lv.V2OverV1)
 		}
 		b.WriteString("\n")
 	}
@@ -243,7 +256,21 @@ func (lv *Level) phases() []phase {
 	if lv.Local.Count > 0 {
 		ps = append(ps, phase{"local", lv.Local})
 	}
-	return append(ps, phase{"register", lv.Register}, phase{"webhook", lv.Webhook}, phase{"redirect", lv.Redirect})
+	ps = append(ps, phase{"register", lv.Register}, phase{"webhook", lv.Webhook})
+	if lv.WebhookV2.Count > 0 {
+		ps = append(ps, phase{"v2webhook", lv.WebhookV2})
+	}
+	return append(ps, phase{"redirect", lv.Redirect})
+}
+
+// measuredV2 reports whether any level measured V2's webhook.
+func (r *Report) measuredV2() bool {
+	for _, lv := range r.Levels {
+		if lv.WebhookV2.Count > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func fmtMs(v float64) string {

@@ -266,6 +266,10 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		"PAYRESULT_ADDR": "127.0.0.1:0", "PAYRESULT_DB": spec.DB, "PAYRESULT_API_KEY": spec.APIKey,
 		"PORTONE_API_URL": spec.PortOneURL, "PORTONE_API_KEY": spec.PortOneKey, "PORTONE_API_SECRET": spec.PortOneSecret,
 	}
+	if spec.PortOneV2Secret != "" {
+		vars["PORTONE_V2_API_URL"], vars["PORTONE_V2_API_SECRET"] = spec.PortOneURL, spec.PortOneV2Secret
+		vars["PORTONE_V2_STORE_ID"], vars["PORTONE_V2_WEBHOOK_SECRET"] = spec.PortOneV2StoreID, spec.PortOneV2WebhookSecret
+	}
 	env := Env{Getenv: func(k string) string { return vars[k] }, Stdout: io.Discard, Stderr: io.Discard}
 	cfg, err := loadServeConfig(env)
 	if err != nil {
