@@ -132,8 +132,7 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 		s.gateway = &portone.Client{BaseURL: s.localURL + "/sandbox", Key: ec.APIKey, Secret: ec.APISecret}
 		s.gateway.OnRetry = s.logRetry
 		webCfg.Sandbox, webCfg.Emulator, webCfg.MerchantCode = true, s.emulator, ec.MerchantCode
-		webCfg.DemoV2 = &web.DemoV2{StoreID: ec.V2.StoreID, ChannelKey: emulator.DefaultV2ChannelKey,
-			Client: &portonev2.Client{BaseURL: s.localURL + "/sandbox", Secret: ec.V2.APISecret, StoreID: ec.V2.StoreID}}
+		webCfg.DemoV2 = &web.DemoV2{StoreID: ec.V2.StoreID, ChannelKey: emulator.DefaultV2ChannelKey}
 		s.gatewayV2 = &payresult.V2Gateway{Client: &portonev2.Client{BaseURL: s.localURL + "/sandbox", Secret: ec.V2.APISecret,
 			StoreID: ec.V2.StoreID, OnRetry: s.logRetry}}
 		webCfg.V2WebhookSecret = ec.V2.WebhookSecret

@@ -66,8 +66,6 @@ type pageData struct {
 	MerchantCode string
 	PublicURL    string
 	Price        string
-	// DemoV2 is the demo's V2 result, on its own page.
-	DemoV2 *demoV2View
 }
 
 // pageStates are the labels of the result pages that have one: what

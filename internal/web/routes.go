@@ -66,10 +66,7 @@ func (s *Server) routes() []route {
 			rs = append(rs, route{p, s.cfg.Emulator})
 		}
 		if s.cfg.DemoV2 != nil {
-			rs = append(rs,
-				route{"POST /demo/v2/orders", h(s.createDemoV2Order)},
-				route{"GET /demo/v2/result", h(s.demoV2Result)},
-			)
+			rs = append(rs, route{"POST /demo/v2/orders", h(s.createDemoV2Order)})
 		}
 	}
 	return rs
