@@ -359,3 +359,28 @@ func between(s, start, end string) string {
 	v, _, _ := strings.Cut(rest, end)
 	return v
 }
+
+// TestPagesSayTheAPI: the order list and an order's page say which
+// PortOne API each order's payment comes through; an order stored before
+// orders knew their API is V1's.
+func TestPagesSayTheAPI(t *testing.T) {
+	f := newFixture(t)
+	f.order(t, "old-v1", f.now)
+	v2 := &payresult.Order{MerchantUID: "new-v2", API: payresult.APIV2, Name: "mug", Amount: portone.Won(12000), Currency: "KRW",
+		Status: payresult.StatusPending, CreatedAt: f.now, UpdatedAt: f.now, NextCheckAt: f.now.Add(time.Minute)}
+	if err := f.store.Apply(context.Background(), &payresult.Change{Order: v2}); err != nil {
+		t.Fatalf("registering a V2 order: %v", err)
+	}
+	_, list := f.get(t, "/admin/", admin.User, password)
+	for m, api := range map[string]string{"old-v1": "v1", "new-v2": "v2"} {
+		row := list[strings.Index(list, `data-merchant-uid="`+m+`"`):]
+		row = row[:strings.Index(row, "</tr>")]
+		if !strings.Contains(row, `data-api="`+api+`">`+strings.ToUpper(api)+`<`) {
+			t.Errorf("the order list's row of %s does not say %s:\n%s", m, api, row)
+		}
+		_, page := f.get(t, "/admin/orders/"+m, admin.User, password)
+		if !strings.Contains(page, `id="order-api" data-api="`+api+`">`+strings.ToUpper(api)) {
+			t.Errorf("the page of %s does not say %s", m, api)
+		}
+	}
+}
