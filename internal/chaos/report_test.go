@@ -92,12 +92,13 @@ func TestReportCatches(t *testing.T) {
 // the README quotes.
 func TestReportPrints(t *testing.T) {
 	r := &Report{Seed: 3, Database: "sqlite", Instances: 1, Payments: 10, ByKind: map[Kind]int{KindPaid: 10},
+		ByAPI:  map[string]int{"v1": 6, "v1 paid": 6, "v2": 4, "v2 paid": 4},
 		Faults: map[string]int{"webhook deliveries dropped": 2}, Kills: 4}
 	f := &flow{merchantUID: "m9", kind: KindPaid}
 	r.convergence([]flowTime{{f, 3 * time.Millisecond}, {f, time.Millisecond}, {f, 2 * time.Millisecond}})
 	var b strings.Builder
 	r.WriteTo(&b)
-	for _, want := range []string{"PASS (seed 3, sqlite", "payments      10", "4 SIGKILLs", "webhook deliveries dropped", "lost 0, duplicated 0, forgeries accepted 0", "max 3ms", "slowest: m9"} {
+	for _, want := range []string{"PASS (seed 3, sqlite", "payments      10", "by API        v1 6, v2 4 (v2: paid 4)", "4 SIGKILLs", "webhook deliveries dropped", "lost 0, duplicated 0, forgeries accepted 0", "max 3ms", "slowest: m9"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, b.String())
 		}
@@ -108,7 +109,8 @@ func TestReportPrints(t *testing.T) {
 // snake_case keys, durations in seconds and the verdict.
 func TestReportJSON(t *testing.T) {
 	r := &Report{Seed: 505, Database: "sqlite", Instances: 1, Payments: 3, ConvergeP99: 1500 * time.Millisecond,
-		ByKind: map[Kind]int{KindTampered: 1}, Faults: map[string]int{"webhook deliveries dropped": 2}}
+		ByKind: map[Kind]int{KindTampered: 1}, ByAPI: map[string]int{"v2": 1, "v2 tampered": 1},
+		Faults: map[string]int{"webhook deliveries dropped": 2}}
 	r.violate(&r.Lost, "m1: paid at PortOne but payresult has no order")
 	b, err := json.Marshal(r)
 	if err != nil {
@@ -125,6 +127,9 @@ func TestReportJSON(t *testing.T) {
 		if got[k] != want {
 			t.Errorf("%s = %v, want %v (in %s)", k, got[k], want, b)
 		}
+	}
+	if byAPI, _ := got["by_api"].(map[string]any); byAPI["v2 tampered"] != 1.0 {
+		t.Errorf("by_api = %v, want v2 tampered 1", got["by_api"])
 	}
 	if v, _ := got["violations"].([]any); len(v) != 1 {
 		t.Errorf("violations = %v, want the one", got["violations"])

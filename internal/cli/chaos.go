@@ -64,7 +64,8 @@ var chaosHelp = help{
 	about: `
 Runs the chaos soak: the PortOne emulator (in this process) and payresult
 serve (as child processes, in live mode against the emulator) play
-payments of every outcome, tampered amounts and replayed imp_uids, while
+payments of every outcome through PortOne V1 and V2 side by side,
+tampered amounts and replayed imp_uids, while
 webhooks are dropped, duplicated, delayed and reordered, redirects are
 lost, PortOne's API fails, slows down and hangs, and serve is killed with
 SIGKILL and restarted. Then the reconciler settles, and the soak checks
