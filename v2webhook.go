@@ -86,26 +86,11 @@ type V2WebhookHandler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *V2WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeWebhookError(w, Errorf(KindMethodNotAllowed, "use POST"))
+	body, ok := webhookBody(w, r, h.MaxBodyBytes)
+	if !ok {
 		return
 	}
 	log := loggerOr(h.Logger)
-	limit := h.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultWebhookMaxBytes
-	}
-	body, err := readBody(w, r, limit)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeWebhookError(w, Errorf(KindTooLarge, "webhook body too large"))
-			return
-		}
-		writeWebhookError(w, Errorf(KindInvalid, "unreadable body"))
-		return
-	}
 	now := time.Now()
 	if h.Now != nil {
 		now = h.Now()

@@ -43,26 +43,11 @@ type WebhookHandler struct {
 
 // ServeHTTP implements http.Handler.
 func (h *WebhookHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST")
-		writeWebhookError(w, Errorf(KindMethodNotAllowed, "use POST"))
+	body, ok := webhookBody(w, r, h.MaxBodyBytes)
+	if !ok {
 		return
 	}
 	log := loggerOr(h.Logger)
-	limit := h.MaxBodyBytes
-	if limit <= 0 {
-		limit = DefaultWebhookMaxBytes
-	}
-	body, err := readBody(w, r, limit)
-	if err != nil {
-		var tooBig *http.MaxBytesError
-		if errors.As(err, &tooBig) {
-			writeWebhookError(w, Errorf(KindTooLarge, "webhook body too large"))
-			return
-		}
-		writeWebhookError(w, Errorf(KindInvalid, "unreadable body"))
-		return
-	}
 	wh, err := portone.ParseWebhook(r.Header.Get("Content-Type"), body)
 	if err != nil {
 		log.Info("webhook refused", "err", err)
@@ -95,4 +80,29 @@ func writeWebhookError(w http.ResponseWriter, err error) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]any{"error": map[string]string{"code": string(code), "message": msg}})
+}
+
+// webhookBody reads a webhook's body for either API's handler: POST only,
+// at most maxBytes (DefaultWebhookMaxBytes when 0). On a refusal it has
+// answered already and ok is false.
+func webhookBody(w http.ResponseWriter, r *http.Request, maxBytes int64) (body []byte, ok bool) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		writeWebhookError(w, Errorf(KindMethodNotAllowed, "use POST"))
+		return nil, false
+	}
+	if maxBytes <= 0 {
+		maxBytes = DefaultWebhookMaxBytes
+	}
+	body, err := readBody(w, r, maxBytes)
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeWebhookError(w, Errorf(KindTooLarge, "webhook body too large"))
+		} else {
+			writeWebhookError(w, Errorf(KindInvalid, "unreadable body"))
+		}
+		return nil, false
+	}
+	return body, true
 }
