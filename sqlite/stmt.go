@@ -37,7 +37,9 @@ func (c *stmtCache) prepare(ctx context.Context, db *sql.DB, queries ...string) 
 // one of them and must run unprepared.
 func (c *stmtCache) get(query string) *sql.Stmt { return c.m[query] }
 
-// close closes every prepared statement.
+// close closes every prepared statement. The map is left as it is: a
+// write still in flight when the store is closed may read it, and gets
+// database/sql's "statement is closed" rather than a data race.
 func (c *stmtCache) close() error {
 	var first error
 	for _, st := range c.m {
@@ -45,7 +47,6 @@ func (c *stmtCache) close() error {
 			first = err
 		}
 	}
-	c.m = nil
 	return first
 }
 
