@@ -776,11 +776,9 @@ func TestAPISweep(t *testing.T) {
 		_, webhook := d.pay(t, "refunded", emulator.OutcomePaid)
 		confirmWant(t, p, webhook, payresult.StatusPaid)
 		d.consoleCancel(t, "refunded", 10000) // its webhook is lost
-		var lister reconciler.Lister = reconciler.V1Lister{Client: s.v1}
-		if d.api() == payresult.APIV2 {
-			lister = reconciler.V2Lister{Client: s.v2}
-		}
-		r := &reconciler.Reconciler{Store: s.store, Processor: p, Lister: lister, Now: s.clock.Now, RateLimit: -1}
+		// The Processor serves both APIs, so the reconciler's default
+		// listers sweep V1's lists and V2's.
+		r := &reconciler.Reconciler{Store: s.store, Processor: p, Now: s.clock.Now, RateLimit: -1}
 		sum, err := r.SweepRange(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 		if err != nil || sum.Errors != 0 {
 			t.Fatalf("SweepRange = %+v, %v", sum, err)
@@ -794,4 +792,49 @@ func TestAPISweep(t *testing.T) {
 		}
 		wantEvents(t, s.store, "refunded", payresult.EventPaid, payresult.EventRefunded)
 	})
+}
+
+// TestSweepRoundBothAPIs: on an instance that serves V1 and V2, one round
+// of the reconciler's scheduled sweeps (claimed windows, default listers)
+// finds the paid orders of both APIs whose redirects and webhooks were all
+// lost, and a refund made in V2's console, on both stores.
+func TestSweepRoundBothAPIs(t *testing.T) {
+	t.Parallel()
+	for _, st := range []struct {
+		name string
+		open func(t testing.TB) payresult.Store
+	}{{"sqlite", testdb.OpenSQLite}, {"postgres", testdb.OpenPostgres}} {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := newAPISandbox(t, st.open(t))
+			p := s.processor(payresult.APIV1)
+			ctx := context.Background()
+			v1, v2 := s.driver(payresult.APIV1), s.driver(payresult.APIV2)
+			createOrder(t, p, v1, "v1-paid")
+			createOrder(t, p, v2, "v2-paid")
+			createOrder(t, p, v2, "v2-refunded")
+			v1.pay(t, "v1-paid", emulator.OutcomePaid)
+			v2.pay(t, "v2-paid", emulator.OutcomePaid)
+			_, webhook := v2.pay(t, "v2-refunded", emulator.OutcomePaid)
+			confirmWant(t, p, webhook, payresult.StatusPaid)
+			v2.consoleCancel(t, "v2-refunded", 10000)
+
+			r := &reconciler.Reconciler{Store: s.store, Processor: p, Now: s.clock.Now, RateLimit: -1}
+			sum, err := r.SweepRound(ctx)
+			if err != nil || sum.Errors != 0 {
+				t.Fatalf("SweepRound = %+v, %v", sum, err)
+			}
+			if sum.PaidLate != 2 || sum.Refunded != 1 {
+				t.Errorf("SweepRound = %+v; want 2 paid late and 1 refunded", sum)
+			}
+			for m, want := range map[string]payresult.Status{"v1-paid": payresult.StatusPaid,
+				"v2-paid": payresult.StatusPaid, "v2-refunded": payresult.StatusRefunded} {
+				if o, err := s.store.Order(ctx, m); err != nil || o.Status != want {
+					t.Errorf("%s after the round: %+v, %v; want %s", m, o, err, want)
+				}
+			}
+			wantEvents(t, s.store, "v2-paid", payresult.EventPaid)
+			wantEvents(t, s.store, "v2-refunded", payresult.EventPaid, payresult.EventRefunded)
+		})
+	}
 }

@@ -10,11 +10,10 @@ import (
 
 // Lister is one PortOne API's list of payments by status over a time
 // window: what a sweep reads. Windows are kept per API and status
-// ("v1/paid"), so several listers can sweep side by side. V1Lister is
-// V1's (GET /payments/status/{status}). V2's GET /payments with its time
-// filter is the next one; it needs its payments confirmed through V2's
-// side of Confirm, so a V2 lister will hand over V2 payments (List's
-// element type grows into an interface then) rather than V1's Payment.
+// ("v1/paid"), so the listers of several APIs sweep side by side (see
+// Reconciler.Listers). V1Lister is V1's (GET /payments/status/{status});
+// V2Lister is V2's (GET /payments), which shows V2's payments in V1's
+// shape, as the Processor confirms them.
 type Lister interface {
 	// API names the API in the kinds of sweep windows ("v1").
 	API() string

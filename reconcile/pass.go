@@ -199,6 +199,9 @@ func (r *Reconciler) checkOrder(ctx context.Context, lim *limiter, o *payresult.
 // findPaid returns the paid payment of merchantUID, or nil when PortOne
 // has none.
 func (r *Reconciler) findPaid(ctx context.Context, lim *limiter, merchantUID string) (*portone.Payment, error) {
+	if r.finder() == nil {
+		return nil, payresult.Errorf(payresult.KindInvalid, "order %s is a V1 order, and payresult is not configured for PortOne V1", merchantUID)
+	}
 	if err := lim.wait(ctx); err != nil {
 		return nil, err
 	}

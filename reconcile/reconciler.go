@@ -95,8 +95,9 @@ type Reconciler struct {
 	// Processor confirms what the reconciler finds, as the redirect and the
 	// webhook do.
 	Processor *payresult.Processor
-	// PortOne is used for the reconciler's own look-ups; nil means the
-	// Processor's gateway.
+	// PortOne is used for the reconciler's own look-ups of V1 orders; nil
+	// means the Processor's V1 gateway. V2 orders are looked up through
+	// the Processor's V2 gateway, by Confirm itself.
 	PortOne PaymentFinder
 	// Now defaults to time.Now; tests drive passes with a fake clock.
 	Now func() time.Time
@@ -134,10 +135,13 @@ type Reconciler struct {
 	// summary (from several goroutines, one call at a time).
 	OnProgress func(Summary)
 
-	// Lister lists PortOne's payments for the sweeps (see SweepRound);
-	// nil means V1Lister over the PortOne gateway (PortOne, else the
-	// Processor's) when it can list payments, as *portone.Client can.
-	Lister Lister
+	// Listers list PortOne's payments for the sweeps (see SweepRound),
+	// one per API. Nil means one for each API the Processor serves whose
+	// gateway can list payments: V1Lister over the V1 gateway (PortOne,
+	// else the Processor's), as *portone.Client can, and V2Lister over the
+	// Processor's V2 gateway, as *payresult.V2Gateway can. An empty,
+	// non-nil slice turns the sweeps off.
+	Listers []Lister
 	// SweepInterval is how often Run starts a round of sweeps, and how
 	// long a window that can still receive payments rests between two
 	// sweeps; a negative value turns the sweeps off. SweepOverlap is how
@@ -227,7 +231,7 @@ func (r *Reconciler) check() error {
 		return payresult.Errorf(payresult.KindInvalid, "reconcile: no store")
 	case r.Processor == nil:
 		return payresult.Errorf(payresult.KindInvalid, "reconcile: no processor")
-	case r.finder() == nil:
+	case r.finder() == nil && r.Processor.PortOneV2 == nil:
 		return payresult.Errorf(payresult.KindInvalid, "reconcile: no PortOne gateway")
 	}
 	for i, d := range r.Schedule {

@@ -60,15 +60,20 @@ func (r *Reconciler) windows() payresult.SweepStore {
 	return r.st().mem
 }
 
-// lister returns the sweeps' lister, or nil for no sweeps.
-func (r *Reconciler) lister() Lister {
-	if r.Lister != nil {
-		return r.Lister
+// listers returns the sweeps' listers, one per API; none means no
+// sweeps.
+func (r *Reconciler) listers() []Lister {
+	if r.Listers != nil {
+		return r.Listers
 	}
+	var ls []Lister
 	if l, ok := r.finder().(StatusLister); ok {
-		return V1Lister{Client: l}
+		ls = append(ls, V1Lister{Client: l})
 	}
-	return nil
+	if l, ok := r.Processor.PortOneV2.(StatusLister); ok {
+		ls = append(ls, V2Lister{Client: l})
+	}
+	return ls
 }
 
 func (r *Reconciler) sweepInterval() time.Duration {
@@ -76,11 +81,6 @@ func (r *Reconciler) sweepInterval() time.Duration {
 }
 func (r *Reconciler) sweepOverlap() time.Duration {
 	return positive(r.SweepOverlap, DefaultSweepOverlap)
-}
-
-// sortNewestFirst orders windows by start, latest first.
-func sortNewestFirst(ws []payresult.SweepWindow) {
-	slices.SortStableFunc(ws, func(a, b payresult.SweepWindow) int { return b.Start.Compare(a.Start) })
 }
 
 // seenCache remembers listed payments that were confirmed and changed

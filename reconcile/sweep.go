@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -51,8 +52,8 @@ func (r *Reconciler) SweepRound(ctx context.Context) (Summary, error) {
 	if err := r.check(); err != nil {
 		return Summary{}, err
 	}
-	l := r.lister()
-	if l == nil {
+	ls := r.listers()
+	if len(ls) == 0 {
 		return Summary{}, nil
 	}
 	ws := r.windows()
@@ -63,27 +64,35 @@ func (r *Reconciler) SweepRound(ctx context.Context) (Summary, error) {
 	}
 	r.progressOf().backlog(waiting, oldest, now)
 	p := &pass{r: r, lim: r.limiter()}
-	var due []payresult.SweepWindow
-	for _, st := range l.Statuses() {
-		from := now.Add(-r.cancelLookback())
-		if st.Status != string(portone.StatusCancelled) {
-			if waiting == 0 {
-				continue
-			}
-			from = oldest.Add(-r.sweepOverlap())
-		}
-		ws, err := r.dueWindows(ctx, l.API()+"/"+st.Status, st.Width, from, now)
-		if err != nil {
-			return p.summary(), err
-		}
-		due = append(due, ws...)
+	type dueWindow struct {
+		l Lister
+		w payresult.SweepWindow
 	}
-	// Newest first, whatever the status: a backlog's latest orders are
-	// the ones whose buyers are still waiting.
-	sortNewestFirst(due)
+	var due []dueWindow
+	for _, l := range ls {
+		for _, st := range l.Statuses() {
+			from := now.Add(-r.cancelLookback())
+			if st.Status != string(portone.StatusCancelled) {
+				if waiting == 0 {
+					continue
+				}
+				from = oldest.Add(-r.sweepOverlap())
+			}
+			ws, err := r.dueWindows(ctx, l.API()+"/"+st.Status, st.Width, from, now)
+			if err != nil {
+				return p.summary(), err
+			}
+			for _, w := range ws {
+				due = append(due, dueWindow{l, w})
+			}
+		}
+	}
+	// Newest first, whatever the API and status: a backlog's latest
+	// orders are the ones whose buyers are still waiting.
+	slices.SortStableFunc(due, func(a, b dueWindow) int { return b.w.Start.Compare(a.w.Start) })
 	r.progressOf().round(len(due))
-	for _, w := range due {
-		if err := p.sweepClaimed(ctx, l, w); err != nil {
+	for _, d := range due {
+		if err := p.sweepClaimed(ctx, d.l, d.w); err != nil {
 			return p.summary(), err
 		}
 	}
@@ -179,7 +188,7 @@ func (p *pass) sweep(ctx context.Context, l Lister, w payresult.SweepWindow, fro
 	for range sweepConcurrency {
 		wg.Go(func() {
 			for pay := range work {
-				if err := p.listed(ctx, status, pay); err != nil {
+				if err := p.listed(ctx, payresult.API(l.API()), status, pay); err != nil {
 					cancel(err)
 				}
 			}
@@ -222,8 +231,9 @@ func (p *pass) listPages(ctx context.Context, l Lister, w payresult.SweepWindow,
 	return nil
 }
 
-// listed confirms one listed payment when it would change its order.
-func (p *pass) listed(ctx context.Context, status string, pay *portone.Payment) error {
+// listed confirms one payment that api listed when it would change its
+// order.
+func (p *pass) listed(ctx context.Context, api payresult.API, status string, pay *portone.Payment) error {
 	if pay.MerchantUID == "" || pay.ImpUID == "" || string(pay.Status) != status {
 		return nil // not what was asked for; a per-order check will see it
 	}
@@ -238,7 +248,7 @@ func (p *pass) listed(ctx context.Context, status string, pay *portone.Payment) 
 		return nil
 	}
 	cctx, cancel := context.WithTimeout(ctx, p.r.checkTimeout())
-	res, err := p.r.Processor.ConfirmListed(cctx, payresult.SourceReconciler, payresult.API(p.r.lister().API()), pay)
+	res, err := p.r.Processor.ConfirmListed(cctx, payresult.SourceReconciler, api, pay)
 	cancel()
 	if payresult.IsTransient(err) {
 		p.mu.Lock()
@@ -313,8 +323,9 @@ func behind(o *payresult.Order, pay *portone.Payment) bool {
 	return false
 }
 
-// SweepRange lists PortOne's payments in the given statuses (all that the
-// lister sweeps when none are given) between from and to, and confirms
+// SweepRange lists PortOne's payments in the given statuses (all that
+// each lister sweeps when none are given), of every API the reconciler
+// sweeps, between from and to, and confirms
 // each one that would change its order, as a round does, but without
 // claiming or recording windows: an operator's sweep of a stretch of
 // time (payresult reconcile --from --to). Sweeping a range twice is safe.
@@ -322,25 +333,28 @@ func (r *Reconciler) SweepRange(ctx context.Context, from, to time.Time, statuse
 	if err := r.check(); err != nil {
 		return Summary{}, err
 	}
-	l := r.lister()
-	if l == nil {
+	ls := r.listers()
+	if len(ls) == 0 {
 		return Summary{}, payresult.Errorf(payresult.KindInvalid, "reconcile: PortOne's gateway cannot list payments")
 	}
-	if len(statuses) == 0 {
-		for _, st := range l.Statuses() {
-			statuses = append(statuses, st.Status)
-		}
-	}
 	p := &pass{r: r, lim: r.limiter()}
-	for _, status := range statuses {
-		for start := from; start.Before(to); start = start.Add(portone.MaxStatusRange) {
-			end := start.Add(portone.MaxStatusRange)
-			if end.After(to) {
-				end = to
+	for _, l := range ls {
+		sts := statuses
+		if len(sts) == 0 {
+			for _, st := range l.Statuses() {
+				sts = append(sts, st.Status)
 			}
-			w := payresult.SweepWindow{Kind: l.API() + "/" + status, Start: start, End: end}
-			if err := p.sweep(ctx, l, w, w.Start, false); err != nil {
-				return p.summary(), err
+		}
+		for _, status := range sts {
+			for start := from; start.Before(to); start = start.Add(portone.MaxStatusRange) {
+				end := start.Add(portone.MaxStatusRange)
+				if end.After(to) {
+					end = to
+				}
+				w := payresult.SweepWindow{Kind: l.API() + "/" + status, Start: start, End: end}
+				if err := p.sweep(ctx, l, w, w.Start, false); err != nil {
+					return p.summary(), err
+				}
 			}
 		}
 	}

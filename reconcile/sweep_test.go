@@ -118,7 +118,7 @@ func (h *harness) wantAllPaidOnce(t *testing.T, uids []string) {
 func (h *harness) recording(r *reconcile.Reconciler, owner string, s *listings, failAt int) {
 	client := h.rec.PortOne.(reconcile.StatusLister)
 	r.Owner = owner
-	r.Lister = &recordingLister{V1Lister: reconcile.V1Lister{Client: client}, owner: owner, shared: s, failAt: failAt}
+	r.Listers = []reconcile.Lister{&recordingLister{V1Lister: reconcile.V1Lister{Client: client}, owner: owner, shared: s, failAt: failAt}}
 }
 
 // TestSweepRestartResumes: a sweep of a backlog spread over an hour dies

@@ -48,10 +48,7 @@ func runReconcile(ctx context.Context, env Env) error {
 		return usageError(env, "reconcile", errors.New("--from sweeps a window; it excludes --now and --order"))
 	}
 	rec := &reconcile.Reconciler{
-		Store: tc.store, Processor: tc.proc, PortOne: tc.finder(), Logger: tc.log,
-	}
-	if !tc.cfg.HasV1() && tc.gatewayV2 != nil {
-		rec.Lister = reconcile.V2Lister{Client: tc.gatewayV2}
+		Store: tc.store, Processor: tc.proc, Logger: tc.log,
 	}
 	var (
 		sum     reconcile.Summary

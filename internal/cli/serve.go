@@ -156,16 +156,10 @@ func newService(ctx context.Context, cfg *serveConfig, store payresult.Store, sa
 	}
 	webCfg.Processor = s.proc
 	s.reconciler = &reconcile.Reconciler{
-		Store: s.store, Processor: s.proc, PortOne: s.gateway,
+		Store: s.store, Processor: s.proc,
 		Schedule: cfg.ReconcileSchedule, Interval: cfg.ReconcileInterval, RateLimit: cfg.ReconcileRate,
 		Lease:  cfg.ReconcileLease,
 		Logger: log.With("component", "reconciler"),
-	}
-	if !cfg.HasV1() {
-		// V2 alone: the reconciler's look-ups and sweeps are V2's. With
-		// both APIs its sweeps list V1's payments; V2 orders are then
-		// checked one by one.
-		s.reconciler.PortOne, s.reconciler.Lister = s.gatewayV2, reconcile.V2Lister{Client: s.gatewayV2}
 	}
 	s.instrument(&webCfg)
 	s.http = s.httpServer(web.New(webCfg))

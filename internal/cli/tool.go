@@ -36,15 +36,6 @@ type toolConfig struct {
 
 func (t *toolConfig) close() { t.store.Close() }
 
-// finder is the gateway of the reconciler's own look-ups: V1's, or V2's
-// when V1 is not served (as serve does).
-func (t *toolConfig) finder() reconcile.PaymentFinder {
-	if !t.cfg.HasV1() && t.gatewayV2 != nil {
-		return t.gatewayV2
-	}
-	return t.gateway
-}
-
 // loadToolConfig reads serve's configuration (the same variables and
 // flags, validated by parseServeConfig) plus the command's own flags, and
 // opens the store. Flags may come before or after the positional
