@@ -186,17 +186,18 @@ func (h *Handler) message(w http.ResponseWriter, status int, text string) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// fail logs err and shows the operator what kind of failure it was,
-// without internal detail.
+// fail shows the operator what kind of failure err was, without
+// internal detail, with the app API's status for it
+// (payresult.HTTPError), and logs it when that is a 5xx.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
-	status, text := http.StatusInternalServerError, "실패했습니다. payresult의 로그를 보세요 · Something failed; see payresult's log."
-	switch payresult.KindOf(err) {
+	status, kind, text := payresult.HTTPError(err)
+	switch kind {
 	case payresult.KindNotFound:
-		status, text = http.StatusNotFound, "찾을 수 없습니다 · Not found."
-	case payresult.KindInvalid:
-		status, text = http.StatusBadRequest, err.Error()
+		text = "찾을 수 없습니다 · Not found."
 	case payresult.KindTransient:
-		status, text = http.StatusServiceUnavailable, "데이터베이스가 응답하지 않습니다. 잠시 후 다시 시도하세요 · The database does not answer; try again shortly."
+		text = "데이터베이스가 응답하지 않습니다. 잠시 후 다시 시도하세요 · The database does not answer; try again shortly."
+	case payresult.KindInternal:
+		text = "실패했습니다. payresult의 로그를 보세요 · Something failed; see payresult's log."
 	}
 	if status >= 500 {
 		h.log.ErrorContext(r.Context(), "admin", "path", r.URL.Path, "err", err)
