@@ -25,6 +25,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/payresult/payresult/portone"
 )
 
 // DefaultBaseURL is PortOne's V2 REST API.
@@ -46,8 +48,11 @@ type Client struct {
 	// BaseURL defaults to DefaultBaseURL. PortOne's paths start at the
 	// root, so a path in BaseURL is kept and the API's path appended.
 	BaseURL string
-	// HTTPClient defaults to http.DefaultClient's transport with no
-	// overall timeout: AttemptTimeout bounds each exchange.
+	// HTTPClient defaults to portone.DefaultHTTPClient(), V1's: keep-alive
+	// with as many idle connections as payresult confirms at once (with
+	// http.DefaultClient's two, every concurrent call above two dials a
+	// connection and closes it after), and no overall timeout:
+	// AttemptTimeout bounds each exchange.
 	HTTPClient *http.Client
 	// Secret is the V2 API secret.
 	Secret string
@@ -79,7 +84,7 @@ func (c *Client) httpClient() *http.Client {
 	if c.HTTPClient != nil {
 		return c.HTTPClient
 	}
-	return http.DefaultClient
+	return portone.DefaultHTTPClient()
 }
 
 // request is one call to the API.

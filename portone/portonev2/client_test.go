@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -293,5 +294,49 @@ func TestSandboxWebhooks(t *testing.T) {
 			d.header.Get("Content-Type") != "application/x-www-form-urlencoded" {
 			t.Errorf("legacy webhook %s (%s): %+v, %v", d.body, d.header.Get("Content-Type"), w, err)
 		}
+	}
+}
+
+// TestConnectionsReused: a client with the default HTTP client keeps as
+// many connections open as it had calls in flight, so that rounds of
+// concurrent look-ups reuse them instead of dialing new ones (with
+// http.DefaultClient's two idle connections per host, each round of 32
+// dialed about 30 again).
+func TestConnectionsReused(t *testing.T) {
+	em := emulator.New(emulator.Config{Seed: 5})
+	var dialed atomic.Int64
+	srv := httptest.NewUnstartedServer(em)
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			dialed.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(func() { srv.Close(); em.Close() })
+	s := &sandbox{em: em, url: srv.URL, client: &portonev2.Client{BaseURL: srv.URL, Secret: emulator.DefaultV2APISecret}}
+	s.pay(t, "pay-reused", 1000, emulator.OutcomePaid)
+
+	const inFlight, rounds = 32, 3
+	for range rounds {
+		var wg sync.WaitGroup
+		errs := make(chan error, inFlight)
+		for range inFlight {
+			wg.Go(func() {
+				if _, err := s.client.Payment(context.Background(), "pay-reused"); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+	}
+	// The first round dials up to 32; later rounds reuse them (a call
+	// that starts before an earlier one's connection is back in the pool
+	// may still dial one).
+	if n := dialed.Load(); n > 2*inFlight {
+		t.Errorf("%d rounds of %d concurrent calls dialed %d connections; want at most %d", rounds, inFlight, n, 2*inFlight)
 	}
 }
