@@ -93,6 +93,13 @@ type ServiceSpec struct {
 	// V2 orders beside V1's.
 	PortOneV2Secret, PortOneV2StoreID, PortOneV2WebhookSecret string
 	APIKey                                                    string // the app API key to accept
+	// NoReconciler keeps the service's reconciler from running. The load
+	// phases' orders are paid at PortOne and wait for the notices the
+	// phases send: the very backlog the reconciler's sweeps and checks
+	// settle, so from a run's second minute on (its first sweep of
+	// waiting orders) the phases would time the reconciler too. A serve
+	// child (--serve-child) runs its reconciler all the same.
+	NoReconciler bool
 }
 
 // StartFunc starts payresult's service for spec, listening on loopback,

@@ -120,7 +120,7 @@ func (e *env) startInProcess(ctx context.Context, db string) error {
 		DB: db, PortOneURL: e.emuURL, PortOneKey: emulator.DefaultAPIKey,
 		PortOneSecret: emulator.DefaultAPISecret, APIKey: benchAPIKey,
 		PortOneV2Secret: emulator.DefaultV2APISecret, PortOneV2StoreID: emulator.DefaultV2StoreID,
-		PortOneV2WebhookSecret: emulator.DefaultV2WebhookSecret,
+		PortOneV2WebhookSecret: emulator.DefaultV2WebhookSecret, NoReconciler: true,
 	}
 	e.v2, e.v2WebhookSecret = true, spec.PortOneV2WebhookSecret
 	var url string

@@ -291,6 +291,7 @@ func startBenchService(ctx context.Context, spec bench.ServiceSpec) (string, fun
 		store.Close()
 		return "", nil, err
 	}
+	svc.noReconciler = spec.NoReconciler
 	sctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- svc.serve(sctx, lns) }()

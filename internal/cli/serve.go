@@ -94,10 +94,12 @@ type service struct {
 	// reconciler runs with the workers; metrics and the admin page read
 	// its sweeps' progress.
 	reconciler *reconcile.Reconciler
-	proc       *payresult.Processor
-	emulator   *emulator.Emulator // nil in live mode
-	metrics    *metrics.Metrics
-	http       *http.Server
+	// noReconciler leaves the reconciler stopped (bench's load phases).
+	noReconciler bool
+	proc         *payresult.Processor
+	emulator     *emulator.Emulator // nil in live mode
+	metrics      *metrics.Metrics
+	http         *http.Server
 	// metricsHTTP serves /metrics alone, on PAYRESULT_METRICS_ADDR; nil
 	// when /metrics is served by http.
 	metricsHTTP *http.Server
@@ -334,7 +336,9 @@ func (s *service) startWorkers(ctx context.Context, wg *sync.WaitGroup) {
 		}()
 	}
 	run("event delivery", worker.Run)
-	run("reconciler", rec.Run)
+	if !s.noReconciler {
+		run("reconciler", rec.Run)
+	}
 }
 
 // shownKey prints the well-known sandbox key, never one the operator chose.
