@@ -794,6 +794,43 @@ func TestAPISweep(t *testing.T) {
 	})
 }
 
+// TestV2SweepPartialCancel: a partial refund made in PortOne V2's
+// console whose webhooks were all lost reaches its paid order through the
+// cancel sweep (V2 lists a partial cancel as PARTIAL_CANCELLED), and a
+// second sweep changes nothing, on both stores.
+func TestV2SweepPartialCancel(t *testing.T) {
+	t.Parallel()
+	for _, st := range []struct {
+		name string
+		open func(t testing.TB) payresult.Store
+	}{{"sqlite", testdb.OpenSQLite}, {"postgres", testdb.OpenPostgres}} {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			s := newAPISandbox(t, st.open(t))
+			p := s.processor(payresult.APIV2)
+			ctx := context.Background()
+			d := s.driver(payresult.APIV2)
+			createOrder(t, p, d, "partly")
+			_, webhook := d.pay(t, "partly", emulator.OutcomePaid)
+			confirmWant(t, p, webhook, payresult.StatusPaid)
+			d.consoleCancel(t, "partly", 3000) // its webhooks are lost
+
+			r := &reconciler.Reconciler{Store: s.store, Processor: p, Now: s.clock.Now, RateLimit: -1}
+			for round := range 2 {
+				sum, err := r.SweepRange(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+				if err != nil || sum.Errors != 0 {
+					t.Fatalf("sweep %d = %+v, %v", round+1, sum, err)
+				}
+				o, err := s.store.Order(ctx, "partly")
+				if err != nil || o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount.String() != "3000" {
+					t.Fatalf("after sweep %d: %+v, %v; want partially refunded by 3000", round+1, o, err)
+				}
+			}
+			wantEvents(t, s.store, "partly", payresult.EventPaid, payresult.EventPartiallyRefunded)
+		})
+	}
+}
+
 // TestSweepRoundBothAPIs: on an instance that serves V1 and V2, one round
 // of the reconciler's scheduled sweeps (claimed windows, default listers)
 // finds the paid orders of both APIs whose redirects and webhooks were all

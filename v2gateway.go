@@ -125,13 +125,15 @@ func (g *V2Gateway) Cancel(ctx context.Context, req *portone.CancelRequest) (*po
 // (q.Page from 1), as the reconciler's sweeps read V1's
 // GET /payments/status: "paid" lists V2's PAID and PARTIAL_CANCELLED
 // payments (V1 reports a partial cancel as paid), "cancelled" its
-// CANCELLED ones, "ready" its issued virtual accounts, "failed" its
-// FAILED ones.
+// CANCELLED and PARTIAL_CANCELLED ones (so that the cancel sweep, which
+// looks days back, finds partial refunds too; they are shown as paid with
+// their cancelled amount), "ready" its issued virtual accounts, "failed"
+// its FAILED ones.
 func (g *V2Gateway) PaymentsByStatus(ctx context.Context, status string, q portone.ListQuery) (*portone.PaymentPage, error) {
 	var states []portonev2.Status
 	switch portone.Status(status) {
 	case portone.StatusCancelled:
-		states = []portonev2.Status{portonev2.StatusCancelled}
+		states = []portonev2.Status{portonev2.StatusCancelled, portonev2.StatusPartialCancelled}
 	case portone.StatusPaid:
 		states = []portonev2.Status{portonev2.StatusPaid, portonev2.StatusPartialCancelled}
 	case portone.StatusReady:

@@ -234,7 +234,7 @@ func (p *pass) listPages(ctx context.Context, l Lister, w payresult.SweepWindow,
 // listed confirms one payment that api listed when it would change its
 // order.
 func (p *pass) listed(ctx context.Context, api payresult.API, status string, pay *portone.Payment) error {
-	if pay.MerchantUID == "" || pay.ImpUID == "" || string(pay.Status) != status {
+	if pay.MerchantUID == "" || pay.ImpUID == "" || !listedAs(pay, status) {
 		return nil // not what was asked for; a per-order check will see it
 	}
 	o, err := p.r.Store.Order(ctx, pay.MerchantUID)
@@ -288,8 +288,19 @@ func (p *pass) countListed(before *payresult.Order, res *payresult.Result, err e
 	}
 }
 
+// listedAs reports whether pay belongs in a list of status: its own
+// status, or, in a list of cancels, a paid payment partly cancelled (as
+// V2's list of cancels holds its partial ones).
+func listedAs(pay *portone.Payment, status string) bool {
+	if string(pay.Status) == status {
+		return true
+	}
+	return status == string(portone.StatusCancelled) && pay.Status == portone.StatusPaid && pay.CancelAmount.Sign() > 0
+}
+
 // differs reports whether the listed payment pay could change o: a paid
-// payment of an order still waiting for one; an issued virtual account
+// payment of an order still waiting for one, or one partly cancelled
+// beyond what its order holds (see behind); an issued virtual account
 // or a failure of an order that has nothing yet; a cancel the order does
 // not hold yet (see behind), or one of a payment that was paid for an
 // order that never learnt of it. Anything else (an order already settled
@@ -298,7 +309,7 @@ func (p *pass) countListed(before *payresult.Order, res *payresult.Result, err e
 func differs(o *payresult.Order, pay *portone.Payment) bool {
 	switch pay.Status {
 	case portone.StatusPaid:
-		return open(o.Status)
+		return open(o.Status) || behind(o, pay)
 	case portone.StatusReady:
 		return pay.PayMethod == portone.PayMethodVbank &&
 			(o.Status == payresult.StatusPending || o.Status == payresult.StatusFailed)
