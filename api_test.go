@@ -92,14 +92,16 @@ func (s *apiSandbox) driver(api payresult.API) apiDriver {
 	return &v1Driver{s: s, imp: map[string]string{}}
 }
 
-// apiStores runs f for each API on each store.
+// apiStores are the stores the API tests run on.
+var apiStores = []struct {
+	name string
+	open func(t testing.TB) payresult.Store
+}{{"sqlite", testdb.OpenSQLite}, {"postgres", testdb.OpenPostgres}}
+
+// forEachAPIAndStore runs f for each API on each store.
 func forEachAPIAndStore(t *testing.T, f func(t *testing.T, s *apiSandbox, d apiDriver)) {
 	t.Helper()
-	stores := []struct {
-		name string
-		open func(t testing.TB) payresult.Store
-	}{{"sqlite", testdb.OpenSQLite}, {"postgres", testdb.OpenPostgres}}
-	for _, st := range stores {
+	for _, st := range apiStores {
 		for _, api := range []payresult.API{payresult.APIV1, payresult.APIV2} {
 			t.Run(string(api)+"/"+st.name, func(t *testing.T) {
 				t.Parallel()
@@ -107,6 +109,17 @@ func forEachAPIAndStore(t *testing.T, f func(t *testing.T, s *apiSandbox, d apiD
 				f(t, s, s.driver(api))
 			})
 		}
+	}
+}
+
+// forEachStore runs f on a sandbox on each store.
+func forEachStore(t *testing.T, f func(t *testing.T, s *apiSandbox)) {
+	t.Helper()
+	for _, st := range apiStores {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			f(t, newAPISandbox(t, st.open(t)))
+		})
 	}
 }
 
@@ -800,35 +813,28 @@ func TestAPISweep(t *testing.T) {
 // second sweep changes nothing, on both stores.
 func TestV2SweepPartialCancel(t *testing.T) {
 	t.Parallel()
-	for _, st := range []struct {
-		name string
-		open func(t testing.TB) payresult.Store
-	}{{"sqlite", testdb.OpenSQLite}, {"postgres", testdb.OpenPostgres}} {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			s := newAPISandbox(t, st.open(t))
-			p := s.processor(payresult.APIV2)
-			ctx := context.Background()
-			d := s.driver(payresult.APIV2)
-			createOrder(t, p, d, "partly")
-			_, webhook := d.pay(t, "partly", emulator.OutcomePaid)
-			confirmWant(t, p, webhook, payresult.StatusPaid)
-			d.consoleCancel(t, "partly", 3000) // its webhooks are lost
+	forEachStore(t, func(t *testing.T, s *apiSandbox) {
+		p := s.processor(payresult.APIV2)
+		ctx := context.Background()
+		d := s.driver(payresult.APIV2)
+		createOrder(t, p, d, "partly")
+		_, webhook := d.pay(t, "partly", emulator.OutcomePaid)
+		confirmWant(t, p, webhook, payresult.StatusPaid)
+		d.consoleCancel(t, "partly", 3000) // its webhooks are lost
 
-			r := &reconciler.Reconciler{Store: s.store, Processor: p, Now: s.clock.Now, RateLimit: -1}
-			for round := range 2 {
-				sum, err := r.SweepRange(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
-				if err != nil || sum.Errors != 0 {
-					t.Fatalf("sweep %d = %+v, %v", round+1, sum, err)
-				}
-				o, err := s.store.Order(ctx, "partly")
-				if err != nil || o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount.String() != "3000" {
-					t.Fatalf("after sweep %d: %+v, %v; want partially refunded by 3000", round+1, o, err)
-				}
+		r := &reconciler.Reconciler{Store: s.store, Processor: p, Now: s.clock.Now, RateLimit: -1}
+		for round := range 2 {
+			sum, err := r.SweepRange(ctx, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+			if err != nil || sum.Errors != 0 {
+				t.Fatalf("sweep %d = %+v, %v", round+1, sum, err)
 			}
-			wantEvents(t, s.store, "partly", payresult.EventPaid, payresult.EventPartiallyRefunded)
-		})
-	}
+			o, err := s.store.Order(ctx, "partly")
+			if err != nil || o.Status != payresult.StatusPartiallyRefunded || o.RefundedAmount.String() != "3000" {
+				t.Fatalf("after sweep %d: %+v, %v; want partially refunded by 3000", round+1, o, err)
+			}
+		}
+		wantEvents(t, s.store, "partly", payresult.EventPaid, payresult.EventPartiallyRefunded)
+	})
 }
 
 // TestSweepRoundBothAPIs: on an instance that serves V1 and V2, one round
@@ -837,41 +843,34 @@ func TestV2SweepPartialCancel(t *testing.T) {
 // lost, and a refund made in V2's console, on both stores.
 func TestSweepRoundBothAPIs(t *testing.T) {
 	t.Parallel()
-	for _, st := range []struct {
-		name string
-		open func(t testing.TB) payresult.Store
-	}{{"sqlite", testdb.OpenSQLite}, {"postgres", testdb.OpenPostgres}} {
-		t.Run(st.name, func(t *testing.T) {
-			t.Parallel()
-			s := newAPISandbox(t, st.open(t))
-			p := s.processor(payresult.APIV1)
-			ctx := context.Background()
-			v1, v2 := s.driver(payresult.APIV1), s.driver(payresult.APIV2)
-			createOrder(t, p, v1, "v1-paid")
-			createOrder(t, p, v2, "v2-paid")
-			createOrder(t, p, v2, "v2-refunded")
-			v1.pay(t, "v1-paid", emulator.OutcomePaid)
-			v2.pay(t, "v2-paid", emulator.OutcomePaid)
-			_, webhook := v2.pay(t, "v2-refunded", emulator.OutcomePaid)
-			confirmWant(t, p, webhook, payresult.StatusPaid)
-			v2.consoleCancel(t, "v2-refunded", 10000)
+	forEachStore(t, func(t *testing.T, s *apiSandbox) {
+		p := s.processor(payresult.APIV1)
+		ctx := context.Background()
+		v1, v2 := s.driver(payresult.APIV1), s.driver(payresult.APIV2)
+		createOrder(t, p, v1, "v1-paid")
+		createOrder(t, p, v2, "v2-paid")
+		createOrder(t, p, v2, "v2-refunded")
+		v1.pay(t, "v1-paid", emulator.OutcomePaid)
+		v2.pay(t, "v2-paid", emulator.OutcomePaid)
+		_, webhook := v2.pay(t, "v2-refunded", emulator.OutcomePaid)
+		confirmWant(t, p, webhook, payresult.StatusPaid)
+		v2.consoleCancel(t, "v2-refunded", 10000)
 
-			r := &reconciler.Reconciler{Store: s.store, Processor: p, Now: s.clock.Now, RateLimit: -1}
-			sum, err := r.SweepRound(ctx)
-			if err != nil || sum.Errors != 0 {
-				t.Fatalf("SweepRound = %+v, %v", sum, err)
+		r := &reconciler.Reconciler{Store: s.store, Processor: p, Now: s.clock.Now, RateLimit: -1}
+		sum, err := r.SweepRound(ctx)
+		if err != nil || sum.Errors != 0 {
+			t.Fatalf("SweepRound = %+v, %v", sum, err)
+		}
+		if sum.PaidLate != 2 || sum.Refunded != 1 {
+			t.Errorf("SweepRound = %+v; want 2 paid late and 1 refunded", sum)
+		}
+		for m, want := range map[string]payresult.Status{"v1-paid": payresult.StatusPaid,
+			"v2-paid": payresult.StatusPaid, "v2-refunded": payresult.StatusRefunded} {
+			if o, err := s.store.Order(ctx, m); err != nil || o.Status != want {
+				t.Errorf("%s after the round: %+v, %v; want %s", m, o, err, want)
 			}
-			if sum.PaidLate != 2 || sum.Refunded != 1 {
-				t.Errorf("SweepRound = %+v; want 2 paid late and 1 refunded", sum)
-			}
-			for m, want := range map[string]payresult.Status{"v1-paid": payresult.StatusPaid,
-				"v2-paid": payresult.StatusPaid, "v2-refunded": payresult.StatusRefunded} {
-				if o, err := s.store.Order(ctx, m); err != nil || o.Status != want {
-					t.Errorf("%s after the round: %+v, %v; want %s", m, o, err, want)
-				}
-			}
-			wantEvents(t, s.store, "v2-paid", payresult.EventPaid)
-			wantEvents(t, s.store, "v2-refunded", payresult.EventPaid, payresult.EventRefunded)
-		})
-	}
+		}
+		wantEvents(t, s.store, "v2-paid", payresult.EventPaid)
+		wantEvents(t, s.store, "v2-refunded", payresult.EventPaid, payresult.EventRefunded)
+	})
 }
