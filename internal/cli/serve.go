@@ -198,6 +198,9 @@ func (s *service) instrument(webCfg *web.Config) {
 		Store: s.store, Logger: s.log.With("component", "metrics"), Build: buildInfo(), Outbox: s.cfg.EventsURL != "",
 	})
 	s.metrics.InstrumentPortOne(s.gateway)
+	if s.gatewayV2 != nil {
+		s.metrics.InstrumentPortOneV2(s.gatewayV2.Client)
+	}
 	s.metrics.ObserveSweeps(s.reconciler.SweepStatus)
 	s.proc.Metrics = s.metrics
 	webCfg.OnRequest = s.metrics.ObserveHTTP

@@ -17,6 +17,7 @@ import (
 	"github.com/payresult/payresult/internal/testdb"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // rig is a processor on a real SQLite store talking to a real emulator
@@ -206,6 +207,77 @@ func TestPortOneErrorsCounted(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("/metrics lacks %q; has:\n%s", want, grep(text, "portone"))
 		}
+	}
+}
+
+func TestEndpointOfV2(t *testing.T) {
+	tests := []struct {
+		name, method, path, want string
+	}{
+		{"payment", "GET", "/payments/order-1", "v2 GET /payments/{paymentId}"},
+		{"payment under a prefix", "GET", "/sandbox/payments/order%2F1", "v2 GET /payments/{paymentId}"},
+		{"list", "GET", "/payments", "v2 GET /payments"},
+		{"cancel", "POST", "/payments/order-1/cancel", "v2 POST /payments/{paymentId}/cancel"},
+		{"pre-register", "POST", "/payments/order-1/pre-register", "v2 POST /payments/{paymentId}/pre-register"},
+		{"login", "POST", "/login/api-secret", "v2 POST /login/api-secret"},
+		{"refresh", "POST", "/token/refresh", "v2 POST /token/refresh"},
+		{"unknown action", "POST", "/payments/order-1/schedule", "v2 other"},
+		{"unknown", "GET", "/identity-verifications/x", "v2 other"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := metrics.EndpointOfV2(tt.method, tt.path); got != tt.want {
+				t.Errorf("EndpointOfV2(%s, %s) = %q, want %q", tt.method, tt.path, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPortOneV2Counted: a V2 client's look-ups, answered or not found,
+// and its retries against a failing PortOne are counted under V2's
+// endpoints, apart from V1's.
+func TestPortOneV2Counted(t *testing.T) {
+	m := metrics.New(metrics.Options{Store: testdb.OpenSQLite(t)})
+	emu := emulator.New(emulator.Config{Seed: 7})
+	t.Cleanup(func() { emu.Close() })
+	srv := httptest.NewServer(emu)
+	t.Cleanup(srv.Close)
+	if _, err := emu.PayV2(emulator.V2PaymentRequest{StoreID: emulator.DefaultV2StoreID, ChannelKey: emulator.DefaultV2ChannelKey,
+		PaymentID: "order-v2", OrderName: "mug", TotalAmount: 1000, Currency: "KRW", PayMethod: "CARD"}, emulator.OutcomePaid); err != nil {
+		t.Fatalf("PayV2: %v", err)
+	}
+	client := &portonev2.Client{BaseURL: srv.URL, Secret: emulator.DefaultV2APISecret}
+	m.InstrumentPortOneV2(client)
+	ctx := context.Background()
+	if _, err := client.Payment(ctx, "order-v2"); err != nil {
+		t.Fatalf("Payment: %v", err)
+	}
+	if _, err := client.Payment(ctx, "no-such-order"); err == nil {
+		t.Fatal("Payment of an unknown paymentId succeeded")
+	}
+
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "down", http.StatusBadGateway)
+	}))
+	t.Cleanup(down.Close)
+	failing := &portonev2.Client{BaseURL: down.URL, Secret: "s", MaxRetries: 1, RetryWait: time.Millisecond, MaxRetryWait: time.Millisecond}
+	m.InstrumentPortOneV2(failing)
+	if _, err := failing.Payment(ctx, "order-v2"); err == nil {
+		t.Fatal("Payment against a failing server succeeded")
+	}
+	text := scrape(t, m)
+	for _, want := range []string{
+		`payresult_portone_requests_total{code="200",endpoint="v2 GET /payments/{paymentId}"} 1`,
+		`payresult_portone_requests_total{code="404",endpoint="v2 GET /payments/{paymentId}"} 1`,
+		`payresult_portone_errors_total{endpoint="v2 GET /payments/{paymentId}",reason="server_error"} 2`,
+		`payresult_portone_retries_total{endpoint="v2 GET /payments/{paymentId}"} 1`,
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("/metrics lacks %q; has:\n%s", want, grep(text, "portone"))
+		}
+	}
+	if strings.Contains(text, `endpoint="GET /payments/{imp_uid}"`) {
+		t.Errorf("V2's look-ups were counted as V1's:\n%s", grep(text, "portone"))
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/payresult/payresult/portone"
+	"github.com/payresult/payresult/portone/portonev2"
 )
 
 // tokenEndpoint is the endpoint that hands out access tokens.
@@ -20,11 +21,25 @@ const tokenEndpoint = "POST /users/getToken"
 // transport is wrapped (keeping its timeout and redirect policy) and
 // chains c.OnRetry. Call it before c is first used.
 func (m *Metrics) InstrumentPortOne(c *portone.Client) {
-	c.HTTPClient = m.PortOneHTTPClient(c.HTTPClient)
-	next := c.OnRetry
-	c.OnRetry = func(endpoint string, attempt int, err error, wait time.Duration) {
+	m.instrument(&c.HTTPClient, &c.OnRetry, EndpointOf)
+}
+
+// InstrumentPortOneV2 does for PortOne V2's client what
+// InstrumentPortOne does for V1's, under the endpoints EndpointOfV2
+// names ("v2 GET /payments/{paymentId}"), so that the same metrics show
+// both APIs' traffic apart.
+func (m *Metrics) InstrumentPortOneV2(c *portonev2.Client) {
+	m.instrument(&c.HTTPClient, &c.OnRetry, EndpointOfV2)
+}
+
+// instrument wraps a PortOne client's HTTP client and retry hook, naming
+// endpoints with name.
+func (m *Metrics) instrument(hc **http.Client, onRetry *func(string, int, error, time.Duration), name func(method, path string) string) {
+	*hc = m.portoneHTTPClient(*hc, name)
+	next := *onRetry
+	*onRetry = func(endpoint string, attempt int, err error, wait time.Duration) {
 		method, path, _ := strings.Cut(endpoint, " ")
-		m.portoneRetries.WithLabelValues(EndpointOf(method, path)).Inc()
+		m.portoneRetries.WithLabelValues(name(method, path)).Inc()
 		if next != nil {
 			next(endpoint, attempt, err, wait)
 		}
@@ -33,8 +48,12 @@ func (m *Metrics) InstrumentPortOne(c *portone.Client) {
 
 // PortOneHTTPClient returns a copy of c (or of a client with the portone
 // package's defaults when c is nil) whose transport counts every request
-// by endpoint.
+// by V1 endpoint.
 func (m *Metrics) PortOneHTTPClient(c *http.Client) *http.Client {
+	return m.portoneHTTPClient(c, EndpointOf)
+}
+
+func (m *Metrics) portoneHTTPClient(c *http.Client, name func(method, path string) string) *http.Client {
 	if c == nil {
 		c = portone.DefaultHTTPClient()
 	}
@@ -43,7 +62,7 @@ func (m *Metrics) PortOneHTTPClient(c *http.Client) *http.Client {
 	if base == nil {
 		base = http.DefaultTransport
 	}
-	out.Transport = &portoneTransport{base: base, m: m}
+	out.Transport = &portoneTransport{base: base, m: m, name: name}
 	return &out
 }
 
@@ -51,11 +70,12 @@ func (m *Metrics) PortOneHTTPClient(c *http.Client) *http.Client {
 type portoneTransport struct {
 	base http.RoundTripper
 	m    *Metrics
+	name func(method, path string) string // the endpoint label
 }
 
 // RoundTrip implements http.RoundTripper.
 func (t *portoneTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	ep := EndpointOf(req.Method, req.URL.Path)
+	ep := t.name(req.Method, req.URL.Path)
 	start := time.Now()
 	resp, err := t.base.RoundTrip(req)
 	t.m.portoneSeconds.WithLabelValues(ep).Observe(time.Since(start).Seconds())
@@ -134,4 +154,37 @@ func routeOf(seg []string) string {
 		return "/payments/{imp_uid}"
 	}
 	return "other"
+}
+
+// EndpointOfV2 names a PortOne V2 request as EndpointOf names V1's, with
+// "v2 " in front: "v2 GET /payments/{paymentId}", "v2 POST
+// /payments/{paymentId}/cancel", "v2 POST
+// /payments/{paymentId}/pre-register", "v2 GET /payments", the token
+// endpoints; anything unknown is "v2 other".
+func EndpointOfV2(method, path string) string {
+	route := "other"
+	for _, root := range []string{"/payments", "/login/", "/token/"} {
+		i := strings.Index(path, root)
+		if i < 0 {
+			continue
+		}
+		seg := strings.Split(strings.Trim(path[i:], "/"), "/")
+		switch {
+		case seg[0] == "login" && len(seg) == 2 && seg[1] == "api-secret",
+			seg[0] == "token" && len(seg) == 2 && seg[1] == "refresh":
+			route = "/" + seg[0] + "/" + seg[1]
+		case seg[0] != "payments":
+		case len(seg) == 1:
+			route = "/payments"
+		case len(seg) == 2:
+			route = "/payments/{paymentId}"
+		case len(seg) == 3 && (seg[2] == "cancel" || seg[2] == "pre-register"):
+			route = "/payments/{paymentId}/" + seg[2]
+		}
+		break
+	}
+	if route == "other" {
+		return "v2 other"
+	}
+	return "v2 " + method + " " + route
 }
