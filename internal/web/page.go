@@ -25,8 +25,10 @@ var templateFS embed.FS
 var kst = time.FixedZone("KST", 9*60*60)
 
 var templates = template.Must(template.New("").Funcs(template.FuncMap{
-	"kst":   func(t time.Time) string { return t.In(kst).Format("2006-01-02 15:04 KST") },
-	"money": func(a portone.Amount, currency string) string { return a.Display(currency) },
+	"kst":        func(t time.Time) string { return t.In(kst).Format("2006-01-02 15:04 KST") },
+	"money":      func(a portone.Amount, currency string) string { return a.Display(currency) },
+	"stylesheet": func() template.HTML { return stylesheetTag },
+	"script":     func() template.HTML { return scriptTag },
 	// halves splits "한국어 · English" into its Korean and English parts.
 	"halves": func(s string) [2]string {
 		ko, en, _ := strings.Cut(s, " · ")

@@ -221,6 +221,9 @@ func TestBrowsersGetPages(t *testing.T) {
 		{"API from a browser", "/api/nope", "text/html", "application/json", `"not_found"`, 404},
 		{"favicon", "/favicon.ico", "*/*", "image/svg+xml", "<svg", 200},
 		{"linked icon", "/favicon.svg", "image/*", "image/svg+xml", "<svg", 200},
+		{"stylesheet", assetURL("page.css"), "text/css", "text/css", "--accent", 200},
+		{"script", assetURL("page.js"), "*/*", "text/javascript", "data-copy", 200},
+		{"no such asset", "/assets/nope.css", "text/css", "application/json", `"not_found"`, 404},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,5 +235,39 @@ func TestBrowsersGetPages(t *testing.T) {
 				t.Errorf("GET %s = %d %s, want %d %s with %q:\n%s", tt.path, rec.Code, rec.Header().Get("Content-Type"), tt.status, tt.wantType, tt.want, rec.Body)
 			}
 		})
+	}
+}
+
+// TestPagesLinkTheirAssets: a result page carries no style or script of
+// its own but links the stylesheet and the script by their versioned
+// addresses, which may be cached for a year; an address of another
+// version may not.
+func TestPagesLinkTheirAssets(t *testing.T) {
+	s := New(Config{APIKey: "k"})
+	var buf strings.Builder
+	state := pageStates[payresult.PagePaid]
+	o := &payresult.Order{MerchantUID: "order-1", Name: "머그컵", Amount: portone.Won(12000), Currency: "KRW", Status: payresult.StatusPaid}
+	if err := templates.ExecuteTemplate(&buf, "result.html", &pageData{Title: payresult.PagePaid.Title(), Page: payresult.PagePaid,
+		State: state[0], Tone: state[1], Order: o}); err != nil {
+		t.Fatal(err)
+	}
+	page := buf.String()
+	for _, want := range []string{`href="` + assetURL("page.css") + `"`, `src="` + assetURL("page.js") + `"`} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the paid page lacks %s:\n%s", want, page)
+		}
+	}
+	if strings.Contains(page, "<style") || strings.Contains(page, "<script>") {
+		t.Errorf("the paid page has inline style or script:\n%s", page)
+	}
+	for path, want := range map[string]string{
+		assetURL("page.css"):       "public, max-age=31536000, immutable",
+		"/assets/page.css?v=older": "no-cache",
+	} {
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		if got := rec.Header().Get("Cache-Control"); rec.Code != 200 || got != want {
+			t.Errorf("GET %s = %d, Cache-Control %q; want 200, %q", path, rec.Code, got, want)
+		}
 	}
 }

@@ -45,6 +45,7 @@ func (s *Server) routes() []route {
 		{"GET /{$}", h(s.home)},
 		{"GET /favicon.ico", h(s.favicon)},
 		{"GET /favicon.svg", h(s.favicon)},
+		{"GET /assets/{name}", h(s.asset)},
 	}
 	// Operators: the Prometheus scrape and the admin page, when configured.
 	if s.cfg.Metrics != nil {
