@@ -213,24 +213,9 @@ func (h *Handler) actionOrder(w http.ResponseWriter, r *http.Request) (*payresul
 }
 
 // refused shows the order's page again with why the action did not
-// happen: payresult's own message for a refusal (a bad amount, an order
-// that cannot be refunded, PortOne's refusal), a generic one otherwise.
-// The status is the app API's for the same error (payresult.HTTPError).
+// happen (see explain).
 func (h *Handler) refused(w http.ResponseWriter, r *http.Request, merchantUID string, err error, what string) {
-	status, kind, why := payresult.HTTPError(err)
-	switch kind {
-	case payresult.KindIdempotencyKeyInUse:
-		why = "같은 양식의 환불이 아직 진행 중입니다. 잠시 뒤 새로 고쳐 결과를 보세요 · The same form's refund is still running; reload in a moment to see how it ended"
-	case payresult.KindIdempotencyMismatch:
-		why = "이 페이지의 양식은 이미 다른 내용으로 보내졌습니다. 새로 고친 뒤 다시 정하세요 · This page's form was sent already with other details; reload it and decide again"
-	case payresult.KindTransient:
-		why = "PortOne 또는 데이터베이스가 응답하지 않습니다. 잠시 후 다시 하세요 · PortOne or the database does not answer; try again shortly"
-	case payresult.KindInternal:
-		why = "payresult의 로그를 보세요 · see payresult's log"
-	}
-	if status >= 500 {
-		h.log.ErrorContext(r.Context(), "admin: action failed", "path", r.URL.Path, "err", err)
-	}
+	status, why := h.explain(r, err)
 	h.showOrder(w, r, merchantUID, status, what+": "+why)
 }
 

@@ -186,21 +186,31 @@ func (h *Handler) message(w http.ResponseWriter, status int, text string) {
 	_, _ = w.Write(buf.Bytes())
 }
 
-// fail shows the operator what kind of failure err was, without
-// internal detail, with the app API's status for it
-// (payresult.HTTPError), and logs it when that is a 5xx.
+// fail shows the operator what kind of failure err was (see explain).
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
+	status, text := h.explain(r, err)
+	h.message(w, status, text)
+}
+
+// explain is how the console answers err: the app API's status for it
+// (payresult.HTTPError), and payresult's own message for a refusal (a bad
+// amount, an order that cannot be refunded, PortOne's refusal) or the
+// operator's words for what is not one, never internal detail. A 5xx is
+// logged.
+func (h *Handler) explain(r *http.Request, err error) (int, string) {
 	status, kind, text := payresult.HTTPError(err)
 	switch kind {
-	case payresult.KindNotFound:
-		text = "찾을 수 없습니다 · Not found."
+	case payresult.KindIdempotencyKeyInUse:
+		text = "같은 양식의 환불이 아직 진행 중입니다. 잠시 뒤 새로 고쳐 결과를 보세요 · The same form's refund is still running; reload in a moment to see how it ended"
+	case payresult.KindIdempotencyMismatch:
+		text = "이 페이지의 양식은 이미 다른 내용으로 보내졌습니다. 새로 고친 뒤 다시 정하세요 · This page's form was sent already with other details; reload it and decide again"
 	case payresult.KindTransient:
-		text = "데이터베이스가 응답하지 않습니다. 잠시 후 다시 시도하세요 · The database does not answer; try again shortly."
+		text = "PortOne 또는 데이터베이스가 응답하지 않습니다. 잠시 후 다시 하세요 · PortOne or the database does not answer; try again shortly"
 	case payresult.KindInternal:
-		text = "실패했습니다. payresult의 로그를 보세요 · Something failed; see payresult's log."
+		text = "실패했습니다. payresult의 로그를 보세요 · Something failed; see payresult's log"
 	}
 	if status >= 500 {
-		h.log.ErrorContext(r.Context(), "admin", "path", r.URL.Path, "err", err)
+		h.log.ErrorContext(r.Context(), "admin: request failed", "path", r.URL.Path, "err", err)
 	}
-	h.message(w, status, text)
+	return status, text
 }
