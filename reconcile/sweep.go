@@ -188,7 +188,7 @@ func (p *pass) sweep(ctx context.Context, l Lister, w payresult.SweepWindow, fro
 	for range sweepConcurrency {
 		wg.Go(func() {
 			for pay := range work {
-				if err := p.listed(ctx, payresult.API(l.API()), status, pay); err != nil {
+				if err := p.listed(ctx, payresult.API(l.API()), pay); err != nil {
 					cancel(err)
 				}
 			}
@@ -232,10 +232,11 @@ func (p *pass) listPages(ctx context.Context, l Lister, w payresult.SweepWindow,
 }
 
 // listed confirms one payment that api listed when it would change its
-// order.
-func (p *pass) listed(ctx context.Context, api payresult.API, status string, pay *portone.Payment) error {
-	if pay.MerchantUID == "" || pay.ImpUID == "" || !listedAs(pay, status) {
-		return nil // not what was asked for; a per-order check will see it
+// order. The payment is judged by its own status, whichever list held
+// it: V2's list of cancels holds partial ones, which show as paid.
+func (p *pass) listed(ctx context.Context, api payresult.API, pay *portone.Payment) error {
+	if pay.MerchantUID == "" || pay.ImpUID == "" {
+		return nil // not a payment of an order; a per-order check will see it
 	}
 	o, err := p.r.Store.Order(ctx, pay.MerchantUID)
 	if payresult.IsNotFound(err) {
@@ -286,16 +287,6 @@ func (p *pass) countListed(before *payresult.Order, res *payresult.Result, err e
 	if p.r.OnProgress != nil {
 		p.r.OnProgress(p.sum)
 	}
-}
-
-// listedAs reports whether pay belongs in a list of status: its own
-// status, or, in a list of cancels, a paid payment partly cancelled (as
-// V2's list of cancels holds its partial ones).
-func listedAs(pay *portone.Payment, status string) bool {
-	if string(pay.Status) == status {
-		return true
-	}
-	return status == string(portone.StatusCancelled) && pay.Status == portone.StatusPaid && pay.CancelAmount.Sign() > 0
 }
 
 // differs reports whether the listed payment pay could change o: a paid
