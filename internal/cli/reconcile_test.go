@@ -13,6 +13,7 @@ import (
 	"github.com/payresult/payresult"
 	"github.com/payresult/payresult/portone"
 	"github.com/payresult/payresult/portone/emulator"
+	"github.com/payresult/payresult/portone/portonev2"
 	"github.com/payresult/payresult/reconcile"
 	"github.com/payresult/payresult/sqlite"
 )
@@ -30,7 +31,29 @@ type toolEnv struct {
 // so that their first reconciler check is due when the command runs.
 const registeredAgo = time.Hour
 
+// newToolEnv is a toolEnv configured for PortOne V1.
 func newToolEnv(t *testing.T) *toolEnv {
+	t.Helper()
+	e, url := newToolBase(t)
+	e.env["PORTONE_API_KEY"], e.env["PORTONE_API_SECRET"], e.env["PORTONE_API_URL"] = emulator.DefaultAPIKey, emulator.DefaultAPISecret, url
+	e.proc.PortOne = &portone.Client{BaseURL: url, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}
+	return e
+}
+
+// newToolEnvV2 is a toolEnv configured for PortOne V2 alone.
+func newToolEnvV2(t *testing.T) *toolEnv {
+	t.Helper()
+	e, url := newToolBase(t)
+	e.env["PORTONE_V2_API_SECRET"], e.env["PORTONE_V2_STORE_ID"] = emulator.DefaultV2APISecret, emulator.DefaultV2StoreID
+	e.env["PORTONE_V2_WEBHOOK_SECRET"], e.env["PORTONE_V2_API_URL"] = emulator.DefaultV2WebhookSecret, url
+	e.proc.DefaultAPI = payresult.APIV2
+	e.proc.PortOneV2 = &payresult.V2Gateway{Client: &portonev2.Client{BaseURL: url, Secret: emulator.DefaultV2APISecret}}
+	return e
+}
+
+// newToolBase starts the emulator and opens the SQLite file, and returns
+// a toolEnv configured for neither API yet, with the emulator's URL.
+func newToolBase(t *testing.T) (*toolEnv, string) {
 	t.Helper()
 	emu := emulator.New(emulator.Config{})
 	srv := httptest.NewServer(emu)
@@ -44,17 +67,13 @@ func newToolEnv(t *testing.T) *toolEnv {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	client := &portone.Client{BaseURL: srv.URL, Key: emulator.DefaultAPIKey, Secret: emulator.DefaultAPISecret}
 	return &toolEnv{
-		env: map[string]string{
-			"PAYRESULT_DB": db, "PAYRESULT_API_KEY": "test-api-key-0123456789",
-			"PORTONE_API_KEY": emulator.DefaultAPIKey, "PORTONE_API_SECRET": emulator.DefaultAPISecret,
-			"PORTONE_API_URL": srv.URL,
-		},
-		emu: emu, store: store,
-		proc: &payresult.Processor{Store: store, PortOne: client,
+		env:   map[string]string{"PAYRESULT_DB": db, "PAYRESULT_API_KEY": "test-api-key-0123456789"},
+		emu:   emu,
+		store: store,
+		proc: &payresult.Processor{Store: store,
 			Now: func() time.Time { return time.Now().Add(-registeredAgo) }},
-	}
+	}, srv.URL
 }
 
 // run runs the payresult command with args.
