@@ -11,7 +11,9 @@ import (
 // payment keeps its paid_at after a cancel, an issued virtual account is
 // a ready vbank payment with its number, and each cancellation is one
 // entry of the cancel history with its reason. The soak's payments are
-// all in KRW, whose minor unit is the won.
+// all in KRW, whose minor unit is the won. It is written apart from
+// payresult.V1PaymentOf on purpose: the soak's checks must not share the
+// code they check.
 func v1View(p *portonev2.Payment) *portone.Payment {
 	out := &portone.Payment{
 		ImpUID: p.ID, MerchantUID: p.ID,
